@@ -1,0 +1,129 @@
+// Command broker runs a single-process Kafka-protocol broker for the local
+// stack: franz-go's kfake cluster, persisted to a data directory so topics and
+// committed offsets survive a restart.
+//
+// It is a development broker, not a replacement for Kafka: one process, no
+// replication. Clients (kafka-go, franz-go, kcat) speak the real protocol to it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// config is everything the broker reads from its flags.
+type config struct {
+	host       string
+	port       int
+	dataDir    string
+	partitions int
+	syncWrites bool
+	minSession time.Duration
+	logLevel   string
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "broker:", err)
+		os.Exit(2)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, logger); err != nil {
+		logger.Error("broker failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: broker [flags]\n\nRuns a Kafka-protocol broker (franz-go kfake) for local development.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.host, "host", "127.0.0.1", "address to listen on")
+	fs.IntVar(&cfg.port, "port", 9092, "port to listen on")
+	fs.StringVar(&cfg.dataDir, "data-dir", "", "directory that keeps topics, records and committed offsets across restarts (empty: in memory only)")
+	fs.IntVar(&cfg.partitions, "partitions", 6, "partitions of an auto-created topic")
+	fs.BoolVar(&cfg.syncWrites, "sync-writes", false, "fsync every produced batch (slower; survives a machine crash, not only a process crash)")
+	fs.DurationVar(&cfg.minSession, "group-min-session-timeout", 6*time.Second, "smallest consumer-group session timeout the broker accepts")
+	fs.StringVar(&cfg.logLevel, "log-level", "none", "kfake log level: none, error, warn, info, debug")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if cfg.port < 0 || cfg.port > 65535 {
+		return cfg, fmt.Errorf("-port %d: must be 0..65535", cfg.port)
+	}
+	if cfg.partitions < 1 {
+		return cfg, fmt.Errorf("-partitions %d: must be at least 1", cfg.partitions)
+	}
+	if _, ok := logLevels[cfg.logLevel]; !ok {
+		return cfg, fmt.Errorf("-log-level %q: must be none, error, warn, info or debug", cfg.logLevel)
+	}
+	return cfg, nil
+}
+
+var logLevels = map[string]kfake.LogLevel{
+	"none":  kfake.LogLevelNone,
+	"error": kfake.LogLevelError,
+	"warn":  kfake.LogLevelWarn,
+	"info":  kfake.LogLevelInfo,
+	"debug": kfake.LogLevelDebug,
+}
+
+func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	opts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.Ports(cfg.port),
+		// kfake always asks for 127.0.0.1; honour -host instead.
+		kfake.ListenFn(func(network, address string) (net.Listener, error) {
+			_, port, err := net.SplitHostPort(address)
+			if err != nil {
+				return nil, err
+			}
+			return net.Listen(network, net.JoinHostPort(cfg.host, port))
+		}),
+		kfake.AllowAutoTopicCreation(),
+		kfake.DefaultNumPartitions(cfg.partitions),
+		kfake.GroupMinSessionTimeout(cfg.minSession),
+		kfake.WithLogger(kfake.BasicLogger(os.Stderr, logLevels[cfg.logLevel])),
+	}
+	if cfg.dataDir != "" {
+		if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		opts = append(opts, kfake.DataDir(cfg.dataDir))
+	}
+	if cfg.syncWrites {
+		opts = append(opts, kfake.SyncWrites())
+	}
+	cluster, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return fmt.Errorf("start cluster: %w", err)
+	}
+	logger.Info("broker ready",
+		"addr", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)),
+		"data_dir", cfg.dataDir, "partitions", cfg.partitions)
+	<-ctx.Done()
+	logger.Info("broker stopping")
+	// Close flushes persisted state to the data directory.
+	cluster.Close()
+	if errors.Is(context.Cause(ctx), context.Canceled) {
+		return nil
+	}
+	return context.Cause(ctx)
+}

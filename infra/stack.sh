@@ -1,0 +1,412 @@
+#!/usr/bin/env bash
+# The local Tributary stack on 127.0.0.1: MariaDB, Redis, the Kafka-protocol
+# broker, Nomad and Jaeger (and, as they exist, the API server and the UI).
+#
+#   infra/stack.sh up       install what is missing, build, start, wait healthy
+#   infra/stack.sh down     stop what this stack started (by pid)
+#   infra/stack.sh status   one line per service: state, address, pid, log
+#   infra/stack.sh logs [SERVICE]   tail the logs
+#   infra/stack.sh env      the environment the tests read, as shell exports
+#
+# Everything the stack writes lives under one git-ignored state directory
+# (TRIBUTARY_STATE_DIR, default .state in the repository). Nomad and Jaeger
+# binaries are cached per machine (TRIBUTARY_CACHE_DIR, default
+# ~/.cache/tributary) keyed by their wrapper module's content, so a fresh clone
+# on a machine that built them once does not build them again.
+#
+# A service already answering on its port is used as it is and never stopped.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=${TRIBUTARY_STATE_DIR:-$ROOT/.state}
+CACHE=${TRIBUTARY_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tributary}
+BIN=$STATE/bin
+LOGS=$STATE/logs
+RUN=$STATE/run
+DATA=$STATE/data
+
+MYSQL_PORT=3306
+REDIS_PORT=6379
+KAFKA_PORT=9092
+KAFKA_PARTITIONS=${TRIBUTARY_KAFKA_PARTITIONS:-6}
+NOMAD_PORT=4646
+JAEGER_QUERY_PORT=16686
+JAEGER_OTLP_GRPC_PORT=4317
+JAEGER_OTLP_HTTP_PORT=4318
+JAEGER_HEALTH_PORT=13133
+DB_NAME=tributary
+DB_USER=tributary
+DB_PASS=${TRIBUTARY_DB_PASSWORD:-tributary}
+
+SERVICES=(mysql redis kafka nomad jaeger)
+
+# ---------------------------------------------------------------- output
+
+if [[ -t 1 ]]; then B=$'\e[1m' G=$'\e[32m' R=$'\e[31m' Y=$'\e[33m' N=$'\e[0m'; else B='' G='' R='' Y='' N=''; fi
+step() { printf '%s==>%s %s\n' "$B" "$N" "$*"; }
+info() { printf '    %s\n' "$*"; }
+ok()   { printf '    %sok%s %s\n' "$G" "$N" "$*"; }
+warn() { printf '    %swarning:%s %s\n' "$Y" "$N" "$*" >&2; }
+die()  { printf '%serror:%s %s\n' "$R" "$N" "$*" >&2; exit 1; }
+
+# fail SERVICE MESSAGE: a start failure, with the service's log file and its tail.
+fail() {
+  local svc=$1; shift
+  printf '%serror:%s %s: %s\n' "$R" "$N" "$svc" "$*" >&2
+  if [[ -s $LOGS/$svc.log ]]; then
+    printf '       log: %s (last lines below)\n' "$LOGS/$svc.log" >&2
+    tail -n 15 "$LOGS/$svc.log" | sed 's/^/       | /' >&2
+  fi
+  exit 1
+}
+
+# ---------------------------------------------------------------- helpers
+
+port_open() { # HOST PORT
+  timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
+}
+
+# wait_until SERVICE SECONDS DESCRIPTION CMD...: poll CMD until it succeeds,
+# fail with the service's log when the deadline passes or its process died.
+wait_until() {
+  local svc=$1 secs=$2 what=$3; shift 3
+  local deadline=$((SECONDS + secs))
+  until "$@"; do
+    if [[ -f $RUN/$svc.pid ]] && ! kill -0 "$(cat "$RUN/$svc.pid")" 2>/dev/null; then
+      rm -f "$RUN/$svc.pid"
+      fail "$svc" "exited while starting (waiting for $what)"
+    fi
+    ((SECONDS < deadline)) || fail "$svc" "not $what after ${secs}s"
+    sleep 0.2
+  done
+}
+
+pid_of() { # SERVICE -> pid of a process this stack started, if alive
+  local f=$RUN/$1.pid
+  [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
+}
+
+# start_bg SERVICE CMD...: start CMD detached, log to logs/SERVICE.log, record its pid.
+start_bg() {
+  local svc=$1; shift
+  printf '\n--- %s starting: %s\n' "$(date -Is)" "$*" >>"$LOGS/$svc.log"
+  setsid "$@" >>"$LOGS/$svc.log" 2>&1 </dev/null &
+  echo $! >"$RUN/$svc.pid"
+}
+
+# run_long LABEL LOG CMD...: run a long step with a progress line every 20s.
+run_long() {
+  local label=$1 log=$2; shift 2
+  local start=$SECONDS
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if (((SECONDS - start) % 20 == 0)); then info "$label: still running ($((SECONDS - start))s, log $log)"; fi
+  done
+  if ! wait "$pid"; then
+    printf '%serror:%s %s failed after %ss; log: %s\n' "$R" "$N" "$label" $((SECONDS - start)) "$log" >&2
+    tail -n 20 "$log" | sed 's/^/       | /' >&2
+    exit 1
+  fi
+  ok "$label ($((SECONDS - start))s)"
+}
+
+APT_UPDATED=
+apt_install() { # PACKAGE...: install Debian packages without starting their daemons
+  [[ $(id -u) == 0 ]] || die "installing $* needs root (run as root, or install them yourself)"
+  if [[ -z $APT_UPDATED ]]; then
+    run_long "apt-get update" "$LOGS/apt.log" apt-get update
+    APT_UPDATED=1
+  fi
+  # policy-rc.d stops the packages' scripts from starting daemons: the stack
+  # starts them itself, with its own options.
+  local had_policy=
+  [[ -e /usr/sbin/policy-rc.d ]] && had_policy=1
+  [[ -n $had_policy ]] || printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive run_long "apt-get install $*" "$LOGS/apt.log" \
+    apt-get install -y --no-install-recommends "$@" || rc=$?
+  [[ -n $had_policy ]] || rm -f /usr/sbin/policy-rc.d
+  return $rc
+}
+
+need_cmd() { # COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 || apt_install "$2"
+}
+
+# cached_build NAME DIR TARGET: build a wrapper module's binary once per
+# content hash into the machine cache, then link it into the state dir.
+cached_build() {
+  local name=$1 dir=$2 target=$3
+  local key
+  key=$( (cd "$dir" && cat go.mod go.sum ./*.go 2>/dev/null; go env GOVERSION) | sha256sum | cut -c1-16)
+  local out=$CACHE/$name-$key/$name
+  if [[ ! -x $out ]]; then
+    step "building $name from source (first time on this machine: several minutes)"
+    mkdir -p "$(dirname "$out")"
+    (cd "$dir" && run_long "go build $name" "$LOGS/build-$name.log" \
+      env CGO_ENABLED=1 GOWORK=off go build -trimpath -o "$out.tmp" "$target")
+    mv "$out.tmp" "$out"
+  fi
+  ln -sf "$out" "$BIN/$name"
+}
+
+http_ok() { curl -fs -o /dev/null --max-time 2 "$1"; }
+
+# ---------------------------------------------------------------- services
+
+up_mysql() {
+  step "MySQL (MariaDB) on 127.0.0.1:$MYSQL_PORT"
+  if port_open 127.0.0.1 $MYSQL_PORT; then
+    [[ -n $(pid_of mysql) ]] && info "running (started by this stack)" || info "already running; using it"
+  else
+    need_cmd mariadbd mariadb-server
+    install -d -o mysql -g mysql /run/mysqld
+    if [[ ! -d /var/lib/mysql/mysql ]]; then
+      run_long "mariadb-install-db" "$LOGS/mysql-install.log" mariadb-install-db --user=mysql --datadir=/var/lib/mysql
+    fi
+    start_bg mysql mariadbd --user=mysql --bind-address=127.0.0.1 --port=$MYSQL_PORT
+    wait_until mysql 60 "accepting connections" port_open 127.0.0.1 $MYSQL_PORT
+  fi
+  need_cmd mariadb mariadb-client
+  ensure_db_user
+  ok "database '$DB_NAME', user '$DB_USER'"
+}
+
+# ensure_db_user creates the stack's database and user. The user may create
+# further databases named tributary_* (tests make a private one each).
+ensure_db_user() {
+  if mariadb -h127.0.0.1 -P$MYSQL_PORT -u"$DB_USER" -p"$DB_PASS" -e "SELECT 1" "$DB_NAME" >/dev/null 2>&1; then
+    return 0
+  fi
+  local sql="CREATE DATABASE IF NOT EXISTS \`$DB_NAME\`;
+CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$DB_PASS';
+CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASS';
+GRANT ALL PRIVILEGES ON \`${DB_NAME}%\`.* TO '$DB_USER'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON \`${DB_NAME}%\`.* TO '$DB_USER'@'localhost';"
+  # After a Debian install root logs in over the unix socket only.
+  mariadb --protocol=socket -uroot -e "$sql" 2>"$LOGS/mysql-setup.log" ||
+    fail mysql-setup "cannot create database '$DB_NAME' and user '$DB_USER' (root over the unix socket was refused; create them by hand, or set TRIBUTARY_DB_PASSWORD)"
+}
+
+up_redis() {
+  step "Redis on 127.0.0.1:$REDIS_PORT"
+  if port_open 127.0.0.1 $REDIS_PORT; then
+    [[ -n $(pid_of redis) ]] && info "running (started by this stack)" || info "already running; using it"
+    return 0
+  fi
+  need_cmd redis-server redis-server
+  mkdir -p "$DATA/redis"
+  # AOF with fsync every second: join state survives a restart.
+  start_bg redis redis-server --bind 127.0.0.1 -::1 --port $REDIS_PORT \
+    --appendonly yes --appendfsync everysec --dir "$DATA/redis" \
+    --daemonize no --save ''
+  wait_until redis 30 "answering PING" redis_ping
+  ok "AOF in $DATA/redis"
+}
+
+redis_ping() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT; printf 'PING\r\n' >&3; read -r l <&3; [[ \$l == +PONG* ]]"; }
+
+up_kafka() {
+  step "Kafka-protocol broker (kfake) on 127.0.0.1:$KAFKA_PORT"
+  if port_open 127.0.0.1 $KAFKA_PORT; then
+    [[ -n $(pid_of kafka) ]] && info "running (started by this stack)" || info "already running; using it"
+    return 0
+  fi
+  (cd "$ROOT/infra/broker" && GOWORK=off go build -o "$BIN/broker" .) >"$LOGS/build-broker.log" 2>&1 ||
+    fail build-broker "go build failed"
+  start_bg kafka "$BIN/broker" -host 127.0.0.1 -port $KAFKA_PORT -data-dir "$DATA/kafka" \
+    -partitions "$KAFKA_PARTITIONS" -log-level warn
+  wait_until kafka 30 "listening" port_open 127.0.0.1 $KAFKA_PORT
+  ok "data in $DATA/kafka, $KAFKA_PARTITIONS partitions per new topic"
+}
+
+up_nomad() {
+  step "Nomad v1.6.3 on 127.0.0.1:$NOMAD_PORT"
+  cached_build nomad "$ROOT/infra/nomad" .
+  if http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health"; then
+    [[ -n $(pid_of nomad) ]] && info "running (started by this stack)" || info "already running; using it"
+    return 0
+  fi
+  mkdir -p "$DATA/nomad"
+  start_bg nomad "$BIN/nomad" agent -config "$ROOT/infra/nomad/agent.hcl" -data-dir "$DATA/nomad"
+  wait_until nomad 60 "healthy" http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health?type=client"
+  wait_until nomad 60 "ready to place jobs (node eligible)" nomad_node_ready
+  ok "raw_exec enabled, data in $DATA/nomad"
+}
+
+nomad_node_ready() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$NOMAD_PORT/v1/nodes" 2>/dev/null | grep -q '"Status":"ready"'
+}
+
+up_jaeger() {
+  step "Jaeger v2 (query 127.0.0.1:$JAEGER_QUERY_PORT, OTLP $JAEGER_OTLP_GRPC_PORT/$JAEGER_OTLP_HTTP_PORT)"
+  cached_build jaeger "$ROOT/infra/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
+  if http_ok "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services"; then
+    [[ -n $(pid_of jaeger) ]] && info "running (started by this stack)" || info "already running; using it"
+    return 0
+  fi
+  start_bg jaeger "$BIN/jaeger" --config "$ROOT/infra/jaeger/config.yaml"
+  wait_until jaeger 60 "healthy" http_ok "http://127.0.0.1:$JAEGER_HEALTH_PORT/status"
+  wait_until jaeger 30 "answering queries" http_ok "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services"
+  ok "in-memory storage"
+}
+
+# ---------------------------------------------------------------- stop
+
+stop_pid() { # SERVICE [SECONDS]: TERM, wait, then KILL, a process this stack started
+  local svc=$1 secs=${2:-20} pid
+  pid=$(pid_of "$svc") || { rm -f "$RUN/$svc.pid"; return 0; }
+  step "stopping $svc (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + secs))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    warn "$svc did not stop within ${secs}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/$svc.pid"
+}
+
+# stop_nomad stops and purges every job, collects garbage and only then stops
+# the agent: otherwise tasks outlive it and leave tmpfs mounts in its data dir.
+stop_nomad() {
+  local pid
+  if pid=$(pid_of nomad); then
+    local addr=http://127.0.0.1:$NOMAD_PORT jobs
+    jobs=$(curl -fsS --max-time 5 "$addr/v1/jobs" 2>/dev/null | grep -o '"ID":"[^"]*"' | cut -d'"' -f4 || true)
+    for job in $jobs; do
+      info "stopping and purging Nomad job $job"
+      curl -fsS --max-time 10 -X DELETE "$addr/v1/job/$job?purge=true" >/dev/null || warn "could not purge job $job"
+    done
+    if [[ -n $jobs ]]; then
+      local deadline=$((SECONDS + 30))
+      while curl -fsS --max-time 2 "$addr/v1/allocations" 2>/dev/null | grep -q '"ClientStatus":"running"' && ((SECONDS < deadline)); do sleep 0.5; done
+    fi
+    curl -fsS --max-time 10 -X PUT "$addr/v1/system/gc" >/dev/null || true
+  fi
+  stop_pid nomad 30
+  # Anything still mounted below the data dir is a leftover of a killed agent.
+  local m
+  for m in $(awk -v d="$DATA/nomad" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r); do
+    warn "unmounting leftover $m"
+    umount "$m" || umount -l "$m" || true
+  done
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_up() {
+  mkdir -p "$BIN" "$LOGS" "$RUN" "$DATA" "$CACHE"
+  local started=$SECONDS svc
+  command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+  local svcs=("$@")
+  ((${#svcs[@]})) || svcs=("${SERVICES[@]}")
+  for svc in "${svcs[@]}"; do
+    declare -F "up_$svc" >/dev/null || die "unknown service '$svc' (one of: ${SERVICES[*]})"
+    "up_$svc"
+  done
+  step "stack up in $((SECONDS - started))s"
+  cmd_status
+}
+
+cmd_down() {
+  stop_pid jaeger
+  stop_nomad
+  stop_pid kafka
+  stop_pid redis
+  stop_pid mysql 60
+  step "stack stopped (services this stack did not start were left running)"
+}
+
+svc_addr() {
+  case $1 in
+    mysql) echo "127.0.0.1:$MYSQL_PORT" ;;
+    redis) echo "127.0.0.1:$REDIS_PORT" ;;
+    kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
+    nomad) echo "http://127.0.0.1:$NOMAD_PORT" ;;
+    jaeger) echo "http://127.0.0.1:$JAEGER_QUERY_PORT" ;;
+  esac
+}
+
+svc_healthy() {
+  case $1 in
+    mysql) port_open 127.0.0.1 $MYSQL_PORT ;;
+    redis) redis_ping ;;
+    kafka) port_open 127.0.0.1 $KAFKA_PORT ;;
+    nomad) http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health" ;;
+    jaeger) http_ok "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" ;;
+  esac
+}
+
+cmd_status() {
+  local svc state pid all=0
+  printf '%-8s %-9s %-24s %-8s %s\n' SERVICE STATE ADDRESS PID LOG
+  for svc in "${SERVICES[@]}"; do
+    pid=$(pid_of "$svc") || pid=-
+    if svc_healthy "$svc"; then
+      state=up
+      [[ $pid == - ]] && pid=external
+    else
+      state=down
+      all=1
+    fi
+    printf '%-8s %-9s %-24s %-8s %s\n' "$svc" "$state" "$(svc_addr "$svc")" "$pid" "$LOGS/$svc.log"
+  done
+  return $all
+}
+
+cmd_logs() {
+  local svc=${1:-}
+  if [[ -n $svc ]]; then
+    [[ -f $LOGS/$svc.log ]] || die "no log for '$svc' in $LOGS"
+    tail -n 100 -F "$LOGS/$svc.log"
+  else
+    tail -n 20 -F "$LOGS"/*.log
+  fi
+}
+
+cmd_env() {
+  cat <<EOF
+export TRIBUTARY_MYSQL_DSN='$DB_USER:$DB_PASS@tcp(127.0.0.1:$MYSQL_PORT)/$DB_NAME?parseTime=true&multiStatements=true'
+export TRIBUTARY_REDIS_ADDR=127.0.0.1:$REDIS_PORT
+export TRIBUTARY_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+export NOMAD_ADDR=http://127.0.0.1:$NOMAD_PORT
+export TRIBUTARY_JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_PORT
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT
+export TRIBUTARY_NOMAD_BIN=$BIN/nomad
+export TRIBUTARY_BROKER_BIN=$BIN/broker
+EOF
+}
+
+usage() {
+  cat <<EOF
+Usage: infra/stack.sh COMMAND
+
+The local Tributary stack, every service on 127.0.0.1.
+
+Commands:
+  up [SERVICE]   install what is missing, build, start every service, wait until healthy
+  down           stop the services this stack started (Nomad jobs are purged first)
+  status         state, address, pid and log of each service (exit 1 if one is down)
+  logs [SERVICE] follow the logs (mysql, redis, kafka, nomad, jaeger)
+  env            print the environment the tests and tools read
+
+Environment:
+  TRIBUTARY_STATE_DIR         state directory (default: $ROOT/.state)
+  TRIBUTARY_CACHE_DIR         machine-wide build cache (default: ~/.cache/tributary)
+  TRIBUTARY_KAFKA_PARTITIONS  partitions of auto-created topics (default: 6)
+  TRIBUTARY_DB_PASSWORD       password of the '$DB_USER' database user (default: tributary)
+EOF
+}
+
+case ${1:-} in
+  up) shift; cmd_up "$@" ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  logs) cmd_logs "${2:-}" ;;
+  env) cmd_env ;;
+  -h | --help | help) usage ;;
+  *) usage >&2; exit 2 ;;
+esac

@@ -106,6 +106,12 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 		if err := os.MkdirAll(cfg.dataDir, 0o755); err != nil {
 			return fmt.Errorf("data dir: %w", err)
 		}
+		added, err := recoverTopics(cfg.dataDir)
+		if err != nil {
+			logger.Warn("topic recovery skipped", "err", err)
+		} else if len(added) > 0 {
+			logger.Warn("recovered topics missing from topics.json after an unclean stop", "topics", added)
+		}
 		opts = append(opts, kfake.DataDir(cfg.dataDir))
 	}
 	if cfg.syncWrites {

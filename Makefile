@@ -1,0 +1,37 @@
+# Tributary — the local stack and the test suite.
+#   make up       install what is missing and start everything on 127.0.0.1
+#   make test     start the stack if needed, then run every Go test
+#   make help     all targets
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Every module of go.work, as package patterns.
+GO_PKGS = $(shell go list -m -f '{{.Dir}}/...')
+# The stack's addresses, exported for the tests.
+STACK_ENV = eval "$$(infra/stack.sh env)"
+GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
+BENCH ?= .
+
+.PHONY: help up down status logs test bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+up: ## install what is missing, build and start the whole stack
+	@infra/stack.sh up
+
+down: ## stop what the stack started (Nomad jobs are purged first)
+	@infra/stack.sh down
+
+status: ## each service: state, address, pid, log file
+	@infra/stack.sh status
+
+logs: ## follow the logs (SERVICE=kafka for one)
+	@infra/stack.sh logs $(SERVICE)
+
+test: up ## start the stack if needed, then run every Go test (CI=true: a missing service fails)
+	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module)"; \
+	go test $(GO_TEST_FLAGS) $(GO_PKGS)
+
+bench: up ## run the benchmarks (BENCH=regexp to choose)
+	@$(STACK_ENV); go test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 60m $(GO_PKGS)

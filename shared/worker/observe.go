@@ -1,0 +1,153 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// metrics are the worker's Prometheus series, all labelled with the worker.
+type metrics struct {
+	reg            *prometheus.Registry
+	consumed       prometheus.Counter
+	joined         prometheus.Counter
+	emitted        prometheus.Counter
+	filtered       prometheus.Counter
+	duplicates     prometheus.Counter
+	expired        prometheus.Counter
+	retries        prometheus.Counter
+	deadLettered   *prometheus.CounterVec
+	processSeconds prometheus.Histogram
+	redisSeconds   prometheus.Histogram
+	pending        prometheus.Gauge
+}
+
+func newMetrics(w *Worker) *metrics {
+	reg := prometheus.NewRegistry()
+	labels := prometheus.Labels{"worker": w.cfg.ConsumerName}
+	f := func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "tributary_" + name, Help: help, ConstLabels: labels})
+		reg.MustRegister(c)
+		return c
+	}
+	m := &metrics{
+		reg:        reg,
+		consumed:   f("consumed_total", "Messages consumed from the input topics."),
+		joined:     f("joined_total", "Aggregates completed by the join."),
+		emitted:    f("emitted_total", "Records produced to the output topics."),
+		filtered:   f("filtered_total", "Aggregates for which the function returned nothing."),
+		duplicates: f("duplicates_total", "Fragments of ids already completed, dropped."),
+		expired:    f("expired_total", "Incomplete aggregates expired after the join timeout."),
+		retries:    f("process_retries_total", "Retries of failed function calls."),
+		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tributary_dead_lettered_total",
+			Help: "Records sent to the dead-letter topic, by error class.", ConstLabels: labels}, []string{"class"}),
+		processSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_process_seconds",
+			Help: "Duration of one function call.", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}),
+		redisSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_redis_seconds",
+			Help: "Duration of one pipelined join-state call (a whole batch).", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tributary_pending_aggregates",
+			Help: "Incomplete aggregates in the join state.", ConstLabels: labels}),
+	}
+	reg.MustRegister(m.deadLettered, m.processSeconds, m.redisSeconds, m.pending,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves /metrics (Prometheus text format) and /healthz (200 while
+// the consume loop turns, 503 when it has been stuck for a minute).
+func (w *Worker) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(w.m.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		age := time.Since(time.Unix(0, w.lastLoop.Load()))
+		rw.Header().Set("Content-Type", "application/json")
+		status := http.StatusOK
+		if age > time.Minute {
+			status = http.StatusServiceUnavailable
+		}
+		rw.WriteHeader(status)
+		_ = json.NewEncoder(rw).Encode(map[string]any{"worker": w.cfg.ConsumerName, "instance": w.cfg.Instance,
+			"ok": status == http.StatusOK, "last_loop_seconds_ago": age.Seconds()})
+	})
+	return mux
+}
+
+// ServeHTTP listens on addr until ctx ends. It returns the bound address
+// (useful with port 0) once listening.
+func (w *Worker) ServeHTTP(ctx context.Context, addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
+	return ln.Addr().String(), nil
+}
+
+// HeartbeatKey is the Redis hash in which an instance reports itself; it
+// expires three heartbeat periods after the last refresh.
+func HeartbeatKey(worker, instance string) string {
+	return "tributary:heartbeat:{" + worker + "}:" + instance
+}
+
+func (w *Worker) heartbeats(ctx context.Context) {
+	started := time.Now().UTC().Format(time.RFC3339)
+	host, _ := os.Hostname()
+	t := time.NewTicker(w.cfg.HeartbeatPeriod)
+	defer t.Stop()
+	for {
+		w.beat(ctx, started, host)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (w *Worker) beat(ctx context.Context, started, host string) {
+	key := HeartbeatKey(w.cfg.ConsumerName, w.cfg.Instance)
+	lastErr := ""
+	if p := w.lastError.Load(); p != nil {
+		lastErr = *p
+	}
+	dead := 0.0
+	for _, c := range []string{ClassNotJSON, ClassMissingKey, ClassBadKey, ClassTooLarge, ClassProcess, ClassRejected, ClassPanic, ClassBadOutput} {
+		dead += counterValue(w.m.deadLettered.WithLabelValues(c))
+	}
+	fields := map[string]any{
+		"instance": w.cfg.Instance, "host": host, "version": w.cfg.Version,
+		"config_version": w.cfg.ConfigVersion, "started_at": started,
+		"updated_at": time.Now().UTC().Format(time.RFC3339Nano),
+		"consumed":   counterValue(w.m.consumed), "emitted": counterValue(w.m.emitted),
+		"joined":     counterValue(w.m.joined), "expired": counterValue(w.m.expired),
+		"dead_lettered": dead, "last_error": lastErr,
+	}
+	pipe := w.rdb.Pipeline()
+	pipe.HSet(ctx, key, fields)
+	pipe.Expire(ctx, key, 3*w.cfg.HeartbeatPeriod)
+	if _, err := pipe.Exec(ctx); err != nil && ctx.Err() == nil {
+		w.log.Warn("heartbeat failed", "err", err)
+	}
+}
+
+func (w *Worker) removeHeartbeat(ctx context.Context) {
+	_ = w.rdb.Del(ctx, HeartbeatKey(w.cfg.ConsumerName, w.cfg.Instance)).Err()
+}
+
+// counterValue reads a counter's current value.
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
+}

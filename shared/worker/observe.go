@@ -128,7 +128,7 @@ func (w *Worker) beat(ctx context.Context, started, host string) {
 		"config_version": w.cfg.ConfigVersion, "started_at": started,
 		"updated_at": time.Now().UTC().Format(time.RFC3339Nano),
 		"consumed":   counterValue(w.m.consumed), "emitted": counterValue(w.m.emitted),
-		"joined":     counterValue(w.m.joined), "expired": counterValue(w.m.expired),
+		"joined": counterValue(w.m.joined), "expired": counterValue(w.m.expired),
 		"dead_lettered": dead, "last_error": lastErr,
 	}
 	pipe := w.rdb.Pipeline()

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/tributary-etl/tributary/shared/join"
 	"github.com/tributary-etl/tributary/shared/kafkax"
@@ -40,7 +41,7 @@ func New(cfg Config, fn Func, rdb redis.UniversalClient, tp trace.TracerProvider
 		return nil, err
 	}
 	if tp == nil {
-		tp = trace.NewNoopTracerProvider()
+		tp = noop.NewTracerProvider()
 	}
 	w := &Worker{cfg: cfg, fn: fn, rdb: rdb, tracer: tp.Tracer("github.com/tributary-etl/tributary/shared/worker"),
 		log: log.With("worker", cfg.ConsumerName)}

@@ -50,9 +50,10 @@ func TestDetectLanguage(t *testing.T) {
 }
 
 // shortPhrases are one-line texts, the hard case for trigram statistics.
-// detectLanguage gets 45 of these 50 right (two of the misses are ""); the threshold in
-// TestDetectLanguageShortPhrases catches a change of mode or language set
-// that makes it clearly worse without pinning each borderline phrase.
+// detectLanguage gets 45 of these 50 right (two of the misses are ""); the
+// threshold in TestDetectLanguageShortPhrases catches a change of mode or
+// language set that makes it clearly worse without pinning each borderline
+// phrase.
 var shortPhrases = []struct{ lang, text string }{
 	{"en", "See you at the station tomorrow"}, {"en", "Thanks, that works for me"}, {"en", "The meeting has been moved to Friday"}, {"en", "Where did you park the car?"},
 	{"fr", "On se voit demain à la gare"}, {"fr", "Merci, ça me convient"}, {"fr", "La réunion a été déplacée à vendredi"}, {"fr", "Où as-tu garé la voiture ?"},

@@ -1,0 +1,185 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tributary-etl/tributary/shared/stacktest"
+)
+
+// env is one test's slice of the stack: brokers, a Redis client and a
+// unique name stem for topics, groups and keys.
+type env struct {
+	t       testing.TB
+	brokers []string
+	rdb     *redis.Client
+	name    string
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	brokers := stacktest.Kafka(t)
+	rdb, prefix := stacktest.Redis(t)
+	e := &env{t: t, brokers: brokers, rdb: rdb, name: strings.ReplaceAll(prefix, "_", "-")}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = stacktest.DeleteKeys(ctx, rdb, "trib:{"+e.name+"*")
+		_, _ = stacktest.DeleteKeys(ctx, rdb, "tributary:heartbeat:{"+e.name+"*")
+	})
+	return e
+}
+
+func (e *env) topic(suffix string) string { return e.name + "." + suffix }
+
+// createTopics creates topics with the given partition count.
+func (e *env) createTopics(partitions int, topics ...string) {
+	e.t.Helper()
+	c := &kafka.Client{Addr: kafka.TCP(e.brokers...)}
+	req := &kafka.CreateTopicsRequest{}
+	for _, t := range topics {
+		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: 1})
+	}
+	resp, err := c.CreateTopics(context.Background(), req)
+	if err != nil {
+		e.t.Fatalf("create topics: %v", err)
+	}
+	for t, err := range resp.Errors {
+		if err != nil {
+			e.t.Fatalf("create topic %s: %v", t, err)
+		}
+	}
+}
+
+// config is a worker config over the env's brokers and Redis.
+func (e *env) config(name string, in, out []string) Config {
+	return Config{ConsumerName: e.name + "-" + name, TopicsInput: in, TopicsOutput: out, Brokers: e.brokers,
+		RedisAddr: e.rdb.Options().Addr, Instance: name, SessionTimeout: 6 * time.Second,
+		HeartbeatPeriod: time.Second}
+}
+
+// start runs a worker until the test ends (or stop is called) and returns it.
+func (e *env) start(cfg Config, f Func, tp trace.TracerProvider) (*Worker, func()) {
+	e.t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr})
+	w, err := New(cfg, f, rdb, tp, testLogger(e.t))
+	if err != nil {
+		e.t.Fatalf("new worker: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				e.t.Errorf("worker %s: %v", cfg.ConsumerName, err)
+			}
+			rdb.Close()
+		})
+	}
+	e.t.Cleanup(stop)
+	return w, stop
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// partitionBalancer sends each message to the partition it names.
+type partitionBalancer struct{}
+
+func (partitionBalancer) Balance(m kafka.Message, partitions ...int) int { return m.Partition }
+
+// produce writes msgs, each to its Topic and, when partitioned is true, its
+// Partition; it waits for every acknowledgement.
+func (e *env) produce(msgs []kafka.Message, partitioned bool) {
+	e.t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(e.brokers...), RequiredAcks: kafka.RequireAll, BatchSize: 1000,
+		BatchTimeout: 2 * time.Millisecond, AllowAutoTopicCreation: true}
+	if partitioned {
+		w.Balancer = partitionBalancer{}
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i := 0; i < len(msgs); i += 5000 {
+		batch := msgs[i:min(i+5000, len(msgs))]
+		if err := w.WriteMessages(ctx, batch...); err != nil {
+			e.t.Fatalf("produce: %v", err)
+		}
+	}
+}
+
+// consume reads topic through a fresh consumer group until it has n
+// messages, or fails after timeout; with extra, it keeps reading for that
+// long after n to catch messages beyond n.
+func (e *env) consume(topic string, n int, timeout, extra time.Duration) []kafka.Message {
+	e.t.Helper()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, GroupID: topic + "-check-" + fmt.Sprint(time.Now().UnixNano()),
+		GroupTopics: []string{topic}, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond,
+		SessionTimeout: 6 * time.Second})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out []kafka.Message
+	for len(out) < n {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			e.t.Fatalf("consume %s: got %d of %d messages: %v", topic, len(out), n, err)
+		}
+		out = append(out, m)
+	}
+	if extra > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), extra)
+		defer cancel()
+		for {
+			m, err := r.FetchMessage(ctx)
+			if err != nil {
+				break
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval, bounded by the deadline
+	}
+}
+
+func decodeObject(t testing.TB, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("output %q is not a JSON object: %v", b, err)
+	}
+	return m
+}
+
+// passthrough is the identity function.
+func passthrough(_ context.Context, msg, _ json.RawMessage) (json.RawMessage, error) { return msg, nil }

@@ -103,6 +103,8 @@ type flags struct {
 	redis, otlp, http, instance, version  string
 	logFormat                             string
 	batchSize                             int
+	claimTimeout, sessionTimeout          time.Duration
+	sweepInterval                         time.Duration
 }
 
 func parseFlags(function string, args []string, stderr io.Writer) (*flags, error) {
@@ -153,6 +155,9 @@ Flags:
 	}
 	fs.DurationVar(&o.timeout, "timeout", timeout, "how long an incomplete join waits (default 240s) [TRIBUTARY_TIMEOUT]")
 	fs.IntVar(&o.batchSize, "batch-size", 0, "most messages per batch (default 500)")
+	fs.DurationVar(&o.claimTimeout, "claim-timeout", 0, "a completed join not confirmed by then is emitted again by any instance (default 60s)")
+	fs.DurationVar(&o.sessionTimeout, "session-timeout", 0, "Kafka consumer-group session timeout (default 10s)")
+	fs.DurationVar(&o.sweepInterval, "sweep-interval", 0, "how often expired and unconfirmed joins are swept (default 1s)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -220,6 +225,9 @@ func (o *flags) config(ctx context.Context) (Config, error) {
 		cfg.Timeout = o.timeout
 	}
 	cfg.BatchSize = o.batchSize
+	cfg.ClaimTimeout = o.claimTimeout
+	cfg.SessionTimeout = o.sessionTimeout
+	cfg.SweepInterval = o.sweepInterval
 	cfg.RedisAddr = o.redis
 	cfg.OTLPEndpoint = o.otlp
 	cfg.HTTPAddr = o.http

@@ -17,12 +17,13 @@ package main
 // files whether used or not, so the binary is ~130 MB instead of ~3 MB.
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"unicode"
 
 	"github.com/pemistahl/lingua-go"
+
+	"github.com/tributary-etl/tributary/functions/internal/reject"
 )
 
 // supportedLanguages is the closed set the detector chooses from; adding a
@@ -95,38 +96,20 @@ func countLetters(s string, limit int) int {
 }
 
 // annotate sets content.language (an ISO 639-1 code in lower case, or "" when
-// unknown) and content.language_confidence on msg, in place. It returns a
-// *RejectError when content or content.text is missing or not of the
-// expected type, and leaves msg unchanged then.
+// unknown) and content.language_confidence on msg, in place. When content or
+// content.text is missing or not of the expected type it leaves msg unchanged
+// and returns a rejection (see package reject).
 func annotate(msg map[string]any) error {
 	content, ok := msg["content"].(map[string]any)
 	if !ok {
-		return &RejectError{Field: "content", Reason: reasonFor(msg["content"], "an object")}
+		return reject.WrongType("content", msg["content"], "an object")
 	}
 	text, ok := content["text"].(string)
 	if !ok {
-		return &RejectError{Field: "content.text", Reason: reasonFor(content["text"], "a string")}
+		return reject.WrongType("content.text", content["text"], "a string")
 	}
 	lang, confidence := detectLanguage(text)
 	content["language"] = lang
 	content["language_confidence"] = confidence
 	return nil
-}
-
-// RejectError reports a message that can never be processed, so the runtime
-// dead-letters it with Reason instead of retrying.
-type RejectError struct {
-	Field  string // dotted path of the offending field, e.g. "content.text"
-	Reason string
-}
-
-func (e *RejectError) Error() string {
-	return fmt.Sprintf("reject: %s: %s", e.Field, e.Reason)
-}
-
-func reasonFor(v any, want string) string {
-	if v == nil {
-		return "missing"
-	}
-	return fmt.Sprintf("is %T, want %s", v, want)
 }

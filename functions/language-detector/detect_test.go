@@ -4,6 +4,8 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+
+	"github.com/tributary-etl/tributary/functions/internal/reject"
 )
 
 // sentences holds two or more ordinary sentences per supported language.
@@ -152,9 +154,9 @@ func TestAnnotateRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := annotate(tc.msg)
-			var rej *RejectError
+			var rej *reject.FieldError
 			if !errors.As(err, &rej) {
-				t.Fatalf("annotate() error = %v, want *RejectError", err)
+				t.Fatalf("annotate() error = %v, want a *reject.FieldError", err)
 			}
 			if rej.Field != tc.wantField {
 				t.Errorf("Field = %q, want %q (error %q)", rej.Field, tc.wantField, err)

@@ -2,29 +2,18 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tributary-etl/tributary/functions/internal/reject"
 )
-
-// RejectError reports a record that can never be processed, whatever the
-// number of retries, so the runtime dead-letters it with Reason.
-type RejectError struct {
-	Field  string // dotted path of the offending field, e.g. "content.text"
-	Reason string
-}
-
-func (e *RejectError) Error() string {
-	return fmt.Sprintf("reject: %s: %s", e.Field, e.Reason)
-}
 
 // Reasons a record is rejected; tests and dashboards match on them.
 const (
-	reasonMissing    = "missing"
 	reasonEmpty      = "empty"
 	reasonNotInteger = "number is not an integer"
 	reasonTooLarge   = "integer beyond 2^53 cannot be exact in a float64; decode with UseNumber"
@@ -45,7 +34,7 @@ const maxExactFloat = 1 << 53
 //   - every other field, at either level, as it was.
 //
 // msg and its content map are not modified. A record that breaks one of these
-// rules gets a *RejectError naming the first bad field.
+// rules gets a rejection (see package reject) naming the first bad field.
 func normalize(msg map[string]any, now time.Time) (map[string]any, error) {
 	id, err := normalizeID(msg["id"])
 	if err != nil {
@@ -53,15 +42,15 @@ func normalize(msg map[string]any, now time.Time) (map[string]any, error) {
 	}
 	content, ok := msg["content"].(map[string]any)
 	if !ok {
-		return nil, &RejectError{Field: "content", Reason: reasonFor(msg["content"], "an object")}
+		return nil, reject.WrongType("content", msg["content"], "an object")
 	}
 	raw, ok := content["text"].(string)
 	if !ok {
-		return nil, &RejectError{Field: "content.text", Reason: reasonFor(content["text"], "a string")}
+		return nil, reject.WrongType("content.text", content["text"], "a string")
 	}
 	text := cleanText(raw)
 	if text == "" {
-		return nil, &RejectError{Field: "content.text", Reason: reasonNoText}
+		return nil, reject.Field("content.text", reasonNoText)
 	}
 
 	outContent := make(map[string]any, len(content)+1)
@@ -80,28 +69,28 @@ func normalize(msg map[string]any, now time.Time) (map[string]any, error) {
 	return out, nil
 }
 
-// normalizeID returns v as a string id, or a *RejectError for field "id".
+// normalizeID returns v as a string id, or a rejection of field "id".
 func normalizeID(v any) (string, error) {
-	reject := func(reason string) error { return &RejectError{Field: "id", Reason: reason} }
+	bad := func(reason string) error { return reject.Field("id", reason) }
 	switch id := v.(type) {
 	case string:
 		if s := strings.TrimSpace(id); s != "" {
 			return s, nil
 		}
-		return "", reject(reasonEmpty)
+		return "", bad(reasonEmpty)
 	case json.Number:
 		// Integer literals only: "1.0" and "1e3" are refused rather than
 		// guessed at, and big integers keep every digit.
 		if isIntegerLiteral(string(id)) {
 			return string(id), nil
 		}
-		return "", reject(reasonNotInteger)
+		return "", bad(reasonNotInteger)
 	case float64:
 		if id != math.Trunc(id) || math.IsInf(id, 0) {
-			return "", reject(reasonNotInteger)
+			return "", bad(reasonNotInteger)
 		}
 		if math.Abs(id) > maxExactFloat {
-			return "", reject(reasonTooLarge)
+			return "", bad(reasonTooLarge)
 		}
 		return strconv.FormatInt(int64(id), 10), nil
 	case int:
@@ -115,7 +104,7 @@ func normalizeID(v any) (string, error) {
 	case uint32:
 		return strconv.FormatUint(uint64(id), 10), nil
 	default:
-		return "", reject(reasonFor(v, "a string or an integer"))
+		return "", reject.WrongType("id", v, "a string or an integer")
 	}
 }
 
@@ -159,11 +148,4 @@ func cleanText(s string) string {
 		}
 	}
 	return b.String()
-}
-
-func reasonFor(v any, want string) string {
-	if v == nil {
-		return reasonMissing
-	}
-	return fmt.Sprintf("is %T, want %s", v, want)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tributary-etl/tributary/functions/internal/reject"
 )
 
 var now = time.Date(2026, 11, 24, 9, 30, 15, 123_000_000, time.FixedZone("CET", 3600))
@@ -91,17 +93,17 @@ func TestNormalizeRejects(t *testing.T) {
 		wantField  string
 		wantReason string
 	}{
-		{"no id", `{"content":{"text":"x"}}`, "id", reasonMissing},
-		{"null id", `{"id":null,"content":{"text":"x"}}`, "id", reasonMissing},
+		{"no id", `{"content":{"text":"x"}}`, "id", reject.Missing},
+		{"null id", `{"id":null,"content":{"text":"x"}}`, "id", reject.Missing},
 		{"empty id", `{"id":"","content":{"text":"x"}}`, "id", reasonEmpty},
 		{"blank id", `{"id":"  \t","content":{"text":"x"}}`, "id", reasonEmpty},
 		{"fractional id", `{"id":1.5,"content":{"text":"x"}}`, "id", reasonNotInteger},
 		{"exponent id", `{"id":1e3,"content":{"text":"x"}}`, "id", reasonNotInteger},
 		{"boolean id", `{"id":true,"content":{"text":"x"}}`, "id", "is bool, want a string or an integer"},
 		{"object id", `{"id":{"n":1},"content":{"text":"x"}}`, "id", "is map[string]interface {}, want a string or an integer"},
-		{"no content", `{"id":"1"}`, "content", reasonMissing},
+		{"no content", `{"id":"1"}`, "content", reject.Missing},
 		{"content not an object", `{"id":"1","content":"hello"}`, "content", "is string, want an object"},
-		{"no text", `{"id":"1","content":{"title":"x"}}`, "content.text", reasonMissing},
+		{"no text", `{"id":"1","content":{"title":"x"}}`, "content.text", reject.Missing},
 		{"text not a string", `{"id":"1","content":{"text":5}}`, "content.text", "is json.Number, want a string"},
 		{"empty text", `{"id":"1","content":{"text":""}}`, "content.text", reasonNoText},
 		{"blank text", `{"id":"1","content":{"text":" \n\t\u00a0 "}}`, "content.text", reasonNoText},
@@ -110,9 +112,9 @@ func TestNormalizeRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := normalize(decode(t, tc.in), now)
-			var rej *RejectError
+			var rej *reject.FieldError
 			if !errors.As(err, &rej) {
-				t.Fatalf("normalize(%s) = %v, %v; want *RejectError", tc.in, out, err)
+				t.Fatalf("normalize(%s) = %v, %v; want a *reject.FieldError", tc.in, out, err)
 			}
 			if rej.Field != tc.wantField || rej.Reason != tc.wantReason {
 				t.Errorf("got {Field: %q, Reason: %q}, want {%q, %q}", rej.Field, rej.Reason, tc.wantField, tc.wantReason)
@@ -147,7 +149,7 @@ func TestNormalizeIDTypes(t *testing.T) {
 		msg := map[string]any{"id": tc.id, "content": map[string]any{"text": "x"}}
 		out, err := normalize(msg, now)
 		if tc.wantReason != "" {
-			var rej *RejectError
+			var rej *reject.FieldError
 			if !errors.As(err, &rej) || rej.Reason != tc.wantReason {
 				t.Errorf("id %#v: error %v, want reason %q", tc.id, err, tc.wantReason)
 			}

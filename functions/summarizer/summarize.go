@@ -7,12 +7,13 @@ package main
 // with a length rule as the fallback for other languages.
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tributary-etl/tributary/functions/internal/reject"
 )
 
 // ellipsis marks a sentence cut short because it alone exceeds maxChars.
@@ -359,36 +360,18 @@ func isWordRune(r rune) bool {
 }
 
 // annotate sets content.summary on msg, in place, to summarize(content.text,
-// maxSentences, maxChars). It returns a *RejectError when content or
-// content.text is missing or not of the expected type, and leaves msg
-// unchanged then.
+// maxSentences, maxChars). When content or content.text is missing or not of
+// the expected type it leaves msg unchanged and returns a rejection (see
+// package reject).
 func annotate(msg map[string]any, maxSentences, maxChars int) error {
 	content, ok := msg["content"].(map[string]any)
 	if !ok {
-		return &RejectError{Field: "content", Reason: reasonFor(msg["content"], "an object")}
+		return reject.WrongType("content", msg["content"], "an object")
 	}
 	text, ok := content["text"].(string)
 	if !ok {
-		return &RejectError{Field: "content.text", Reason: reasonFor(content["text"], "a string")}
+		return reject.WrongType("content.text", content["text"], "a string")
 	}
 	content["summary"] = summarize(text, maxSentences, maxChars)
 	return nil
-}
-
-// RejectError reports a message that can never be processed, so the runtime
-// dead-letters it with Reason instead of retrying.
-type RejectError struct {
-	Field  string // dotted path of the offending field, e.g. "content.text"
-	Reason string
-}
-
-func (e *RejectError) Error() string {
-	return fmt.Sprintf("reject: %s: %s", e.Field, e.Reason)
-}
-
-func reasonFor(v any, want string) string {
-	if v == nil {
-		return "missing"
-	}
-	return fmt.Sprintf("is %T, want %s", v, want)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tributary-etl/tributary/functions/internal/reject"
 )
 
 // rivers is scored as follows (content words; river=3, sea, sediment and
@@ -156,9 +158,9 @@ func TestAnnotateRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := annotate(tc.msg, 3, 300)
-			var rej *RejectError
+			var rej *reject.FieldError
 			if !errors.As(err, &rej) {
-				t.Fatalf("annotate() error = %v, want *RejectError", err)
+				t.Fatalf("annotate() error = %v, want a *reject.FieldError", err)
 			}
 			if rej.Field != tc.wantField {
 				t.Errorf("Field = %q, want %q", rej.Field, tc.wantField)

@@ -1,0 +1,173 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// The test binary doubles as a worker process: with TRIBUTARY_TEST_CHILD=1
+// it runs Main with the identity function, so tests can SIGKILL a real
+// worker process.
+func TestMain(m *testing.M) {
+	if os.Getenv("TRIBUTARY_TEST_CHILD") == "1" {
+		// A few milliseconds per call keep the worker busy mid-batch most of
+		// the time, so that kills land while work is in flight.
+		slow := func(ctx context.Context, msg, meta json.RawMessage) (json.RawMessage, error) {
+			time.Sleep(5 * time.Millisecond)
+			return passthrough(ctx, msg, meta)
+		}
+		os.Exit(Main("passthrough", slow, os.Args[1:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// child starts a worker process with the given flags.
+func child(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TRIBUTARY_TEST_CHILD=1", "TRIBUTARY_LOG_FORMAT=text")
+	if testing.Verbose() {
+		cmd.Stderr = os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+// A worker process killed with SIGKILL at random moments and restarted,
+// again and again, while input flows: every id is still emitted at least
+// once. The duplicates this costs are reported.
+func TestSIGKILLLosesNoJoinedOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts a worker for about a minute")
+	}
+	e := newEnv(t)
+	in1, in2, out := e.topic("k1"), e.topic("k2"), e.topic("out")
+	e.createTopics(6, in1, in2, out)
+	group := e.name + "-crash"
+	args := []string{"-worker", group, "-topics-input", in1 + "," + in2, "-topics-output", out,
+		"-brokers", strings.Join(e.brokers, ","), "-redis", e.rdb.Options().Addr,
+		"-claim-timeout", "3s", "-session-timeout", "6s", "-sweep-interval", "250ms", "-batch-size", "200"}
+
+	const n, kills, batches = 6000, 5, 40
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // input keeps flowing for the whole test: n ids over ~40s
+		defer wg.Done()
+		for batch := 0; batch < batches; batch++ {
+			var msgs []kafka.Message
+			for i := batch * n / batches; i < (batch+1)*n/batches; i++ {
+				msgs = append(msgs,
+					kafka.Message{Topic: in1, Value: []byte(fmt.Sprintf(`{"id":%d,"left":true}`, i))},
+					kafka.Message{Topic: in2, Value: []byte(fmt.Sprintf(`{"id":%d,"right":true}`, i))})
+			}
+			rand.Shuffle(len(msgs), func(i, j int) { msgs[i], msgs[j] = msgs[j], msgs[i] })
+			e.produce(msgs, false)
+			time.Sleep(time.Second) // pacing of the input, not a wait for a condition
+		}
+	}()
+
+	for k := 0; k < kills; k++ {
+		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		cmd := child(t, append(args, "-http", addr)...)
+		// Kill it only once it is consuming, at a random moment after that.
+		waitFor(t, time.Minute, "the worker consuming", func() bool { return metric(addr, "tributary_consumed_total") > 0 })
+		time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond) // the random moment
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+	}
+	wg.Wait()
+	final := child(t, args...)
+	t.Logf("input done; %d kills while consuming", kills)
+
+	got := e.consume(out, n, 3*time.Minute, 5*time.Second)
+	counts := map[string]int{}
+	for _, m := range got {
+		counts[string(m.Key)]++
+	}
+	missing, dups := 0, 0
+	for i := 0; i < n; i++ {
+		c := counts[fmt.Sprint(i)]
+		if c == 0 {
+			missing++
+		}
+		if c > 1 {
+			dups += c - 1
+		}
+	}
+	t.Logf("%d ids, %d kills: %d outputs, %d ids missing, %d duplicate outputs (%.2f%%)",
+		n, kills, len(got), missing, dups, 100*float64(dups)/float64(n))
+	if missing > 0 {
+		t.Fatalf("%d of %d ids never emitted after %d SIGKILLs", missing, n, kills)
+	}
+	if err := final.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := final.Wait(); err != nil {
+		t.Fatalf("worker did not stop cleanly on SIGTERM: %v", err)
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// metric reads one unlabelled series (summed over its labels) from a
+// worker's /metrics; -1 when it cannot be read.
+func metric(addr, name string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return -1
+	}
+	total, found := 0.0, false
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err == nil {
+			total += v
+			found = true
+		}
+	}
+	if !found {
+		return -1
+	}
+	return total
+}

@@ -31,7 +31,11 @@ func TestMain(m *testing.M) {
 			time.Sleep(5 * time.Millisecond)
 			return passthrough(ctx, msg, meta)
 		}
-		os.Exit(Main("passthrough", slow, os.Args[1:], os.Stderr))
+		f := Func(slow)
+		if os.Getenv("TRIBUTARY_TEST_FAST") == "1" {
+			f = passthrough
+		}
+		os.Exit(Main("passthrough", f, os.Args[1:], os.Stderr))
 	}
 	os.Exit(m.Run())
 }

@@ -129,7 +129,7 @@ func TestThreeInstancesEmitEachIDOnce(t *testing.T) {
 	}
 }
 
-func waitForMembers(t *testing.T, e *env, group string, n int) {
+func waitForMembers(t testing.TB, e *env, group string, n int) {
 	t.Helper()
 	c := &kafka.Client{Addr: kafka.TCP(e.brokers...)}
 	waitFor(t, 60*time.Second, fmt.Sprintf("%d members in group %s", n, group), func() bool {

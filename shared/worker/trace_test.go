@@ -48,7 +48,9 @@ func TestTraceFollowsMessageThroughTwoWorkers(t *testing.T) {
 	if n := len(kafkaHeaders(got[0].Headers, "traceparent")); n != 1 {
 		t.Fatalf("output has %d traceparent headers, want 1", n)
 	}
-	waitFor(t, 10*time.Second, "spans of the second worker", func() bool { return spanNamed(exp, "consume "+mid) != nil && spanNamed(exp, "produce") != nil && len(spansNamed(exp, "produce")) == 2 })
+	waitFor(t, 10*time.Second, "spans of the second worker", func() bool {
+		return spanNamed(exp, "consume "+mid) != nil && spanNamed(exp, "produce") != nil && len(spansNamed(exp, "produce")) == 2
+	})
 
 	consume1, consume2 := spanNamed(exp, "consume "+in1), spanNamed(exp, "consume "+in2)
 	join, process := spanNamed(exp, "join"), spansNamed(exp, "process")

@@ -1,8 +1,12 @@
 package worker
 
 import (
+	"strconv"
+
 	"context"
 	"encoding/json"
+	"github.com/segmentio/kafka-go"
+	"github.com/tributary-etl/tributary/shared/kafkax"
 	"net"
 	"net/http"
 	"os"
@@ -27,6 +31,7 @@ type metrics struct {
 	processSeconds prometheus.Histogram
 	redisSeconds   prometheus.Histogram
 	pending        prometheus.Gauge
+	lag            *prometheus.GaugeVec
 }
 
 func newMetrics(w *Worker) *metrics {
@@ -55,7 +60,10 @@ func newMetrics(w *Worker) *metrics {
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tributary_pending_aggregates",
 			Help: "Incomplete aggregates in the join state.", ConstLabels: labels}),
 	}
-	reg.MustRegister(m.deadLettered, m.processSeconds, m.redisSeconds, m.pending,
+	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tributary_consumer_lag",
+		Help: "Records of the input partitions not yet committed by the worker's group.", ConstLabels: labels},
+		[]string{"topic", "partition"})
+	reg.MustRegister(m.deadLettered, m.processSeconds, m.redisSeconds, m.pending, m.lag,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -150,4 +158,29 @@ func counterValue(c prometheus.Counter) float64 {
 		return 0
 	}
 	return m.GetCounter().GetValue()
+}
+
+// lagPeriod is how often the group's lag is read from the brokers.
+const lagPeriod = 10 * time.Second
+
+// watchLag keeps the consumer-lag gauge current until ctx ends.
+func (w *Worker) watchLag(ctx context.Context) {
+	client := &kafka.Client{Addr: kafka.TCP(w.cfg.Brokers...), Timeout: 5 * time.Second}
+	t := time.NewTicker(lagPeriod)
+	defer t.Stop()
+	for {
+		lags, err := kafkax.GroupLag(ctx, client, w.cfg.ConsumerName, w.cfg.TopicsInput)
+		if err == nil {
+			for _, l := range lags {
+				w.m.lag.WithLabelValues(l.Topic, strconv.Itoa(l.Partition)).Set(float64(l.Lag))
+			}
+		} else if ctx.Err() == nil {
+			w.log.Warn("read consumer lag", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

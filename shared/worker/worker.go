@@ -86,6 +86,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.rdb != nil {
 		go w.heartbeats(bg)
 	}
+	go w.watchLag(bg)
 
 	w.log.Info("worker started", "topics_input", w.cfg.TopicsInput, "topics_output", w.cfg.TopicsOutput,
 		"join", w.store != nil, "instance", w.cfg.Instance)

@@ -228,7 +228,7 @@ func usedMemory(b *testing.B, e *env) int64 {
 // worker mode, see TestMain) without the slow function of the crash test.
 func benchChild(b *testing.B, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "TRIBUTARY_TEST_CHILD=1", "TRIBUTARY_TEST_FAST=1", "TRIBUTARY_LOG_FORMAT=text")
+	cmd.Env = append(childEnv(), "TRIBUTARY_TEST_CHILD=1", "TRIBUTARY_TEST_FAST=1", "TRIBUTARY_LOG_FORMAT=text")
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}

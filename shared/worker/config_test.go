@@ -100,6 +100,11 @@ func TestMainRefusesBadConfiguration(t *testing.T) {
 		{"no inputs", []string{"-worker", "w", "-brokers", "127.0.0.1:9092"}, "topics_input: needs at least one topic"},
 		{"bad metadata", []string{"-worker", "w", "-topics-input", "a", "-brokers", "k:1", "-metadata", "{"}, "metadata: is not valid JSON"},
 	}
+	// Only the flags configure these runs, not the stack's environment.
+	for _, k := range []string{"TRIBUTARY_MYSQL_DSN", "TRIBUTARY_KAFKA_BROKERS", "TRIBUTARY_REDIS_ADDR", "TRIBUTARY_WORKER",
+		"TRIBUTARY_TOPICS_INPUT", "TRIBUTARY_METADATA", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
+		t.Setenv(k, "")
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 func child(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "TRIBUTARY_TEST_CHILD=1", "TRIBUTARY_LOG_FORMAT=text")
+	cmd.Env = append(childEnv(), "TRIBUTARY_TEST_CHILD=1", "TRIBUTARY_LOG_FORMAT=text")
 	if testing.Verbose() {
 		cmd.Stderr = os.Stderr
 	}
@@ -174,4 +174,17 @@ func metric(addr, name string) float64 {
 		return -1
 	}
 	return total
+}
+
+// childEnv is the environment without the stack's TRIBUTARY_* and OTEL_*
+// variables (make test exports them), so a child is configured by its flags
+// alone.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TRIBUTARY_") && !strings.HasPrefix(kv, "OTEL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

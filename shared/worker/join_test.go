@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,5 +240,27 @@ func TestSingleInputNeedsNoJoinState(t *testing.T) {
 	keys, _ := e.rdb.Keys(context.Background(), "trib:{"+cfg.ConsumerName+"*").Result()
 	if len(keys) != 0 {
 		t.Fatalf("single-input worker wrote join state: %v", keys)
+	}
+
+	// The heartbeat in Redis reports the instance and its counters, with a TTL.
+	hb := HeartbeatKey(cfg.ConsumerName, cfg.Instance)
+	waitFor(t, 10*time.Second, "a heartbeat counting 200 messages", func() bool {
+		v, err := e.rdb.HGetAll(context.Background(), hb).Result()
+		return err == nil && v["consumed"] == "200" && v["emitted"] == "200" && v["instance"] == cfg.Instance
+	})
+	if ttl := e.rdb.TTL(context.Background(), hb).Val(); ttl <= 0 || ttl > 3*cfg.HeartbeatPeriod {
+		t.Fatalf("heartbeat TTL %v, want within (0, %v]", ttl, 3*cfg.HeartbeatPeriod)
+	}
+
+	// /healthz answers 200 while the loop turns; /metrics counts the messages.
+	srv := httptest.NewServer(w.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if got := metric(strings.TrimPrefix(srv.URL, "http://"), "tributary_emitted_total"); got != 200 {
+		t.Fatalf("/metrics tributary_emitted_total = %v, want 200", got)
 	}
 }

@@ -76,21 +76,13 @@ func RunTyped[In, Out any](name string, f func(ctx context.Context, in In, meta 
 
 // Adapt turns f into the runtime's byte-level function.
 func Adapt(f Func) worker.Func {
-	return func(ctx context.Context, raw, rawMeta json.RawMessage) (json.RawMessage, error) {
-		var msg Message
-		if err := decode(raw, &msg); err != nil {
-			return nil, Reject(fmt.Errorf("decode message: %w", err))
-		}
-		meta, err := decodeMeta(rawMeta)
-		if err != nil {
-			return nil, err
-		}
+	return AdaptTyped(func(ctx context.Context, msg Message, meta Metadata) (*Message, error) {
 		out, err := f(ctx, msg, meta)
 		if err != nil || out == nil {
 			return nil, err
 		}
-		return json.Marshal(out)
-	}
+		return &out, nil
+	})
 }
 
 // AdaptTyped turns a typed function into the runtime's byte-level function.

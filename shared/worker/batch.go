@@ -38,7 +38,6 @@ func (w *Worker) handleBatch(ctx context.Context, msgs []kafka.Message) error {
 		fctx  []context.Context // the consume span context of each fragment
 		fsrc  []*kafka.Message
 	)
-	w.m.consumed.Add(float64(len(msgs)))
 	for i := range msgs {
 		m := &msgs[i]
 		mctx := telemetry.Propagator.Extract(ctx, kafkax.HeaderCarrier{Headers: &m.Headers})
@@ -101,6 +100,7 @@ func (w *Worker) handleBatch(ctx context.Context, msgs []kafka.Message) error {
 			w.fail("confirm", err)
 		}
 	}
+	w.m.consumed.Add(float64(len(msgs)))
 	return w.commit(ctx, msgs)
 }
 

@@ -133,6 +133,10 @@ func (w *Worker) loop(ctx context.Context) error {
 		}
 		if err != nil {
 			w.fail("fetch", err)
+			select { // do not spin on a broker that keeps failing
+			case <-time.After(500 * time.Millisecond):
+			case <-ctx.Done():
+			}
 			continue
 		}
 		if len(msgs) == 0 {

@@ -1,0 +1,204 @@
+# A Tributary worker: one function binary consuming its input topics, run as a
+# Nomad service job with one task group whose count is the instance count.
+#
+# The scheduler (package scheduler) renders this file through Nomad's own
+# parser (PUT /v1/jobs/parse with variables); a person can run it by hand:
+#
+#   nomad job run \
+#     -var worker=orders \
+#     -var artifact_url=http://127.0.0.1:8080/artifacts/template/1.0.0 \
+#     -var artifact_sha256=<hex sha256 of the binary> \
+#     -var 'env={TRIBUTARY_TOPICS_INPUT="orders.raw",TRIBUTARY_KAFKA_BROKERS="127.0.0.1:9092",TRIBUTARY_REDIS_ADDR="127.0.0.1:6379"}' \
+#     jobs/worker.nomad.hcl
+
+variable "worker" {
+  type        = string
+  description = "The worker's consumer_name: its Kafka consumer group and TRIBUTARY_WORKER."
+}
+
+variable "job_id" {
+  type        = string
+  default     = ""
+  description = "The Nomad job id; empty means tributary-<worker>."
+}
+
+variable "datacenters" {
+  type    = list(string)
+  default = ["*"]
+}
+
+variable "instances" {
+  type        = number
+  default     = 1
+  description = "How many allocations run the worker (the task group count)."
+}
+
+variable "artifact_url" {
+  type        = string
+  description = "Where Nomad's artifact getter downloads the function binary from."
+}
+
+variable "artifact_sha256" {
+  type        = string
+  description = "Hex sha256 of the function binary; a mismatch fails the download."
+}
+
+variable "driver" {
+  type        = string
+  default     = "raw_exec"
+  description = "raw_exec for the local stack; exec on real Linux clients."
+}
+
+variable "cpu" {
+  type        = number
+  default     = 100
+  description = "CPU in MHz."
+}
+
+variable "memory" {
+  type        = number
+  default     = 128
+  description = "Memory in MB."
+}
+
+variable "env" {
+  type        = map(string)
+  default     = {}
+  description = "Runtime environment (topics, brokers, Redis, MySQL DSN, OTLP endpoint); overrides the defaults below."
+}
+
+variable "function_name" {
+  type    = string
+  default = ""
+}
+
+variable "function_version" {
+  type    = string
+  default = ""
+}
+
+variable "worker_id" {
+  type        = string
+  default     = ""
+  description = "The worker's id in the config store."
+}
+
+variable "config_version" {
+  type        = string
+  default     = ""
+  description = "Version of the worker's configuration; a change rolls the allocations."
+}
+
+variable "min_healthy_time" {
+  type        = string
+  default     = "5s"
+  description = "How long an allocation must stay healthy before the rollout continues."
+}
+
+variable "healthy_deadline" {
+  type    = string
+  default = "2m"
+}
+
+variable "progress_deadline" {
+  type    = string
+  default = "3m"
+}
+
+locals {
+  job_id = var.job_id != "" ? var.job_id : "tributary-${var.worker}"
+}
+
+job "worker" {
+  id          = local.job_id
+  name        = local.job_id
+  type        = "service"
+  datacenters = var.datacenters
+
+  meta {
+    tributary_worker           = var.worker
+    tributary_worker_id        = var.worker_id
+    tributary_function         = var.function_name
+    tributary_function_version = var.function_version
+    tributary_config_version   = var.config_version
+  }
+
+  update {
+    max_parallel      = 1
+    health_check      = "checks"
+    min_healthy_time  = var.min_healthy_time
+    healthy_deadline  = var.healthy_deadline
+    progress_deadline = var.progress_deadline
+    auto_revert       = true
+  }
+
+  group "worker" {
+    count = var.instances
+
+    network {
+      port "http" {}
+    }
+
+    restart {
+      attempts = 3
+      interval = "5m"
+      delay    = "5s"
+      mode     = "fail"
+    }
+
+    reschedule {
+      delay          = "10s"
+      delay_function = "exponential"
+      max_delay      = "5m"
+      unlimited      = true
+    }
+
+    service {
+      name     = local.job_id
+      provider = "nomad"
+      port     = "http"
+
+      check {
+        name     = "healthz"
+        type     = "http"
+        path     = "/healthz"
+        interval = "5s"
+        timeout  = "2s"
+      }
+    }
+
+    task "function" {
+      driver = var.driver
+
+      artifact {
+        source      = var.artifact_url
+        destination = "local/function"
+        mode        = "file"
+
+        options {
+          checksum = "sha256:${var.artifact_sha256}"
+        }
+      }
+
+      config {
+        command = "local/function"
+      }
+
+      # NOMAD_* references are left for Nomad to fill in at runtime.
+      env = merge({
+        TRIBUTARY_WORKER           = var.worker
+        TRIBUTARY_FUNCTION_VERSION = var.function_version
+        TRIBUTARY_HTTP_ADDR        = "127.0.0.1:${NOMAD_PORT_http}"
+      }, var.env)
+
+      # The runtime commits in-flight work on SIGTERM and exits within 20s.
+      kill_signal  = "SIGTERM"
+      kill_timeout = "30s"
+
+      resources {
+        cpu    = var.cpu
+        memory = var.memory
+      }
+    }
+  }
+}

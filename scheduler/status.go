@@ -1,0 +1,169 @@
+package scheduler
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+)
+
+// WorkerStatus is a snapshot of a worker's job as Nomad sees it.
+type WorkerStatus struct {
+	Worker  string
+	JobID   string
+	Status  string // Nomad's job status: pending, running or dead
+	Stopped bool   // the job was stopped (desired state), not merely dead
+	Version uint64 // the job's current version
+	Meta    map[string]string
+
+	// Deployment is the job's latest deployment, nil before the first.
+	Deployment *Deployment
+	// Allocations are the job's allocations, newest first, including
+	// stopped and failed ones Nomad has not yet garbage-collected.
+	Allocations []Allocation
+
+	// Index is the Nomad index the snapshot was read at.
+	Index uint64
+}
+
+// Deployment is a rollout of one job version.
+type Deployment struct {
+	ID          string
+	JobVersion  uint64
+	Status      string // running, successful, failed, cancelled, ...
+	Description string // Nomad's reason, e.g. "Failed due to unhealthy allocations"
+}
+
+// Allocation is one instance of a worker.
+type Allocation struct {
+	ID            string
+	Name          string // job.group[index]
+	NodeName      string
+	JobVersion    uint64
+	ClientStatus  string // pending, running, complete, failed, lost
+	DesiredStatus string // run, stop, evict
+	// Healthy is the deployment's verdict: nil while undecided.
+	Healthy  *bool
+	Restarts uint64      // summed over the tasks
+	Events   []TaskEvent // the most recent last, at most maxEvents per task
+}
+
+// TaskEvent is one entry of a task's event log, as `nomad alloc status`
+// shows it.
+type TaskEvent struct {
+	Task    string
+	Time    time.Time
+	Type    string // e.g. "Failed Artifact Download", "Started", "Terminated"
+	Message string // Nomad's DisplayMessage
+	Fails   bool   // the event failed the task
+}
+
+// maxEvents bounds the events kept per task.
+const maxEvents = 10
+
+// HealthyRunning reports whether a is running, meant to run, and was judged
+// healthy by its deployment.
+func (a Allocation) HealthyRunning() bool {
+	return a.ClientStatus == api.AllocClientStatusRunning && a.DesiredStatus == api.AllocDesiredStatusRun &&
+		a.Healthy != nil && *a.Healthy
+}
+
+// Status reads the worker's job, its latest deployment and its allocations.
+// A worker with no job (never deployed, or purged) gives an error wrapping
+// ErrNotFound. The three reads are not one transaction: an allocation may
+// be newer than the job version read.
+func (s *Scheduler) Status(ctx context.Context, worker string) (WorkerStatus, error) {
+	if err := checkWorker(worker); err != nil {
+		return WorkerStatus{}, err
+	}
+	jobID := JobID(worker)
+	job, meta, err := s.client.Jobs().Info(jobID, qopts(ctx, 0))
+	if isNotFound(err) {
+		return WorkerStatus{}, fmt.Errorf("status of worker %s: job %s: %w", worker, jobID, ErrNotFound)
+	}
+	if err != nil {
+		return WorkerStatus{}, fmt.Errorf("status of worker %s: %w", worker, err)
+	}
+	st := WorkerStatus{
+		Worker:  worker,
+		JobID:   jobID,
+		Status:  deref(job.Status),
+		Stopped: deref(job.Stop),
+		Version: deref(job.Version),
+		Meta:    job.Meta,
+		Index:   meta.LastIndex,
+	}
+
+	dep, _, err := s.client.Jobs().LatestDeployment(jobID, qopts(ctx, 0))
+	if err != nil {
+		return st, fmt.Errorf("status of worker %s: latest deployment: %w", worker, err)
+	}
+	if dep != nil {
+		st.Deployment = toDeployment(dep)
+	}
+
+	stubs, ameta, err := s.client.Jobs().Allocations(jobID, false, qopts(ctx, 0))
+	if err != nil {
+		return st, fmt.Errorf("status of worker %s: allocations: %w", worker, err)
+	}
+	st.Index = max(st.Index, ameta.LastIndex)
+	st.Allocations = toAllocations(stubs)
+	return st, nil
+}
+
+func toDeployment(d *api.Deployment) *Deployment {
+	return &Deployment{ID: d.ID, JobVersion: d.JobVersion, Status: d.Status, Description: d.StatusDescription}
+}
+
+func toAllocations(stubs []*api.AllocationListStub) []Allocation {
+	stubs = slices.Clone(stubs)
+	slices.SortStableFunc(stubs, func(a, b *api.AllocationListStub) int { return cmp.Compare(b.CreateIndex, a.CreateIndex) })
+	out := make([]Allocation, 0, len(stubs))
+	for _, a := range stubs {
+		al := Allocation{
+			ID:            a.ID,
+			Name:          a.Name,
+			NodeName:      a.NodeName,
+			JobVersion:    a.JobVersion,
+			ClientStatus:  a.ClientStatus,
+			DesiredStatus: a.DesiredStatus,
+		}
+		if a.DeploymentStatus != nil {
+			al.Healthy = a.DeploymentStatus.Healthy
+		}
+		for _, task := range slices.Sorted(maps.Keys(a.TaskStates)) {
+			ts := a.TaskStates[task]
+			if ts == nil {
+				continue
+			}
+			al.Restarts += ts.Restarts
+			events := ts.Events
+			if len(events) > maxEvents {
+				events = events[len(events)-maxEvents:]
+			}
+			for _, e := range events {
+				al.Events = append(al.Events, TaskEvent{
+					Task:    task,
+					Time:    time.Unix(0, e.Time),
+					Type:    e.Type,
+					Message: e.DisplayMessage,
+					Fails:   e.FailsTask,
+				})
+			}
+		}
+		out = append(out, al)
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -74,6 +74,15 @@ func (s *Scheduler) Deploy(ctx context.Context, spec WorkerSpec) (DeployResult, 
 	if job.ID == nil || *job.ID != jobID {
 		return DeployResult{}, fmt.Errorf("deploy %s: the template rendered job id %v", jobID, job.ID)
 	}
+	// The reconciler tells a changed spec from an unchanged one by this hash.
+	hash, err := s.specHash(spec)
+	if err != nil {
+		return DeployResult{}, err
+	}
+	if job.Meta == nil {
+		job.Meta = map[string]string{}
+	}
+	job.Meta[MetaSpecHash] = hash
 
 	var index uint64
 	cur, _, err := s.client.Jobs().Info(jobID, qopts(ctx, 0))

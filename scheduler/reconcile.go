@@ -1,0 +1,270 @@
+package scheduler
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+)
+
+// MetaSpecHash is the job meta key under which Deploy records the hash of
+// the WorkerSpec (and the template) the job was rendered from. The
+// reconciler compares it with the desired spec's hash to tell "changed"
+// from "unchanged" without diffing Nomad's canonicalised job.
+const MetaSpecHash = "tributary_spec_hash"
+
+// DesiredState is the source of truth for which workers should run and how.
+// The MySQL-backed implementation (the workers table of the config store)
+// comes with the API server; until then tests and callers pass a slice.
+// Workers must be safe to call from the reconciler's goroutine and must
+// return a complete list: a worker it leaves out is purged from Nomad.
+type DesiredState interface {
+	Workers(ctx context.Context) ([]WorkerSpec, error)
+}
+
+// ReconcileOptions narrow what a reconcile pass may touch.
+type ReconcileOptions struct {
+	// Prefix selects the Nomad jobs the pass owns, by job id; "" means
+	// JobPrefix (every worker). Jobs outside it are never read, changed or
+	// purged, and every desired worker's job id must start with it. Tests
+	// sharing one agent use a prefix of their own.
+	Prefix string
+	// Log receives one record per action; nil means slog.Default().
+	Log *slog.Logger
+}
+
+// ReconcileAction is what a pass did (or found) for one worker.
+type ReconcileAction struct {
+	Worker     string
+	JobID      string
+	Reason     string // why, in words: "job stopped out of band", "spec changed", ...
+	JobVersion uint64 // the job version after the action (0 for removed or failed)
+}
+
+// ReconcileReport lists every worker a pass looked at, by outcome.
+type ReconcileReport struct {
+	Registered []ReconcileAction // missing, stopped, dead or changed: registered again
+	Unchanged  []ReconcileAction // running the desired spec: left alone, no new version
+	Removed    []ReconcileAction // no longer desired: stopped and purged
+	Failed     []ReconcileAction // the action failed; Reason holds the error
+}
+
+// Reconcile is ReconcileWith and the default options: it makes every
+// tributary-* job in Nomad match desired.
+func (s *Scheduler) Reconcile(ctx context.Context, desired []WorkerSpec) (ReconcileReport, error) {
+	return s.ReconcileWith(ctx, desired, ReconcileOptions{})
+}
+
+// ReconcileWith makes the Nomad jobs selected by opts.Prefix match desired:
+//   - a desired worker whose job is missing (never deployed, purged, or
+//     lost with the agent's state), stopped (`nomad job stop`), dead, or
+//     rendered from a different spec is registered with Deploy;
+//   - a desired worker whose job runs the same spec (same MetaSpecHash, not
+//     stopped) is left alone, so a pass with no change creates no job
+//     version and no evaluation;
+//   - a job of a worker not in desired is stopped and purged.
+//
+// Instances is not part of the spec hash: the instance count belongs to
+// Scale and the autoscaler once a job exists, so a count they changed is
+// not a difference, and a job registered again (changed or stopped) keeps
+// its live count. Only a missing job starts at spec.Instances.
+//
+// A failure on one worker does not stop the pass: it is listed in
+// Report.Failed and the joined errors are returned with the report. Each
+// action is logged. Concurrent passes over the same prefix are safe
+// (Deploy enforces the modify index) but one may fail where the other won.
+func (s *Scheduler) ReconcileWith(ctx context.Context, desired []WorkerSpec, opts ReconcileOptions) (ReconcileReport, error) {
+	prefix := cmp.Or(opts.Prefix, JobPrefix)
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	var rep ReconcileReport
+
+	want := map[string]WorkerSpec{}
+	for _, spec := range desired {
+		if err := checkWorker(spec.Worker); err != nil {
+			return rep, fmt.Errorf("reconcile: %w", err)
+		}
+		id := JobID(spec.Worker)
+		if !strings.HasPrefix(id, prefix) {
+			return rep, fmt.Errorf("reconcile: %w: job %s is outside the prefix %q", ErrInvalidSpec, id, prefix)
+		}
+		if _, dup := want[id]; dup {
+			return rep, fmt.Errorf("reconcile: %w: worker %s is desired twice", ErrInvalidSpec, spec.Worker)
+		}
+		want[id] = spec
+	}
+
+	stubs, _, err := s.client.Jobs().List((&api.QueryOptions{Prefix: prefix}).WithContext(ctx))
+	if err != nil {
+		return rep, fmt.Errorf("reconcile: list jobs %s*: %w", prefix, err)
+	}
+	live := map[string]bool{}
+	for _, j := range stubs {
+		live[j.ID] = true
+	}
+
+	var errs []error
+	fail := func(worker, id string, err error) {
+		rep.Failed = append(rep.Failed, ReconcileAction{Worker: worker, JobID: id, Reason: err.Error()})
+		errs = append(errs, err)
+		log.Error("reconcile failed", "worker", worker, "job", id, "err", err)
+	}
+
+	for _, id := range slices.Sorted(maps.Keys(want)) {
+		spec := want[id]
+		act, registered, err := s.reconcileOne(ctx, spec, live[id])
+		if err != nil {
+			fail(spec.Worker, id, err)
+			continue
+		}
+		if registered {
+			rep.Registered = append(rep.Registered, act)
+			log.Info("reconcile: registered worker", "worker", act.Worker, "job", id, "reason", act.Reason, "job_version", act.JobVersion)
+		} else {
+			rep.Unchanged = append(rep.Unchanged, act)
+			log.Debug("reconcile: worker unchanged", "worker", act.Worker, "job", id, "job_version", act.JobVersion)
+		}
+	}
+
+	for _, j := range stubs {
+		if _, ok := want[j.ID]; ok {
+			continue
+		}
+		worker := strings.TrimPrefix(j.ID, JobPrefix)
+		_, _, err := s.client.Jobs().DeregisterOpts(j.ID, &api.DeregisterOptions{Purge: true}, wopts(ctx))
+		if err != nil && !isNotFound(err) {
+			fail(worker, j.ID, fmt.Errorf("reconcile: purge %s: %w", j.ID, err))
+			continue
+		}
+		act := ReconcileAction{Worker: worker, JobID: j.ID, Reason: "worker no longer desired"}
+		rep.Removed = append(rep.Removed, act)
+		log.Info("reconcile: purged job", "worker", worker, "job", j.ID, "reason", act.Reason)
+	}
+	return rep, errors.Join(errs...)
+}
+
+// reconcileOne registers spec when its job needs it and says why.
+func (s *Scheduler) reconcileOne(ctx context.Context, spec WorkerSpec, listed bool) (ReconcileAction, bool, error) {
+	id := JobID(spec.Worker)
+	act := ReconcileAction{Worker: spec.Worker, JobID: id}
+	hash, err := s.specHash(spec)
+	if err != nil {
+		return act, false, err
+	}
+
+	var job *api.Job
+	if listed {
+		job, _, err = s.client.Jobs().Info(id, qopts(ctx, 0))
+		switch {
+		case isNotFound(err): // purged since the listing
+			job = nil
+		case err != nil:
+			return act, false, fmt.Errorf("reconcile: read job %s: %w", id, err)
+		}
+	}
+
+	switch {
+	case job == nil:
+		act.Reason = "job missing"
+	case deref(job.Stop):
+		act.Reason = "job stopped out of band"
+	case deref(job.Status) == "dead":
+		act.Reason = "job dead"
+	case job.Meta[MetaSpecHash] == "":
+		act.Reason = "job has no spec hash (registered by hand or by an older scheduler)"
+	case job.Meta[MetaSpecHash] != hash:
+		act.Reason = fmt.Sprintf("spec changed (hash %.12s -> %.12s)", job.Meta[MetaSpecHash], hash)
+	default:
+		act.Reason = "running the desired spec"
+		act.JobVersion = deref(job.Version)
+		return act, false, nil
+	}
+
+	if job != nil {
+		// Keep the count Scale or the autoscaler chose.
+		if n, ok := groupCount(job); ok && n > 0 {
+			spec.Instances = n
+		}
+	}
+	res, err := s.Deploy(ctx, spec)
+	if err != nil {
+		return act, false, fmt.Errorf("reconcile (%s): %w", act.Reason, err)
+	}
+	act.JobVersion = res.JobVersion
+	return act, true, nil
+}
+
+// specHash identifies what Deploy would render for spec, whatever its
+// instance count: the template and the template variables, with Instances
+// fixed at 1.
+func (s *Scheduler) specHash(spec WorkerSpec) (string, error) {
+	spec.Instances = 1
+	vars, err := spec.variables()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write([]byte(s.template))
+	h.Write([]byte{0})
+	h.Write([]byte(vars))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// groupCount is the count of the job's only task group.
+func groupCount(job *api.Job) (int, bool) {
+	if len(job.TaskGroups) != 1 || job.TaskGroups[0].Count == nil {
+		return 0, false
+	}
+	return *job.TaskGroups[0].Count, true
+}
+
+// RunReconciler reconciles every worker with state at once and then every
+// interval, until ctx ends; it returns ctx's cause. A failed pass (state
+// unreadable, Nomad unreachable, one worker failing) is logged and retried
+// at the next tick, never fatal. It owns every tributary-* job: run one per
+// cluster.
+func (s *Scheduler) RunReconciler(ctx context.Context, state DesiredState, every time.Duration, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s.reconcilePass(ctx, state, log)
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Scheduler) reconcilePass(ctx context.Context, state DesiredState, log *slog.Logger) {
+	start := time.Now()
+	desired, err := state.Workers(ctx)
+	if err != nil {
+		log.Error("reconcile: read desired workers", "err", err)
+		return
+	}
+	rep, err := s.ReconcileWith(ctx, desired, ReconcileOptions{Log: log})
+	if err != nil {
+		log.Error("reconcile pass failed", "err", err)
+	}
+	level := slog.LevelDebug
+	if len(rep.Registered)+len(rep.Removed)+len(rep.Failed) > 0 {
+		level = slog.LevelInfo
+	}
+	log.Log(ctx, level, "reconcile pass", "registered", len(rep.Registered), "unchanged", len(rep.Unchanged),
+		"removed", len(rep.Removed), "failed", len(rep.Failed), "took", time.Since(start).Round(time.Millisecond))
+}

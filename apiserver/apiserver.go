@@ -1,0 +1,115 @@
+// Package apiserver holds the domain of Tributary's API server: users and
+// roles, the legacy consumer config, and the typed error every layer returns
+// so that the HTTP adapter can map it to a status in one place.
+package apiserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code classifies an Error; httpapi maps each Code to one HTTP status.
+type Code string
+
+// Error codes. Their HTTP statuses live in httpapi's status table.
+const (
+	CodeBadRequest      Code = "bad_request"        // malformed body: not JSON, wrong type, unknown field
+	CodeInvalid         Code = "invalid"            // well-formed but semantically wrong value
+	CodeUnauthenticated Code = "unauthenticated"    // missing, expired or bad token; wrong password
+	CodeForbidden       Code = "forbidden"          // authenticated but the role is too low
+	CodeNotFound        Code = "not_found"          // no such resource
+	CodeConflict        Code = "conflict"           // unique name taken, concurrent first registration
+	CodeTooLarge        Code = "too_large"          // body over the configured limit
+	CodeUnavailable     Code = "unavailable"        // a dependency (the database) does not answer
+	CodeInternal        Code = "internal"           // anything else; its message is never shown
+	CodeMethod          Code = "method_not_allowed" // route exists, method does not
+)
+
+// Error is the error every layer returns for a condition a client can act
+// on. Field names the request field at fault (JSON path style, e.g.
+// "[1].topics_input"), when there is one.
+type Error struct {
+	Code    Code
+	Message string
+	Field   string
+	Err     error // the cause, for logs; never sent to the client
+}
+
+func (e *Error) Error() string {
+	s := string(e.Code) + ": " + e.Message
+	if e.Field != "" {
+		s = e.Field + ": " + s
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an *Error without a field.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf builds an *Error naming field.
+func FieldErrorf(code Code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the Code of the first *Error in err's chain, else
+// CodeInternal.
+func ErrorCode(err error) Code {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// Role is a user's permission level; each level includes the ones below.
+type Role string
+
+// Roles, lowest first.
+const (
+	RoleViewer Role = "viewer" // read everything
+	RoleEditor Role = "editor" // change and deploy
+	RoleAdmin  Role = "admin"  // manage users
+)
+
+var roleRank = map[Role]int{RoleViewer: 1, RoleEditor: 2, RoleAdmin: 3}
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return roleRank[r] > 0 }
+
+// Allows reports whether r includes the permissions of need.
+func (r Role) Allows(need Role) bool { return r.Valid() && roleRank[r] >= roleRank[need] }
+
+// User is an account. PasswordHash is a bcrypt hash and never leaves the
+// server: it has no JSON tag on purpose.
+type User struct {
+	ID           int64
+	Email        string
+	PasswordHash string
+	Role         Role
+	CreatedAt    time.Time
+}
+
+// ConsumerConfig is one worker's row of consumer_configs as the API server
+// sees it. Fields the legacy API does not expose keep their stored values
+// when the legacy API updates a row.
+type ConsumerConfig struct {
+	ID                   int64
+	ConsumerName         string
+	TopicsInput          []string
+	TopicsOutput         []string
+	KafkaBootstrapServer string
+	Metadatas            json.RawMessage // nil when NULL
+	TimeoutSeconds       int
+	JoinKey              string
+	ExpiryTopic          string // "" when NULL
+	DeadLetterTopic      string // "" when NULL
+	ConfigVersion        int
+}

@@ -1,0 +1,180 @@
+// Package config reads the API server's typed configuration from the
+// environment and validates it. It does no I/O beyond reading variables.
+package config
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// MinSecretBytes is the shortest JWT secret accepted outside dev mode:
+// HS256 wants at least as many bytes of key as the hash has.
+const MinSecretBytes = 32
+
+// Config is the API server's configuration. Build it with FromEnv.
+type Config struct {
+	Dev             bool          // TRIBUTARY_DEV: allows a missing JWT secret (an ephemeral one is generated)
+	HTTPAddr        string        // TRIBUTARY_HTTP_ADDR
+	MySQLDSN        string        // TRIBUTARY_MYSQL_DSN; contains a password: log Redacted() only
+	JWTSecret       []byte        // TRIBUTARY_JWT_SECRET; never logged
+	JWTIssuer       string        // TRIBUTARY_JWT_ISSUER
+	JWTTTL          time.Duration // TRIBUTARY_JWT_TTL
+	LegacyAnonymous bool          // TRIBUTARY_LEGACY_ANONYMOUS: /api/consumer_configs without a token
+	MaxBodyBytes    int64         // TRIBUTARY_MAX_BODY_BYTES
+	ShutdownTimeout time.Duration // TRIBUTARY_SHUTDOWN_TIMEOUT
+	LogLevel        slog.Level    // TRIBUTARY_LOG_LEVEL: debug, info, warn, error
+	// EphemeralSecret is true when dev mode generated JWTSecret: tokens die
+	// with the process.
+	EphemeralSecret bool
+}
+
+// Var documents one environment variable for -h.
+type Var struct{ Name, Default, Help string }
+
+// Vars lists every variable FromEnv reads, for the usage text.
+var Vars = []Var{
+	{"TRIBUTARY_DEV", "false", "dev mode: a missing JWT secret is replaced by a random one per process"},
+	{"TRIBUTARY_HTTP_ADDR", "127.0.0.1:8080", "host:port to listen on"},
+	{"TRIBUTARY_MYSQL_DSN", "tributary:tributary@tcp(127.0.0.1:3306)/tributary", "go-sql-driver/mysql DSN"},
+	{"TRIBUTARY_JWT_SECRET", "(required unless dev)", fmt.Sprintf("HS256 signing secret, at least %d bytes", MinSecretBytes)},
+	{"TRIBUTARY_JWT_ISSUER", "tributary", "iss claim of issued tokens, required on verified ones"},
+	{"TRIBUTARY_JWT_TTL", "1h", "lifetime of access tokens (1m..24h)"},
+	{"TRIBUTARY_LEGACY_ANONYMOUS", "false", "open /api/consumer_configs to requests without a token"},
+	{"TRIBUTARY_MAX_BODY_BYTES", "1048576", "largest accepted request body (413 above)"},
+	{"TRIBUTARY_SHUTDOWN_TIMEOUT", "15s", "bound on the graceful stop"},
+	{"TRIBUTARY_LOG_LEVEL", "info", "debug, info, warn or error"},
+}
+
+// weakSecrets are defaults seen in examples; refused even in dev mode.
+var weakSecrets = []string{"secret", "changeme", "change-me", "tributary", "jwt-secret", "your-secret"}
+
+// FromEnv reads and validates the configuration; getenv is os.Getenv in
+// main and a map in tests. The error joins every problem found.
+func FromEnv(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		Dev:             r.bool("TRIBUTARY_DEV", false),
+		HTTPAddr:        r.str("TRIBUTARY_HTTP_ADDR", "127.0.0.1:8080"),
+		MySQLDSN:        r.str("TRIBUTARY_MYSQL_DSN", "tributary:tributary@tcp(127.0.0.1:3306)/tributary"),
+		JWTSecret:       []byte(getenv("TRIBUTARY_JWT_SECRET")),
+		JWTIssuer:       r.str("TRIBUTARY_JWT_ISSUER", "tributary"),
+		JWTTTL:          r.duration("TRIBUTARY_JWT_TTL", time.Hour),
+		LegacyAnonymous: r.bool("TRIBUTARY_LEGACY_ANONYMOUS", false),
+		MaxBodyBytes:    r.int64("TRIBUTARY_MAX_BODY_BYTES", 1<<20),
+		ShutdownTimeout: r.duration("TRIBUTARY_SHUTDOWN_TIMEOUT", 15*time.Second),
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("TRIBUTARY_LOG_LEVEL", "info"))); err != nil {
+		r.fail("TRIBUTARY_LOG_LEVEL", err.Error())
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		r.fail("TRIBUTARY_HTTP_ADDR", err.Error())
+	}
+	if _, err := mysql.ParseDSN(c.MySQLDSN); err != nil {
+		r.fail("TRIBUTARY_MYSQL_DSN", "not a valid DSN") // the error could echo the password
+	}
+	switch secret := string(c.JWTSecret); {
+	case secret == "" && c.Dev:
+		c.JWTSecret = []byte(rand.Text() + rand.Text())
+		c.EphemeralSecret = true
+	case secret == "":
+		r.fail("TRIBUTARY_JWT_SECRET", "is required outside dev mode (TRIBUTARY_DEV=true)")
+	case isWeak(secret):
+		r.fail("TRIBUTARY_JWT_SECRET", "is a well-known default; generate one, e.g. `openssl rand -base64 48`")
+	case len(secret) < MinSecretBytes && !c.Dev:
+		r.fail("TRIBUTARY_JWT_SECRET", fmt.Sprintf("must be at least %d bytes, got %d", MinSecretBytes, len(secret)))
+	}
+	if c.JWTIssuer == "" {
+		r.fail("TRIBUTARY_JWT_ISSUER", "must not be empty")
+	}
+	if c.JWTTTL < time.Minute || c.JWTTTL > 24*time.Hour {
+		r.fail("TRIBUTARY_JWT_TTL", "must be between 1m and 24h")
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
+		r.fail("TRIBUTARY_MAX_BODY_BYTES", "must be between 1024 and 67108864")
+	}
+	if c.ShutdownTimeout <= 0 {
+		r.fail("TRIBUTARY_SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	return c, errors.Join(r.errs...)
+}
+
+func isWeak(s string) bool {
+	for _, w := range weakSecrets {
+		if strings.EqualFold(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactedDSN is the DSN with its password replaced, safe to log.
+func (c Config) RedactedDSN() string {
+	d, err := mysql.ParseDSN(c.MySQLDSN)
+	if err != nil {
+		return "(invalid)"
+	}
+	if d.Passwd != "" {
+		d.Passwd = "xxx"
+	}
+	return d.FormatDSN()
+}
+
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, reason string) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, reason))
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) bool(name string, def bool) bool {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false")
+	}
+	return b
+}
+
+func (r *reader) int64(name string, def int64) int64 {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		r.fail(name, "must be an integer")
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, "must be a duration such as 30s or 1h")
+	}
+	return d
+}

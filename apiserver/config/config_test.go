@@ -1,0 +1,72 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodSecret = "0123456789abcdef0123456789abcdef"
+
+func TestFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // substring; "" means valid
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "defaults with a secret", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret},
+			check: func(t *testing.T, c Config) {
+				if c.HTTPAddr != "127.0.0.1:8080" || c.JWTTTL != time.Hour || c.LegacyAnonymous || c.Dev {
+					t.Errorf("defaults: %+v", c)
+				}
+			}},
+		{name: "missing secret outside dev", env: map[string]string{}, wantErr: "TRIBUTARY_JWT_SECRET is required"},
+		{name: "short secret outside dev", env: map[string]string{"TRIBUTARY_JWT_SECRET": "short"}, wantErr: "at least 32 bytes"},
+		{name: "default secret refused even in dev", env: map[string]string{"TRIBUTARY_DEV": "true", "TRIBUTARY_JWT_SECRET": "changeme"}, wantErr: "well-known default"},
+		{name: "dev without secret gets an ephemeral one", env: map[string]string{"TRIBUTARY_DEV": "true"},
+			check: func(t *testing.T, c Config) {
+				if !c.EphemeralSecret || len(c.JWTSecret) < MinSecretBytes {
+					t.Errorf("ephemeral secret: %v %d", c.EphemeralSecret, len(c.JWTSecret))
+				}
+			}},
+		{name: "bad bool", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_LEGACY_ANONYMOUS": "yes please"}, wantErr: "TRIBUTARY_LEGACY_ANONYMOUS"},
+		{name: "bad addr", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_HTTP_ADDR": "8080"}, wantErr: "TRIBUTARY_HTTP_ADDR"},
+		{name: "ttl out of bounds", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_JWT_TTL": "48h"}, wantErr: "TRIBUTARY_JWT_TTL"},
+		{name: "bad log level", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_LOG_LEVEL": "loud"}, wantErr: "TRIBUTARY_LOG_LEVEL"},
+		{name: "bad dsn does not echo it", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_MYSQL_DSN": "u:hunter2@nonsense"}, wantErr: "TRIBUTARY_MYSQL_DSN not a valid DSN"},
+		{name: "legacy anonymous on", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_LEGACY_ANONYMOUS": "true"},
+			check: func(t *testing.T, c Config) {
+				if !c.LegacyAnonymous {
+					t.Error("LegacyAnonymous not set")
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromEnv(func(k string) string { return tt.env[k] })
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "hunter2") {
+					t.Fatalf("error leaks the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check != nil {
+				tt.check(t, c)
+			}
+		})
+	}
+}
+
+func TestRedactedDSN(t *testing.T) {
+	c := Config{MySQLDSN: "u:hunter2@tcp(127.0.0.1:3306)/db"}
+	if got := c.RedactedDSN(); strings.Contains(got, "hunter2") {
+		t.Fatalf("RedactedDSN = %q", got)
+	}
+}

@@ -1,0 +1,95 @@
+// Package mysql stores the API server's state in MySQL/MariaDB through
+// database/sql with plain, parameterised SQL. A *DB is safe for concurrent
+// use.
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-etl/tributary/apiserver"
+)
+
+// DB is the API server's database.
+type DB struct {
+	db *sql.DB
+}
+
+// Open connects to dsn (parseTime is forced on) and checks the connection.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := driver.ParseDSN(dsn)
+	if err != nil {
+		return nil, errors.New("invalid MySQL DSN") // the driver's error may quote the password
+	}
+	cfg.ParseTime = true
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	sqldb, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	sqldb.SetMaxOpenConns(50)
+	sqldb.SetMaxIdleConns(25)
+	sqldb.SetConnMaxLifetime(30 * time.Minute)
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("connect to MySQL at %s: %w", cfg.Addr, err)
+	}
+	return &DB{db: sqldb}, nil
+}
+
+// New wraps an open *sql.DB, which must have been opened with parseTime=true.
+func New(db *sql.DB) *DB { return &DB{db: db} }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.db.PingContext(ctx); err != nil {
+		return &apiserver.Error{Code: apiserver.CodeUnavailable, Message: "database unreachable", Err: err}
+	}
+	return nil
+}
+
+// Transact runs fn in a transaction, committing when fn returns nil and
+// rolling back otherwise (also on panic, which is re-raised).
+func (db *DB) Transact(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// MySQL error numbers the adapter translates.
+const (
+	errDupEntry = 1062
+	errDeadlock = 1213
+)
+
+func isMySQLError(err error, number uint16) bool {
+	var me *driver.MySQLError
+	return errors.As(err, &me) && me.Number == number
+}

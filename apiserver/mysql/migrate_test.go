@@ -1,0 +1,58 @@
+package mysql
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tributary-etl/tributary/shared/stacktest"
+	"github.com/tributary-etl/tributary/shared/worker"
+)
+
+func TestMigrateIdempotentAndSchemaMatchesWorker(t *testing.T) {
+	ctx := context.Background()
+	sqldb, _ := stacktest.MySQL(t)
+	db := New(sqldb)
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := loadMigrations()
+	if n != len(ms) {
+		t.Fatalf("first start applied %d migrations, want %d", n, len(ms))
+	}
+	if n, err = db.Migrate(ctx); err != nil || n != 0 {
+		t.Fatalf("second start: applied %d, err %v; want 0, nil", n, err)
+	}
+	var count int
+	if err := sqldb.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&count); err != nil || count != len(ms) {
+		t.Fatalf("schema_migrations rows = %d (%v), want %d", count, err, len(ms))
+	}
+
+	// consumer_configs must be exactly what worker.Schema creates.
+	ref, _ := stacktest.MySQL(t)
+	if _, err := ref.ExecContext(ctx, worker.Schema); err != nil {
+		t.Fatal(err)
+	}
+	var name, got, want string
+	if err := sqldb.QueryRowContext(ctx, "SHOW CREATE TABLE consumer_configs").Scan(&name, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.QueryRowContext(ctx, "SHOW CREATE TABLE consumer_configs").Scan(&name, &want); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("consumer_configs differs from worker.Schema:\n got %s\nwant %s", got, want)
+	}
+	for _, table := range []string{"users", "config_versions"} {
+		if err := sqldb.QueryRowContext(ctx, "SHOW CREATE TABLE "+table).Scan(&name, &got); err != nil {
+			t.Errorf("table %s: %v", table, err)
+		}
+	}
+}
+
+func TestSplitSQL(t *testing.T) {
+	got := splitSQL("-- c;\nCREATE TABLE a (x INT);\n\nCREATE TABLE b (\n y INT\n);\n")
+	if len(got) != 2 || got[0] != "CREATE TABLE a (x INT)" {
+		t.Fatalf("splitSQL = %q", got)
+	}
+}

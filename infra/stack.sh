@@ -230,7 +230,10 @@ up_nomad() {
     return 0
   fi
   mkdir -p "$DATA/nomad"
-  start_bg nomad "$BIN/nomad" agent -config "$ROOT/infra/nomad/agent.hcl" -data-dir "$DATA/nomad"
+  # raw_exec tasks inherit the agent's environment: start it clean, so that
+  # TRIBUTARY_* variables of the caller's shell never reach a worker.
+  start_bg nomad env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 \
+    "$BIN/nomad" agent -config "$ROOT/infra/nomad/agent.hcl" -data-dir "$DATA/nomad"
   wait_until nomad 60 "healthy" http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health?type=client"
   wait_until nomad 60 "ready to place jobs (node eligible)" nomad_node_ready
   ok "raw_exec enabled, data in $DATA/nomad"

@@ -133,6 +133,10 @@ func (a *privateAgent) start() {
 	t := a.t
 	t.Helper()
 	a.cmd = exec.Command(a.bin, "agent", "-dev", "-config", a.config)
+	// raw_exec tasks inherit the agent's environment: keep the test's
+	// TRIBUTARY_* (make test exports the stack's addresses) away from them,
+	// or a worker would read its config from the stack's database.
+	a.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	a.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test binary
 	if err := a.cmd.Start(); err != nil {

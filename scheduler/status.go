@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/nomad/api"
@@ -25,6 +26,14 @@ type WorkerStatus struct {
 	// Allocations are the job's allocations, newest first, including
 	// stopped and failed ones Nomad has not yet garbage-collected.
 	Allocations []Allocation
+	// PlacementFailures are Nomad's reasons, one per task group, why
+	// allocations of the current job could not be placed, in the words of
+	// `nomad job status`'s "Placement Failure" section, e.g.
+	// `placement failed for group "worker": 1 of 1 nodes exhausted (memory
+	// exhausted on 1 node)`. They come from the job's latest completed
+	// evaluation while its blocked follow-up waits for room; empty when
+	// everything was placed.
+	PlacementFailures []string
 
 	// Index is the Nomad index the snapshot was read at.
 	Index uint64
@@ -72,9 +81,10 @@ func (a Allocation) HealthyRunning() bool {
 		a.Healthy != nil && *a.Healthy
 }
 
-// Status reads the worker's job, its latest deployment and its allocations.
+// Status reads the worker's job, its latest deployment, its allocations and
+// its evaluations (for placement failures).
 // A worker with no job (never deployed, or purged) gives an error wrapping
-// ErrNotFound. The three reads are not one transaction: an allocation may
+// ErrNotFound. The reads are not one transaction: an allocation may
 // be newer than the job version read.
 func (s *Scheduler) Status(ctx context.Context, worker string) (WorkerStatus, error) {
 	if err := checkWorker(worker); err != nil {
@@ -112,6 +122,13 @@ func (s *Scheduler) Status(ctx context.Context, worker string) (WorkerStatus, er
 	}
 	st.Index = max(st.Index, ameta.LastIndex)
 	st.Allocations = toAllocations(stubs)
+
+	evals, emeta, err := s.client.Jobs().Evaluations(jobID, qopts(ctx, 0))
+	if err != nil {
+		return st, fmt.Errorf("status of worker %s: evaluations: %w", worker, err)
+	}
+	st.Index = max(st.Index, emeta.LastIndex)
+	st.PlacementFailures = placementFailures(evals, deref(job.JobModifyIndex))
 	return st, nil
 }
 
@@ -166,4 +183,96 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// placementFailures describes, one per task group, the allocations the job's
+// latest completed evaluation could not place, when that evaluation is about
+// the current job (jobModifyIndex) and a blocked evaluation still waits for
+// room (as `nomad job status` decides); nil otherwise. An evaluation that
+// placed everything after a failed one clears the failures.
+func placementFailures(evals []*api.Evaluation, jobModifyIndex uint64) []string {
+	var latest *api.Evaluation
+	blocked := false
+	for _, e := range evals {
+		if e == nil {
+			continue
+		}
+		switch e.Status {
+		case api.EvalStatusBlocked:
+			blocked = true
+		case api.EvalStatusComplete:
+			if latest == nil || e.CreateIndex > latest.CreateIndex {
+				latest = e
+			}
+		}
+	}
+	if latest == nil || !blocked || len(latest.FailedTGAllocs) == 0 {
+		return nil
+	}
+	if latest.JobModifyIndex != 0 && latest.JobModifyIndex < jobModifyIndex {
+		return nil // about a job version since replaced
+	}
+	var out []string
+	for _, tg := range slices.Sorted(maps.Keys(latest.FailedTGAllocs)) {
+		out = append(out, fmt.Sprintf("placement failed for group %q: %s", tg, describeMetric(latest.FailedTGAllocs[tg])))
+	}
+	return out
+}
+
+// describeMetric says why a task group could not be placed, from the same
+// fields (and in much the same words) as Nomad's CLI, e.g. "1 of 1 nodes
+// exhausted (memory exhausted on 1 node)" or "constraint
+// ${attr.kernel.name} = windows filtered 1 node".
+func describeMetric(m *api.AllocationMetric) string {
+	if m == nil {
+		return "no reason given"
+	}
+	var parts []string
+	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
+	if m.NodesEvaluated == 0 {
+		add("no nodes were eligible for evaluation")
+	}
+	for _, dc := range slices.Sorted(maps.Keys(m.NodesAvailable)) {
+		if m.NodesAvailable[dc] == 0 {
+			add("no nodes are available in datacenter %q", dc)
+		}
+	}
+	for _, class := range slices.Sorted(maps.Keys(m.ClassFiltered)) {
+		add("class %q filtered %s", class, nodes(m.ClassFiltered[class]))
+	}
+	for _, c := range slices.Sorted(maps.Keys(m.ConstraintFiltered)) {
+		add("constraint %s filtered %s", c, nodes(m.ConstraintFiltered[c]))
+	}
+	if m.NodesFiltered > 0 && len(m.ClassFiltered) == 0 && len(m.ConstraintFiltered) == 0 {
+		add("%d of %d nodes filtered", m.NodesFiltered, m.NodesEvaluated)
+	}
+	if m.NodesExhausted > 0 {
+		s := fmt.Sprintf("%d of %d nodes exhausted", m.NodesExhausted, m.NodesEvaluated)
+		var dims []string
+		for _, dim := range slices.Sorted(maps.Keys(m.DimensionExhausted)) {
+			dims = append(dims, fmt.Sprintf("%s exhausted on %s", dim, nodes(m.DimensionExhausted[dim])))
+		}
+		if len(dims) > 0 {
+			s += " (" + strings.Join(dims, ", ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	for _, class := range slices.Sorted(maps.Keys(m.ClassExhausted)) {
+		add("class %q exhausted on %s", class, nodes(m.ClassExhausted[class]))
+	}
+	for _, q := range m.QuotaExhausted {
+		add("quota limit hit %q", q)
+	}
+	if len(parts) == 0 {
+		add("%s evaluated, none could take the allocation", nodes(m.NodesEvaluated))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// nodes is "1 node" or "n nodes".
+func nodes(n int) string {
+	if n == 1 {
+		return "1 node"
+	}
+	return fmt.Sprintf("%d nodes", n)
 }

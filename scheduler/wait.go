@@ -2,27 +2,47 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/nomad/api"
 )
 
+// ErrPlacementFailed means Nomad could not place allocations of a worker:
+// no node has room for them or meets their constraints. Errors wrapping it
+// also wrap ErrDeploymentFailed, so callers that only know the latter still
+// see a failed rollout; their text carries Nomad's placement metrics (see
+// WorkerStatus.PlacementFailures).
+var ErrPlacementFailed = errors.New("placement failed")
+
+// placementError wraps both ErrDeploymentFailed and ErrPlacementFailed.
+type placementError struct{ msg string }
+
+func (e *placementError) Error() string { return e.msg }
+
+func (e *placementError) Unwrap() []error { return []error{ErrDeploymentFailed, ErrPlacementFailed} }
+
 // WaitHealthy blocks until at least n allocations of the worker's job
 // version current at the call are running and healthy, and returns the
 // status that showed it. It fails with ErrDeploymentFailed, carrying
 // Nomad's reason and the failing allocations' task events (for example
 // "Failed Artifact Download: ... checksum mismatch"), when the deployment
-// of that version fails or is cancelled; it fails with ErrNotFound when the
-// job goes away. It waits with blocking queries on the job's allocations
-// and deployment, bounded only by ctx.
+// of that version fails or is cancelled. It fails at once, without waiting
+// for the progress deadline, with an error wrapping both ErrPlacementFailed
+// and ErrDeploymentFailed when fewer than n are healthy and the job's latest
+// evaluation could not place allocations (for example `placement failed for
+// group "worker": 1 of 1 nodes exhausted (memory exhausted on 1 node)`).
+// It fails with ErrNotFound when the job goes away. It waits with blocking
+// queries on the job's allocations, evaluations and deployment, bounded
+// only by ctx.
 func (s *Scheduler) WaitHealthy(ctx context.Context, worker string, n int) (WorkerStatus, error) {
 	st, err := s.Status(ctx, worker)
 	if err != nil {
 		return st, err
 	}
 	version := st.Version
-	var allocIndex, depIndex uint64
+	var idx waitIndexes
 	for {
 		dep, err := s.deploymentOf(ctx, st.JobID, version)
 		if err != nil {
@@ -34,11 +54,16 @@ func (s *Scheduler) WaitHealthy(ctx context.Context, worker string, n int) (Work
 		if healthyAt(st, version) >= n {
 			return st, nil
 		}
+		if len(st.PlacementFailures) > 0 && st.Version == version {
+			return st, fmt.Errorf("wait for worker %s: %w", worker, &placementError{
+				msg: fmt.Sprintf("%v: job version %d: %s", ErrDeploymentFailed, version, strings.Join(st.PlacementFailures, "; ")),
+			})
+		}
 		var depID string
 		if dep != nil {
 			depID = dep.ID
 		}
-		allocIndex, depIndex, err = s.waitChange(ctx, st.JobID, depID, allocIndex, depIndex)
+		idx, err = s.waitChange(ctx, st.JobID, depID, idx)
 		if err != nil {
 			return st, fmt.Errorf("wait for worker %s: %w", worker, err)
 		}
@@ -139,53 +164,67 @@ var failureTypes = map[string]bool{
 
 func isFailure(e TaskEvent) bool { return e.Fails || failureTypes[e.Type] }
 
-// waitChange blocks until the job's allocations change past allocIndex or
-// its deployment depID (when not empty) changes past depIndex, and returns
-// the new indexes. The first call (zero indexes) returns at once with the
-// current ones.
-func (s *Scheduler) waitChange(ctx context.Context, jobID, depID string, allocIndex, depIndex uint64) (uint64, uint64, error) {
+// waitIndexes are the Nomad indexes waitChange last saw.
+type waitIndexes struct{ alloc, eval, dep uint64 }
+
+// waitChange blocks until the job's allocations or evaluations change past
+// their index in idx, or its deployment depID (when not empty) changes past
+// idx.dep, and returns the new indexes. The first call (zero indexes)
+// returns at once with current ones.
+func (s *Scheduler) waitChange(ctx context.Context, jobID, depID string, idx waitIndexes) (waitIndexes, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
-		alloc bool
+		set   func(*waitIndexes, uint64)
 		index uint64
 		err   error
 	}
-	results := make(chan result, 2)
-	waiting := 1
-	go func() {
-		_, meta, err := s.client.Jobs().Allocations(jobID, false, qopts(wctx, allocIndex))
-		r := result{alloc: true, err: err}
-		if err == nil {
-			r.index = meta.LastIndex
-		}
-		results <- r
-	}()
-	if depID != "" {
+	results := make(chan result, 3)
+	waiting := 0
+	watch := func(set func(*waitIndexes, uint64), query func() (*api.QueryMeta, error)) {
 		waiting++
 		go func() {
-			_, meta, err := s.client.Deployments().Info(depID, qopts(wctx, depIndex))
-			r := result{err: err}
+			meta, err := query()
+			r := result{set: set, err: err}
 			if err == nil {
 				r.index = meta.LastIndex
 			}
 			results <- r
 		}()
 	}
-	// The first answer decides; the other query is cancelled and drained.
+	watch(func(w *waitIndexes, i uint64) { w.alloc = i }, func() (*api.QueryMeta, error) {
+		_, meta, err := s.client.Jobs().Allocations(jobID, false, qopts(wctx, idx.alloc))
+		return meta, err
+	})
+	watch(func(w *waitIndexes, i uint64) { w.eval = i }, func() (*api.QueryMeta, error) {
+		_, meta, err := s.client.Jobs().Evaluations(jobID, qopts(wctx, idx.eval))
+		return meta, err
+	})
+	if depID != "" {
+		watch(func(w *waitIndexes, i uint64) { w.dep = i }, func() (*api.QueryMeta, error) {
+			_, meta, err := s.client.Deployments().Info(depID, qopts(wctx, idx.dep))
+			return meta, err
+		})
+	}
+	// The first answer decides; the other queries are cancelled and drained
+	// (keeping the indexes of those that answered too: the caller reads
+	// everything again after this).
 	r := <-results
 	cancel()
-	for range waiting - 1 {
-		<-results
-	}
 	if r.err != nil {
-		if ctx.Err() != nil {
-			return allocIndex, depIndex, context.Cause(ctx)
+		for range waiting - 1 {
+			<-results
 		}
-		return allocIndex, depIndex, r.err
+		if ctx.Err() != nil {
+			return idx, context.Cause(ctx)
+		}
+		return idx, r.err
 	}
-	if r.alloc {
-		return r.index, depIndex, nil
+	r.set(&idx, r.index)
+	for range waiting - 1 {
+		if o := <-results; o.err == nil {
+			o.set(&idx, o.index)
+		}
 	}
-	return allocIndex, r.index, nil
+	return idx, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,8 @@ type Config struct {
 	MaxBodyBytes    int64         // TRIBUTARY_MAX_BODY_BYTES
 	ShutdownTimeout time.Duration // TRIBUTARY_SHUTDOWN_TIMEOUT
 	LogLevel        slog.Level    // TRIBUTARY_LOG_LEVEL: debug, info, warn, error
+	CORSOrigins     []string      // TRIBUTARY_CORS_ORIGINS: browser origins allowed cross-origin; empty = none
+	KafkaTimeout    time.Duration // TRIBUTARY_KAFKA_TIMEOUT: bound on each call to a Kafka cluster
 	// EphemeralSecret is true when dev mode generated JWTSecret: tokens die
 	// with the process.
 	EphemeralSecret bool
@@ -51,6 +54,8 @@ var Vars = []Var{
 	{"TRIBUTARY_MAX_BODY_BYTES", "1048576", "largest accepted request body (413 above)"},
 	{"TRIBUTARY_SHUTDOWN_TIMEOUT", "15s", "bound on the graceful stop"},
 	{"TRIBUTARY_LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"TRIBUTARY_CORS_ORIGINS", "(none)", "comma-separated origins (scheme://host[:port]) allowed cross-origin requests"},
+	{"TRIBUTARY_KAFKA_TIMEOUT", "5s", "bound on each call to a Kafka cluster (check, topics, create)"},
 }
 
 // weakSecrets are defaults seen in examples; refused even in dev mode.
@@ -70,6 +75,21 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		LegacyAnonymous: r.bool("TRIBUTARY_LEGACY_ANONYMOUS", false),
 		MaxBodyBytes:    r.int64("TRIBUTARY_MAX_BODY_BYTES", 1<<20),
 		ShutdownTimeout: r.duration("TRIBUTARY_SHUTDOWN_TIMEOUT", 15*time.Second),
+		KafkaTimeout:    r.duration("TRIBUTARY_KAFKA_TIMEOUT", 5*time.Second),
+	}
+	for o := range strings.SplitSeq(getenv("TRIBUTARY_CORS_ORIGINS"), ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if !validOrigin(o) {
+			r.fail("TRIBUTARY_CORS_ORIGINS", fmt.Sprintf("%q is not an origin such as https://ui.example.com", o))
+			continue
+		}
+		c.CORSOrigins = append(c.CORSOrigins, o)
+	}
+	if c.KafkaTimeout < 100*time.Millisecond || c.KafkaTimeout > 5*time.Minute {
+		r.fail("TRIBUTARY_KAFKA_TIMEOUT", "must be between 100ms and 5m")
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("TRIBUTARY_LOG_LEVEL", "info"))); err != nil {
 		r.fail("TRIBUTARY_LOG_LEVEL", err.Error())
@@ -104,6 +124,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		r.fail("TRIBUTARY_SHUTDOWN_TIMEOUT", "must be positive")
 	}
 	return c, errors.Join(r.errs...)
+}
+
+// validOrigin reports whether o is scheme://host[:port] and nothing more,
+// the only form a browser sends in Origin.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil && u.Scheme+"://"+u.Host == o
 }
 
 func isWeak(s string) bool {

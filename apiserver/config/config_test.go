@@ -41,6 +41,21 @@ func TestFromEnv(t *testing.T) {
 					t.Error("LegacyAnonymous not set")
 				}
 			}},
+		{name: "cors origins", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_CORS_ORIGINS": " https://ui.example.com, http://localhost:5173 ,"},
+			check: func(t *testing.T, c Config) {
+				if strings.Join(c.CORSOrigins, "|") != "https://ui.example.com|http://localhost:5173" {
+					t.Errorf("CORSOrigins = %q", c.CORSOrigins)
+				}
+			}},
+		{name: "no cors origins by default", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret},
+			check: func(t *testing.T, c Config) {
+				if len(c.CORSOrigins) != 0 || c.KafkaTimeout != 5*time.Second {
+					t.Errorf("CORSOrigins = %q, KafkaTimeout = %v", c.CORSOrigins, c.KafkaTimeout)
+				}
+			}},
+		{name: "cors origin with a path", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_CORS_ORIGINS": "https://ui.example.com/app"}, wantErr: "TRIBUTARY_CORS_ORIGINS"},
+		{name: "cors wildcard refused", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_CORS_ORIGINS": "*"}, wantErr: "TRIBUTARY_CORS_ORIGINS"},
+		{name: "kafka timeout out of bounds", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_KAFKA_TIMEOUT": "1ms"}, wantErr: "TRIBUTARY_KAFKA_TIMEOUT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

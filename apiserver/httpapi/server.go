@@ -53,7 +53,7 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(withRequestID, s.accessLog, gin.CustomRecoveryWithWriter(nil, s.recovered))
+	r.Use(withRequestID, s.accessLog, gin.CustomRecoveryWithWriter(nil, s.recovered), s.cors(s.cfg.CORSOrigins))
 	r.NoRoute(func(c *gin.Context) { s.fail(c, apiserver.Errorf(apiserver.CodeNotFound, "no such route")) })
 	r.NoMethod(func(c *gin.Context) {
 		s.fail(c, apiserver.Errorf(apiserver.CodeMethod, "method not allowed on this route"))
@@ -73,6 +73,16 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/auth/register", s.register) // checks its own auth: the first user needs none
 	v1.POST("/auth/login", s.login)
 	v1.GET("/auth/me", s.require(apiserver.RoleViewer), s.me)
+
+	viewer, editor := s.require(apiserver.RoleViewer), s.require(apiserver.RoleEditor)
+	v1.GET("/clusters", viewer, s.listClusters)
+	v1.POST("/clusters", editor, s.createCluster)
+	v1.GET("/clusters/:id", viewer, s.getCluster)
+	v1.PUT("/clusters/:id", editor, s.putCluster)
+	v1.DELETE("/clusters/:id", editor, s.deleteCluster)
+	v1.POST("/clusters/:id/check", viewer, s.checkCluster)
+	v1.GET("/clusters/:id/topics", viewer, s.listTopics)
+	v1.POST("/clusters/:id/topics", editor, s.createTopic)
 	return r
 }
 

@@ -43,7 +43,7 @@ func TestMigrateIdempotentAndSchemaMatchesWorker(t *testing.T) {
 	if got != want {
 		t.Errorf("consumer_configs differs from worker.Schema:\n got %s\nwant %s", got, want)
 	}
-	for _, table := range []string{"users", "config_versions"} {
+	for _, table := range []string{"users", "config_versions", "clusters"} {
 		if err := sqldb.QueryRowContext(ctx, "SHOW CREATE TABLE "+table).Scan(&name, &got); err != nil {
 			t.Errorf("table %s: %v", table, err)
 		}

@@ -1,0 +1,240 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
+	"github.com/tributary-etl/tributary/shared/worker"
+)
+
+// Bounds on a cluster's definition and on created topics.
+const (
+	MaxBootstrapServers  = 32
+	MaxTopicPartitions   = 10000
+	MaxReplicationFactor = 32
+)
+
+var clusterName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+type clusterJSON struct {
+	ID               int64     `json:"id"`
+	Name             string    `json:"name"`
+	BootstrapServers []string  `json:"bootstrap_servers"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+func toClusterJSON(c apiserver.Cluster) clusterJSON {
+	return clusterJSON{c.ID, c.Name, c.BootstrapServers, c.CreatedAt.UTC(), c.UpdatedAt.UTC()}
+}
+
+type clusterInput struct {
+	Name             string   `json:"name"`
+	BootstrapServers []string `json:"bootstrap_servers"`
+}
+
+func (in clusterInput) validate() (apiserver.Cluster, error) {
+	if in.Name == "" {
+		return apiserver.Cluster{}, apiserver.FieldErrorf(apiserver.CodeInvalid, "name", "is required")
+	}
+	if !clusterName.MatchString(in.Name) {
+		return apiserver.Cluster{}, apiserver.FieldErrorf(apiserver.CodeInvalid, "name",
+			"must start with a letter or digit and hold only letters, digits, '.', '_' and '-', at most 64 of them")
+	}
+	if len(in.BootstrapServers) == 0 {
+		return apiserver.Cluster{}, apiserver.FieldErrorf(apiserver.CodeInvalid, "bootstrap_servers", "must list at least one host:port")
+	}
+	if len(in.BootstrapServers) > MaxBootstrapServers {
+		return apiserver.Cluster{}, apiserver.FieldErrorf(apiserver.CodeInvalid, "bootstrap_servers", "must list at most %d servers", MaxBootstrapServers)
+	}
+	seen := map[string]bool{}
+	for i, s := range in.BootstrapServers {
+		field := fmt.Sprintf("bootstrap_servers[%d]", i)
+		if reason := kafkaadmin.ValidServer(s); reason != "" {
+			return apiserver.Cluster{}, apiserver.FieldErrorf(apiserver.CodeInvalid, field, "%s", reason)
+		}
+		if seen[s] {
+			return apiserver.Cluster{}, apiserver.FieldErrorf(apiserver.CodeInvalid, field, "is listed twice")
+		}
+		seen[s] = true
+	}
+	return apiserver.Cluster{Name: in.Name, BootstrapServers: in.BootstrapServers}, nil
+}
+
+func (s *Server) listClusters(c *gin.Context) {
+	cs, err := s.db.ListClusters(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]clusterJSON, len(cs))
+	for i, cl := range cs {
+		out[i] = toClusterJSON(cl)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) createCluster(c *gin.Context) {
+	var in clusterInput
+	if err := s.decode(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	cl, err := in.validate()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	saved, err := s.db.CreateCluster(c.Request.Context(), cl)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toClusterJSON(saved))
+}
+
+// cluster loads the cluster the path names.
+func (s *Server) cluster(c *gin.Context) (apiserver.Cluster, bool) {
+	id, err := pathID(c)
+	if err == nil {
+		var cl apiserver.Cluster
+		if cl, err = s.db.Cluster(c.Request.Context(), id); err == nil {
+			return cl, true
+		}
+	}
+	s.fail(c, err)
+	return apiserver.Cluster{}, false
+}
+
+func (s *Server) getCluster(c *gin.Context) {
+	if cl, ok := s.cluster(c); ok {
+		c.JSON(http.StatusOK, toClusterJSON(cl))
+	}
+}
+
+func (s *Server) putCluster(c *gin.Context) {
+	id, err := pathID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in clusterInput
+	if err := s.decode(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	cl, err := in.validate()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	saved, err := s.db.UpdateCluster(c.Request.Context(), id, cl)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toClusterJSON(saved))
+}
+
+func (s *Server) deleteCluster(c *gin.Context) {
+	id, err := pathID(c)
+	if err == nil {
+		err = s.db.DeleteCluster(c.Request.Context(), id)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// checkCluster answers 200 whether or not the cluster is reachable: the
+// check itself worked, its outcome is in the body.
+func (s *Server) checkCluster(c *gin.Context) {
+	cl, ok := s.cluster(c)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
+	defer cancel()
+	c.JSON(http.StatusOK, kafkaadmin.CheckCluster(ctx, cl.BootstrapServers))
+}
+
+func (s *Server) listTopics(c *gin.Context) {
+	cl, ok := s.cluster(c)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
+	defer cancel()
+	ts, err := kafkaadmin.Topics(ctx, cl.BootstrapServers)
+	if err != nil {
+		s.fail(c, kafkaError(err, cl))
+		return
+	}
+	c.JSON(http.StatusOK, ts)
+}
+
+type topicInput struct {
+	Name              string `json:"name"`
+	Partitions        int    `json:"partitions"`
+	ReplicationFactor int    `json:"replication_factor"`
+}
+
+func (in topicInput) validate() error {
+	if reason := worker.ValidTopic(in.Name); reason != "" {
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "name", "%s", reason)
+	}
+	if in.Partitions < 1 || in.Partitions > MaxTopicPartitions {
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "partitions", "must be between 1 and %d", MaxTopicPartitions)
+	}
+	if in.ReplicationFactor < 1 || in.ReplicationFactor > MaxReplicationFactor {
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "replication_factor", "must be between 1 and %d", MaxReplicationFactor)
+	}
+	return nil
+}
+
+func (s *Server) createTopic(c *gin.Context) {
+	cl, ok := s.cluster(c)
+	if !ok {
+		return
+	}
+	var in topicInput
+	if err := s.decode(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := in.validate(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
+	defer cancel()
+	if err := kafkaadmin.CreateTopic(ctx, cl.BootstrapServers, in.Name, in.Partitions, in.ReplicationFactor); err != nil {
+		s.fail(c, kafkaError(err, cl))
+		return
+	}
+	c.JSON(http.StatusCreated, in)
+}
+
+// kafkaError maps kafkaadmin's errors to the API's codes.
+func kafkaError(err error, cl apiserver.Cluster) error {
+	if ie, ok := errors.AsType[*kafkaadmin.InvalidError](err); ok {
+		return &apiserver.Error{Code: apiserver.CodeInvalid, Field: ie.Field, Message: "refused by the cluster: " + ie.Err.Error(), Err: err}
+	}
+	switch {
+	case errors.Is(err, kafkaadmin.ErrTopicExists):
+		return &apiserver.Error{Code: apiserver.CodeConflict, Field: "name", Message: "a topic with this name already exists", Err: err}
+	case errors.Is(err, kafkaadmin.ErrUnreachable):
+		return &apiserver.Error{Code: apiserver.CodeUnavailable, Message: fmt.Sprintf("cluster %q did not answer: %v", cl.Name, errors.Unwrap(err)), Err: err}
+	}
+	return err
+}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -136,10 +137,11 @@ func (w *Worker) emit(ctx context.Context, c completion) []kafka.Message {
 		w.m.joined.Inc()
 	}
 
-	merged, err := join.Merge(c.frags)
+	joined, err := join.Merge(c.frags)
+	var out json.RawMessage
 	if err == nil {
 		pctx, pspan := w.tracer.Start(jctx, "process", trace.WithAttributes(attribute.String("tributary.join.id", c.id)))
-		merged, err = w.call(pctx, merged)
+		out, err = w.call(pctx, joined)
 		if err != nil {
 			pspan.RecordError(err)
 			pspan.SetStatus(codes.Error, errorClass(err))
@@ -151,22 +153,22 @@ func (w *Worker) emit(ctx context.Context, c completion) []kafka.Message {
 		jspan.SetStatus(codes.Error, class)
 		w.m.deadLettered.WithLabelValues(class).Inc()
 		w.log.Warn("dead-lettered aggregate", "join_id", c.id, "class", class, "err", err, "trace_id", jspan.SpanContext().TraceID().String())
-		src := kafka.Message{Topic: strings.Join(topics, ","), Partition: -1, Offset: -1, Key: []byte(c.id)}
+		joinedTopics := strings.Join(topics, ",")
+		src := kafka.Message{Topic: joinedTopics, Partition: -1, Offset: -1, Key: []byte(c.id)}
 		if c.source != nil {
 			src = *c.source
 			src.Headers = nil
 		}
-		value, _ := join.Merge(c.frags)
-		if value == nil {
-			value = c.frags[len(c.frags)-1].Value
+		src.Value = joined
+		if src.Value == nil { // the fragments did not merge
+			src.Value = c.frags[len(c.frags)-1].Value
 		}
-		src.Value = value
 		dl := w.deadLetter(src, class, err)
 		dl.Headers = append(dl.Headers, kafka.Header{Key: HeaderJoinID, Value: []byte(c.id)},
-			kafka.Header{Key: HeaderJoinTopics, Value: []byte(strings.Join(topics, ","))})
+			kafka.Header{Key: HeaderJoinTopics, Value: []byte(joinedTopics)})
 		return []kafka.Message{dl}
 	}
-	if merged == nil || len(w.cfg.TopicsOutput) == 0 {
+	if out == nil || len(w.cfg.TopicsOutput) == 0 {
 		w.m.filtered.Inc()
 		return nil
 	}
@@ -177,12 +179,12 @@ func (w *Worker) emit(ctx context.Context, c completion) []kafka.Message {
 	defer pspan.End()
 	var hs []kafka.Header
 	telemetry.Propagator.Inject(pctx, kafkax.HeaderCarrier{Headers: &hs})
-	out := make([]kafka.Message, 0, len(w.cfg.TopicsOutput))
+	recs := make([]kafka.Message, 0, len(w.cfg.TopicsOutput))
 	for _, t := range w.cfg.TopicsOutput {
-		out = append(out, kafka.Message{Topic: t, Key: []byte(c.id), Value: merged, Headers: hs})
+		recs = append(recs, kafka.Message{Topic: t, Key: []byte(c.id), Value: out, Headers: hs})
 	}
-	w.m.emitted.Add(float64(len(out)))
-	return out
+	w.m.emitted.Add(float64(len(recs)))
+	return recs
 }
 
 // write sends records and waits for Kafka to acknowledge every one.

@@ -127,17 +127,13 @@ func (w *Worker) beat(ctx context.Context, started, host string) {
 	if p := w.lastError.Load(); p != nil {
 		lastErr = *p
 	}
-	dead := 0.0
-	for _, c := range []string{ClassNotJSON, ClassMissingKey, ClassBadKey, ClassTooLarge, ClassProcess, ClassRejected, ClassPanic, ClassBadOutput} {
-		dead += counterValue(w.m.deadLettered.WithLabelValues(c))
-	}
 	fields := map[string]any{
 		"instance": w.cfg.Instance, "host": host, "version": w.cfg.Version,
 		"config_version": w.cfg.ConfigVersion, "started_at": started,
 		"updated_at": time.Now().UTC().Format(time.RFC3339Nano),
 		"consumed":   counterValue(w.m.consumed), "emitted": counterValue(w.m.emitted),
 		"joined": counterValue(w.m.joined), "expired": counterValue(w.m.expired),
-		"dead_lettered": dead, "last_error": lastErr,
+		"dead_lettered": counterVecSum(w.m.deadLettered), "last_error": lastErr,
 	}
 	pipe := w.rdb.Pipeline()
 	pipe.HSet(ctx, key, fields)
@@ -149,6 +145,20 @@ func (w *Worker) beat(ctx context.Context, started, host string) {
 
 func (w *Worker) removeHeartbeat(ctx context.Context) {
 	_ = w.rdb.Del(ctx, HeartbeatKey(w.cfg.ConsumerName, w.cfg.Instance)).Err()
+}
+
+// counterVecSum adds up every series of a counter vector.
+func counterVecSum(v *prometheus.CounterVec) float64 {
+	ch := make(chan prometheus.Metric)
+	go func() { v.Collect(ch); close(ch) }()
+	sum := 0.0
+	for m := range ch {
+		var d dto.Metric
+		if m.Write(&d) == nil {
+			sum += d.GetCounter().GetValue()
+		}
+	}
+	return sum
 }
 
 // counterValue reads a counter's current value.

@@ -83,14 +83,8 @@ func (s *Server) listClusters(c *gin.Context) {
 }
 
 func (s *Server) createCluster(c *gin.Context) {
-	var in clusterInput
-	if err := s.decode(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	cl, err := in.validate()
-	if err != nil {
-		s.fail(c, err)
+	cl, ok := s.clusterBody(c)
+	if !ok {
 		return
 	}
 	saved, err := s.db.CreateCluster(c.Request.Context(), cl)
@@ -99,6 +93,22 @@ func (s *Server) createCluster(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, toClusterJSON(saved))
+}
+
+// clusterBody decodes and validates a cluster from the request body; on
+// failure it has answered the request.
+func (s *Server) clusterBody(c *gin.Context) (apiserver.Cluster, bool) {
+	var in clusterInput
+	if err := s.decode(c, &in); err != nil {
+		s.fail(c, err)
+		return apiserver.Cluster{}, false
+	}
+	cl, err := in.validate()
+	if err != nil {
+		s.fail(c, err)
+		return apiserver.Cluster{}, false
+	}
+	return cl, true
 }
 
 // cluster loads the cluster the path names.
@@ -126,14 +136,8 @@ func (s *Server) putCluster(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	var in clusterInput
-	if err := s.decode(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	cl, err := in.validate()
-	if err != nil {
-		s.fail(c, err)
+	cl, ok := s.clusterBody(c)
+	if !ok {
 		return
 	}
 	saved, err := s.db.UpdateCluster(c.Request.Context(), id, cl)

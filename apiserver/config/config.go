@@ -34,6 +34,19 @@ type Config struct {
 	LogLevel        slog.Level    // TRIBUTARY_LOG_LEVEL: debug, info, warn, error
 	CORSOrigins     []string      // TRIBUTARY_CORS_ORIGINS: browser origins allowed cross-origin; empty = none
 	KafkaTimeout    time.Duration // TRIBUTARY_KAFKA_TIMEOUT: bound on each call to a Kafka cluster
+	MaxUploadBytes  int64         // TRIBUTARY_MAX_UPLOAD_BYTES: largest function binary accepted (413 above)
+	DataDir         string        // TRIBUTARY_DATA_DIR: artifacts live in DataDir/artifacts
+	LogDir          string        // TRIBUTARY_LOG_DIR: apiserver.log is written there; empty: console only
+	UIDir           string        // TRIBUTARY_UI_DIR: the built UI served at /; empty or missing: no UI
+	PublicURL       string        // TRIBUTARY_PUBLIC_URL: base URL Nomad clients download artifacts from
+	RedisAddr       string        // TRIBUTARY_REDIS_ADDR: the workers' Redis (heartbeats, pending joins)
+	NomadAddr       string        // NOMAD_ADDR: the Nomad HTTP API
+	JobTemplate     string        // TRIBUTARY_JOB_TEMPLATE: the worker job's HCL file
+	JaegerQueryURL  string        // TRIBUTARY_JAEGER_QUERY_URL: Jaeger's query API (traces)
+	JaegerUIURL     string        // TRIBUTARY_JAEGER_UI_URL: Jaeger's UI for links; empty: the query URL
+	WorkerMySQLDSN  string        // TRIBUTARY_WORKER_MYSQL_DSN: the DSN workers read their config with; empty: MySQLDSN
+	WorkerOTLP      string        // OTEL_EXPORTER_OTLP_ENDPOINT: handed to workers; empty: tracing off
+	ReconcileEvery  time.Duration // TRIBUTARY_RECONCILE_INTERVAL: 0 turns the reconciler off
 	// EphemeralSecret is true when dev mode generated JWTSecret: tokens die
 	// with the process.
 	EphemeralSecret bool
@@ -56,6 +69,19 @@ var Vars = []Var{
 	{"TRIBUTARY_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"TRIBUTARY_CORS_ORIGINS", "(none)", "comma-separated origins (scheme://host[:port]) allowed cross-origin requests"},
 	{"TRIBUTARY_KAFKA_TIMEOUT", "5s", "bound on each call to a Kafka cluster (check, topics, create)"},
+	{"TRIBUTARY_MAX_UPLOAD_BYTES", "536870912", "largest function binary accepted (413 above)"},
+	{"TRIBUTARY_DATA_DIR", "./data", "uploaded function binaries are kept in <dir>/artifacts"},
+	{"TRIBUTARY_LOG_DIR", "(none)", "also write JSON logs to <dir>/apiserver.log"},
+	{"TRIBUTARY_UI_DIR", "(none)", "directory of the built UI (frontend/dist) served at /"},
+	{"TRIBUTARY_PUBLIC_URL", "http://<TRIBUTARY_HTTP_ADDR>", "base URL Nomad clients reach this server at, for artifact downloads"},
+	{"TRIBUTARY_REDIS_ADDR", "127.0.0.1:6379", "the workers' Redis: heartbeats and pending joins"},
+	{"NOMAD_ADDR", "http://127.0.0.1:4646", "the Nomad HTTP API workers are deployed through"},
+	{"TRIBUTARY_JOB_TEMPLATE", "jobs/worker.nomad.hcl", "the worker job template"},
+	{"TRIBUTARY_JAEGER_QUERY_URL", "http://127.0.0.1:16686", "Jaeger's query API, read for traces"},
+	{"TRIBUTARY_JAEGER_UI_URL", "(the query URL)", "Jaeger UI base for links shown in the UI"},
+	{"TRIBUTARY_WORKER_MYSQL_DSN", "(TRIBUTARY_MYSQL_DSN)", "DSN handed to workers to read their config"},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "(none)", "OTLP/HTTP endpoint handed to workers for traces"},
+	{"TRIBUTARY_RECONCILE_INTERVAL", "30s", "how often running workers are checked against Nomad; 0 turns it off"},
 }
 
 // weakSecrets are defaults seen in examples; refused even in dev mode.
@@ -76,6 +102,31 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MaxBodyBytes:    r.int64("TRIBUTARY_MAX_BODY_BYTES", 1<<20),
 		ShutdownTimeout: r.duration("TRIBUTARY_SHUTDOWN_TIMEOUT", 15*time.Second),
 		KafkaTimeout:    r.duration("TRIBUTARY_KAFKA_TIMEOUT", 5*time.Second),
+		MaxUploadBytes:  r.int64("TRIBUTARY_MAX_UPLOAD_BYTES", 512<<20),
+		DataDir:         r.str("TRIBUTARY_DATA_DIR", "./data"),
+		LogDir:          r.str("TRIBUTARY_LOG_DIR", ""),
+		UIDir:           r.str("TRIBUTARY_UI_DIR", ""),
+		RedisAddr:       r.str("TRIBUTARY_REDIS_ADDR", "127.0.0.1:6379"),
+		NomadAddr:       r.str("NOMAD_ADDR", "http://127.0.0.1:4646"),
+		JobTemplate:     r.str("TRIBUTARY_JOB_TEMPLATE", "jobs/worker.nomad.hcl"),
+		JaegerQueryURL:  strings.TrimRight(r.str("TRIBUTARY_JAEGER_QUERY_URL", "http://127.0.0.1:16686"), "/"),
+		WorkerOTLP:      r.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		ReconcileEvery:  r.duration("TRIBUTARY_RECONCILE_INTERVAL", 30*time.Second),
+	}
+	c.PublicURL = strings.TrimRight(r.str("TRIBUTARY_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
+	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", c.JaegerQueryURL), "/")
+	c.WorkerMySQLDSN = r.str("TRIBUTARY_WORKER_MYSQL_DSN", c.MySQLDSN)
+	for name, u := range map[string]string{"TRIBUTARY_PUBLIC_URL": c.PublicURL, "NOMAD_ADDR": c.NomadAddr,
+		"TRIBUTARY_JAEGER_QUERY_URL": c.JaegerQueryURL, "TRIBUTARY_JAEGER_UI_URL": c.JaegerUIURL} {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			r.fail(name, fmt.Sprintf("%q is not an http(s) URL", u))
+		}
+	}
+	if c.MaxUploadBytes < 1024 || c.MaxUploadBytes > 4<<30 {
+		r.fail("TRIBUTARY_MAX_UPLOAD_BYTES", "must be between 1024 and 4294967296")
+	}
+	if c.ReconcileEvery < 0 || (c.ReconcileEvery > 0 && c.ReconcileEvery < time.Second) {
+		r.fail("TRIBUTARY_RECONCILE_INTERVAL", "must be 0 (off) or at least 1s")
 	}
 	for o := range strings.SplitSeq(getenv("TRIBUTARY_CORS_ORIGINS"), ",") {
 		o = strings.TrimSpace(o)

@@ -34,6 +34,7 @@ type env struct {
 	t       *testing.T
 	sql     *sql.DB
 	db      *mysql.DB
+	srv     *Server
 	handler http.Handler
 	cfg     config.Config
 	tokens  map[apiserver.Role]string
@@ -42,6 +43,12 @@ type env struct {
 // newEnv starts a server on a private, migrated database with one user per
 // role and their tokens.
 func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
+	t.Helper()
+	return newEnvOpts(t, nil, mutate...)
+}
+
+// newEnvOpts is newEnv with server options (a scheduler, Redis, ...).
+func newEnvOpts(t *testing.T, opts []Option, mutate ...func(*config.Config)) *env {
 	t.Helper()
 	sqldb, _ := stacktest.MySQL(t)
 	db := mysql.New(sqldb)
@@ -59,8 +66,8 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 		m(&cfg)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	s := New(cfg, db, log, WithBcryptCost(bcrypt.MinCost))
-	e := &env{t: t, sql: sqldb, db: db, handler: s.Handler(), cfg: cfg, tokens: map[apiserver.Role]string{}}
+	s := New(cfg, db, log, append([]Option{WithBcryptCost(bcrypt.MinCost)}, opts...)...)
+	e := &env{t: t, sql: sqldb, db: db, srv: s, handler: s.Handler(), cfg: cfg, tokens: map[apiserver.Role]string{}}
 	return e
 }
 

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/auth"
 	"github.com/tributary-etl/tributary/apiserver/config"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
+	"github.com/tributary-etl/tributary/scheduler"
 )
 
 // Server holds the HTTP handlers' dependencies. Its Handler is safe for
@@ -24,6 +26,16 @@ type Server struct {
 	tokens     *auth.Tokens
 	log        *slog.Logger
 	bcryptCost int
+
+	// Optional dependencies: a route that needs a missing one answers 503
+	// naming it (see need).
+	sched  *scheduler.Scheduler  // deploy, scale, stop, status
+	redis  redis.UniversalClient // heartbeats, pending joins
+	client *http.Client          // Jaeger's query API
+
+	// changed wakes the reconciler after a write that changes which
+	// workers should run (see notifyChanged).
+	changed chan struct{}
 }
 
 // Option adjusts a Server.
@@ -38,10 +50,18 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Server) { s.tokens = auth.NewTokens(s.cfg.JWTSecret, s.cfg.JWTIssuer, s.cfg.JWTTTL, now) }
 }
 
+// WithScheduler gives the server the scheduler deploy routes go through.
+func WithScheduler(sch *scheduler.Scheduler) Option { return func(s *Server) { s.sched = sch } }
+
+// WithRedis gives the server the workers' Redis, read for heartbeats and
+// pending joins.
+func WithRedis(rdb redis.UniversalClient) Option { return func(s *Server) { s.redis = rdb } }
+
 // New returns the server; cfg must come from config.FromEnv.
 func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{cfg: cfg, db: db, log: log, bcryptCost: auth.DefaultBcryptCost,
-		tokens: auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.JWTTTL, time.Now)}
+		tokens: auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.JWTTTL, time.Now),
+		client: &http.Client{Timeout: 10 * time.Second}, changed: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -83,6 +103,14 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/clusters/:id/check", viewer, s.checkCluster)
 	v1.GET("/clusters/:id/topics", viewer, s.listTopics)
 	v1.POST("/clusters/:id/topics", editor, s.createTopic)
+
+	// Each area mounts its own routes; see the file named after it.
+	s.mountFunctions(r, v1) // functions.go: binaries and the artifact download route
+	s.mountWorkers(v1)      // workers.go: CRUD, versions, rollback
+	s.mountPipelines(v1)    // pipelines.go: the editor's graph
+	s.mountDeploy(v1)       // deploy.go: deploy, scale, stop, status
+	s.mountMonitoring(v1)   // monitoring.go: lag, throughput, health, errors
+	s.mountTraces(v1)       // traces.go: Jaeger's traces of a worker
 	return r
 }
 
@@ -96,4 +124,23 @@ func (s *Server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// need fails the request with 503 naming what is missing when a route's
+// optional dependency was not configured; it returns false then.
+func (s *Server) need(c *gin.Context, ok bool, what string) bool {
+	if !ok {
+		s.fail(c, apiserver.Errorf(apiserver.CodeUnavailable, "%s is not configured on this server", what))
+	}
+	return ok
+}
+
+// notifyChanged tells the reconciler that the desired workers changed
+// (created, updated, deleted, deployed or stopped), so that it runs a pass
+// now instead of at its next tick. It never blocks.
+func (s *Server) notifyChanged() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
 }

@@ -80,3 +80,14 @@ func wopts(ctx context.Context) *api.WriteOptions { return (&api.WriteOptions{})
 func qopts(ctx context.Context, waitIndex uint64) *api.QueryOptions {
 	return (&api.QueryOptions{WaitIndex: waitIndex}).WithContext(ctx)
 }
+
+// Ping checks that the Nomad agent answers a cheap query (one job,
+// stale reads allowed) within ctx.
+func (s *Scheduler) Ping(ctx context.Context) error {
+	q := qopts(ctx, 0)
+	q.PerPage, q.AllowStale = 1, true
+	if _, _, err := s.client.Jobs().List(q); err != nil {
+		return fmt.Errorf("nomad: %w", err)
+	}
+	return nil
+}

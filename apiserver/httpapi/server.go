@@ -6,6 +6,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,6 +38,8 @@ type Server struct {
 	// changed wakes the reconciler after a write that changes which
 	// workers should run (see notifyChanged).
 	changed chan struct{}
+
+	metrics *httpMetrics
 }
 
 // Option adjusts a Server.
@@ -61,7 +65,8 @@ func WithRedis(rdb redis.UniversalClient) Option { return func(s *Server) { s.re
 func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{cfg: cfg, db: db, log: log, bcryptCost: auth.DefaultBcryptCost,
 		tokens: auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.JWTTTL, time.Now),
-		client: &http.Client{Timeout: 10 * time.Second}, changed: make(chan struct{}, 1)}
+		client: &http.Client{Timeout: 10 * time.Second}, changed: make(chan struct{}, 1),
+		metrics: newHTTPMetrics()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -73,14 +78,20 @@ func (s *Server) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	r.Use(withRequestID, s.accessLog, gin.CustomRecoveryWithWriter(nil, s.recovered), s.cors(s.cfg.CORSOrigins))
-	r.NoRoute(func(c *gin.Context) { s.fail(c, apiserver.Errorf(apiserver.CodeNotFound, "no such route")) })
+	r.Use(withRequestID, s.metrics.observe, s.accessLog, gin.CustomRecoveryWithWriter(nil, s.recovered), s.cors(s.cfg.CORSOrigins))
+	notFound := func(c *gin.Context) { s.fail(c, apiserver.Errorf(apiserver.CodeNotFound, "no such route")) }
+	if serveUI := ui(s.cfg.UIDir); serveUI != nil {
+		r.NoRoute(serveUI, notFound)
+	} else {
+		r.NoRoute(notFound)
+	}
 	r.NoMethod(func(c *gin.Context) {
 		s.fail(c, apiserver.Errorf(apiserver.CodeMethod, "method not allowed on this route"))
 	})
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metrics.handler())
 
 	// The original service's API, byte-compatible.
 	r.GET("/api/consumer_configs", s.legacy(apiserver.RoleViewer), s.listConsumerConfigs)
@@ -116,14 +127,36 @@ func (s *Server) Handler() http.Handler {
 
 func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
+// readyz answers 200 when the database, Redis and Nomad all answer within
+// two seconds, and 503 naming each one that does not. A dependency the
+// server was not given is reported as "not configured" and does not fail.
 func (s *Server) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
-		s.fail(c, err)
+	checks := map[string]string{"mysql": "ok", "redis": "not configured", "nomad": "not configured"}
+	var failed []string
+	check := func(name string, err error) {
+		if err != nil {
+			checks[name] = err.Error()
+			failed = append(failed, name)
+		} else {
+			checks[name] = "ok"
+		}
+	}
+	check("mysql", s.db.Ping(ctx))
+	if s.redis != nil {
+		check("redis", s.redis.Ping(ctx).Err())
+	}
+	if s.sched != nil {
+		check("nomad", s.sched.Ping(ctx))
+	}
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "checks": checks,
+			"error": errorDetail{Code: apiserver.CodeUnavailable, Message: strings.Join(failed, ", ") + " not reachable"}})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
 }
 
 // need fails the request with 503 naming what is missing when a route's

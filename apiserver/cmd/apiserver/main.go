@@ -12,14 +12,18 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	nomad "github.com/hashicorp/nomad/api"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tributary-etl/tributary/apiserver/config"
 	"github.com/tributary-etl/tributary/apiserver/httpapi"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
+	"github.com/tributary-etl/tributary/scheduler"
 )
 
 func main() {
@@ -40,11 +44,56 @@ func main() {
 		fmt.Fprintf(os.Stderr, "apiserver: configuration:\n%v\n", err)
 		os.Exit(2)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log, closeLog, err := newLogger(cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "apiserver: %v\n", err)
+		os.Exit(1)
+	}
+	defer closeLog()
 	if err := run(cfg, log); err != nil {
+		closeLog()
 		log.Error("apiserver stopped", "error", err.Error())
 		os.Exit(1)
 	}
+}
+
+// newLogger logs JSON lines to stdout and, when cfg.LogDir is set, also
+// appends them to <LogDir>/apiserver.log (rotation is left to the
+// operator's logrotate, with copytruncate).
+func newLogger(cfg config.Config) (*slog.Logger, func(), error) {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	console := slog.NewJSONHandler(os.Stdout, opts)
+	if cfg.LogDir == "" {
+		return slog.New(console), func() {}, nil
+	}
+	if err := os.MkdirAll(cfg.LogDir, 0o750); err != nil {
+		return nil, nil, fmt.Errorf("TRIBUTARY_LOG_DIR: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(cfg.LogDir, "apiserver.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, nil, fmt.Errorf("TRIBUTARY_LOG_DIR: %w", err)
+	}
+	return slog.New(slog.NewMultiHandler(console, slog.NewJSONHandler(f, opts))), func() { f.Close() }, nil
+}
+
+// dependencies connects to Redis and Nomad. Neither is dialled here: both
+// clients connect lazily, /readyz reports whether they answer, and the
+// routes that need them answer 503 while they do not.
+func dependencies(cfg config.Config) ([]httpapi.Option, *redis.Client, error) {
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr})
+	nomadCfg := nomad.DefaultConfig()
+	nomadCfg.Address = cfg.NomadAddr
+	nc, err := nomad.NewClient(nomadCfg)
+	if err != nil {
+		rdb.Close()
+		return nil, nil, fmt.Errorf("nomad client: %w", err)
+	}
+	sched, err := scheduler.New(nc, cfg.JobTemplate)
+	if err != nil {
+		rdb.Close()
+		return nil, nil, fmt.Errorf("TRIBUTARY_JOB_TEMPLATE: %w", err)
+	}
+	return []httpapi.Option{httpapi.WithRedis(rdb), httpapi.WithScheduler(sched)}, rdb, nil
 }
 
 func run(cfg config.Config, log *slog.Logger) error {
@@ -66,9 +115,16 @@ func run(cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("database ready", "dsn", cfg.RedactedDSN(), "migrations_applied", n)
 
+	opts, rdb, err := dependencies(cfg)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
 	gin.SetMode(gin.ReleaseMode)
+	api := httpapi.New(cfg, db, log, opts...)
 	srv := &http.Server{
-		Handler:           httpapi.New(cfg, db, log).Handler(),
+		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The local Tributary stack on 127.0.0.1: MariaDB, Redis, the Kafka-protocol
-# broker, Nomad and Jaeger (and, as they exist, the API server and the UI).
+# broker, Nomad and Jaeger, then the API server, which also serves the UI.
 #
 #   infra/stack.sh up       install what is missing, build, start, wait healthy
 #   infra/stack.sh down     stop what this stack started (by pid)
@@ -38,7 +38,10 @@ DB_NAME=tributary
 DB_USER=tributary
 DB_PASS=${TRIBUTARY_DB_PASSWORD:-tributary}
 
-SERVICES=(mysql redis kafka nomad jaeger)
+API_PORT=${TRIBUTARY_API_PORT:-8080}
+ADMIN_EMAIL=${TRIBUTARY_ADMIN_EMAIL:-admin@tributary.local}
+
+SERVICES=(mysql redis kafka nomad jaeger api)
 
 # ---------------------------------------------------------------- output
 
@@ -256,6 +259,84 @@ up_jaeger() {
   ok "in-memory storage"
 }
 
+# up_ui builds frontend/dist when the UI's sources changed since the last
+# build (a hash of them is kept beside the state), installing its npm
+# packages first when package-lock.json changed.
+up_ui() {
+  local fe=$ROOT/frontend
+  [[ -f $fe/package.json ]] || return 0
+  local lock_key src_key
+  lock_key=$(cat "$fe/package.json" "$fe/package-lock.json" 2>/dev/null | sha256sum | cut -c1-16)
+  if [[ ! -d $fe/node_modules || $(cat "$RUN/ui-deps.key" 2>/dev/null) != "$lock_key" ]]; then
+    (cd "$fe" && run_long "npm ci (UI dependencies)" "$LOGS/npm-ci.log" npm ci --no-audit --no-fund)
+    echo "$lock_key" >"$RUN/ui-deps.key"
+  fi
+  src_key=$( (cd "$fe" && find src public index.html vite.config.* tsconfig*.json package-lock.json -type f 2>/dev/null |
+    sort | xargs cat) | sha256sum | cut -c1-16)
+  if [[ ! -f $fe/dist/index.html || $(cat "$RUN/ui-build.key" 2>/dev/null) != "$src_key" ]]; then
+    (cd "$fe" && run_long "build the UI (vite)" "$LOGS/build-ui.log" npm run build)
+    echo "$src_key" >"$RUN/ui-build.key"
+  else
+    info "UI unchanged since its last build"
+  fi
+}
+
+# api_env: the API server's environment, one VAR=value per line.
+api_env() {
+  local dsn="$DB_USER:$DB_PASS@tcp(127.0.0.1:$MYSQL_PORT)/$DB_NAME"
+  cat <<EOF2
+TRIBUTARY_HTTP_ADDR=127.0.0.1:$API_PORT
+TRIBUTARY_MYSQL_DSN=$dsn
+TRIBUTARY_WORKER_MYSQL_DSN=$dsn
+TRIBUTARY_JWT_SECRET=$(cat "$STATE/jwt-secret")
+TRIBUTARY_DATA_DIR=$DATA/api
+TRIBUTARY_LOG_DIR=$LOGS/api
+TRIBUTARY_UI_DIR=$ROOT/frontend/dist
+TRIBUTARY_REDIS_ADDR=127.0.0.1:$REDIS_PORT
+NOMAD_ADDR=http://127.0.0.1:$NOMAD_PORT
+TRIBUTARY_JOB_TEMPLATE=$ROOT/jobs/worker.nomad.hcl
+TRIBUTARY_JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_PORT
+OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT
+TRIBUTARY_CORS_ORIGINS=http://127.0.0.1:5173,http://localhost:5173
+EOF2
+}
+
+up_api() {
+  step "API server and UI on http://127.0.0.1:$API_PORT"
+  up_ui
+  if [[ -z $(pid_of api) ]] && port_open 127.0.0.1 $API_PORT; then
+    info "port $API_PORT already answers; using that server"
+    return 0
+  fi
+  (cd "$ROOT" && go build -o "$BIN/apiserver.new" ./apiserver/cmd/apiserver) >"$LOGS/build-api.log" 2>&1 ||
+    fail build-api "go build failed"
+  stop_pid api # a server this stack started earlier is replaced by the new build
+  mv "$BIN/apiserver.new" "$BIN/apiserver"
+  [[ -s $STATE/jwt-secret ]] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$STATE/jwt-secret")
+  local -a envv
+  mapfile -t envv < <(api_env)
+  start_bg api env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 "${envv[@]}" "$BIN/apiserver"
+  wait_until api 60 "ready" http_ok "http://127.0.0.1:$API_PORT/readyz"
+  ensure_admin
+}
+
+# ensure_admin registers the first user, an admin, with a generated
+# password kept in the state directory. On an installation that has users
+# already the API refuses anonymous registration, and nothing changes.
+ensure_admin() {
+  local pw_file=$STATE/admin-password code
+  [[ -s $pw_file ]] || (umask 077 && head -c 18 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$pw_file")
+  code=$(curl -s -o "$LOGS/admin-register.json" -w '%{http_code}' --max-time 10 \
+    -H 'Content-Type: application/json' "http://127.0.0.1:$API_PORT/api/v1/auth/register" \
+    -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$(cat "$pw_file")\"}") || code=000
+  case $code in
+    201) ok "first admin created: $ADMIN_EMAIL" ;;
+    401 | 403 | 409) info "users exist already; the admin made by this stack is $ADMIN_EMAIL" ;;
+    *) warn "registering the first admin answered HTTP $code: $(cat "$LOGS/admin-register.json")" ;;
+  esac
+  ok "log in at http://127.0.0.1:$API_PORT/ as $ADMIN_EMAIL, password in $pw_file"
+}
+
 # ---------------------------------------------------------------- stop
 
 stop_pid() { # SERVICE [SECONDS]: TERM, wait, then KILL, a process this stack started
@@ -315,6 +396,7 @@ cmd_up() {
 }
 
 cmd_down() {
+  stop_pid api
   stop_pid jaeger
   stop_nomad
   stop_pid kafka
@@ -330,6 +412,7 @@ svc_addr() {
     kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
     nomad) echo "http://127.0.0.1:$NOMAD_PORT" ;;
     jaeger) echo "http://127.0.0.1:$JAEGER_QUERY_PORT" ;;
+    api) echo "http://127.0.0.1:$API_PORT" ;;
   esac
 }
 
@@ -340,6 +423,7 @@ svc_healthy() {
     kafka) port_open 127.0.0.1 $KAFKA_PORT ;;
     nomad) http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health" ;;
     jaeger) http_ok "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" ;;
+    api) http_ok "http://127.0.0.1:$API_PORT/healthz" ;;
   esac
 }
 
@@ -380,6 +464,9 @@ export TRIBUTARY_JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_PORT
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT
 export TRIBUTARY_NOMAD_BIN=$BIN/nomad
 export TRIBUTARY_BROKER_BIN=$BIN/broker
+export TRIBUTARY_API_URL=http://127.0.0.1:$API_PORT
+export TRIBUTARY_ADMIN_EMAIL=$ADMIN_EMAIL
+export TRIBUTARY_ADMIN_PASSWORD_FILE=$STATE/admin-password
 EOF
 }
 
@@ -393,7 +480,7 @@ Commands:
   up [SERVICE]   install what is missing, build, start every service, wait until healthy
   down           stop the services this stack started (Nomad jobs are purged first)
   status         state, address, pid and log of each service (exit 1 if one is down)
-  logs [SERVICE] follow the logs (mysql, redis, kafka, nomad, jaeger)
+  logs [SERVICE] follow the logs (mysql, redis, kafka, nomad, jaeger, api)
   env            print the environment the tests and tools read
 
 Environment:
@@ -401,6 +488,8 @@ Environment:
   TRIBUTARY_CACHE_DIR         machine-wide build cache (default: ~/.cache/tributary)
   TRIBUTARY_KAFKA_PARTITIONS  partitions of auto-created topics (default: 6)
   TRIBUTARY_DB_PASSWORD       password of the '$DB_USER' database user (default: tributary)
+  TRIBUTARY_API_PORT          port of the API server and UI (default: 8080)
+  TRIBUTARY_ADMIN_EMAIL       the first admin's login (default: admin@tributary.local)
 EOF
 }
 

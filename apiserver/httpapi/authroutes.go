@@ -56,15 +56,6 @@ func (cr *credentials) validate() error {
 // viewer).
 func (s *Server) register(c *gin.Context) {
 	ctx := c.Request.Context()
-	var cr credentials
-	if err := s.decode(c, &cr); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := cr.validate(); err != nil {
-		s.fail(c, err)
-		return
-	}
 	has, err := s.db.HasUsers(ctx)
 	if err != nil {
 		s.fail(c, err)
@@ -82,6 +73,19 @@ func (s *Server) register(c *gin.Context) {
 			return
 		}
 		c.Set(ctxUser, u)
+	}
+	// The caller's right to register is settled before the body is read:
+	// a refused request learns why, not what its body lacks.
+	var cr credentials
+	if err := s.decode(c, &cr); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := cr.validate(); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if has {
 		role = apiserver.RoleViewer
 		if cr.Role != nil {
 			role = *cr.Role

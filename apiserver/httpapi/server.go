@@ -92,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", s.metrics.handler())
+	s.mountDocs(r)
 
 	// The original service's API, byte-compatible.
 	r.GET("/api/consumer_configs", s.legacy(apiserver.RoleViewer), s.listConsumerConfigs)

@@ -1,0 +1,215 @@
+package httpapi
+
+import (
+	_ "embed"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// The OpenAPI 3 document is built from routeDocs (openapi_routes.go): one
+// entry per route, naming the Go types the handler decodes and encodes, so
+// that schemas come from the code itself. A test checks that every route
+// Gin serves has an entry and every entry is served.
+
+// Access levels of a route, for the document and the authorization tests.
+const (
+	accessPublic   = "public"   // no token
+	accessRegister = "register" // none for the first user, then admin
+	accessViewer   = "viewer"
+	accessEditor   = "editor"
+	accessAdmin    = "admin"
+	accessLegacyR  = "legacy-viewer" // viewer, or anonymous when TRIBUTARY_LEGACY_ANONYMOUS
+	accessLegacyW  = "legacy-editor" // editor, or anonymous when TRIBUTARY_LEGACY_ANONYMOUS
+)
+
+// routeDoc documents one route.
+type routeDoc struct {
+	Method, Path string // Gin's syntax: /api/v1/workers/:id
+	Access       string // one of the access levels above
+	Tag, Summary string
+	Request      any // zero value of the JSON body type; nil for none
+	RequestType  string
+	Response     any // zero value of the success body type; nil for none
+	Status       int // success status
+	Query        []queryParam
+}
+
+type queryParam struct{ Name, Type, Help string }
+
+var ginParam = regexp.MustCompile(`:([A-Za-z_]+)`)
+
+// openAPIPath turns /workers/:id into /workers/{id}.
+func openAPIPath(p string) string { return ginParam.ReplaceAllString(p, "{$1}") }
+
+// openAPI builds the document.
+func openAPI(routes []routeDoc) map[string]any {
+	sc := schemas{defs: map[string]any{}}
+	paths := map[string]map[string]any{}
+	for _, rd := range routes {
+		p := openAPIPath(rd.Path)
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		paths[p][strings.ToLower(rd.Method)] = sc.operation(rd)
+	}
+	sc.defs["Error"] = sc.of(reflect.TypeFor[errorBody]())
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "Tributary API", "version": "1",
+			"description": "Workers, functions, pipelines, deploys, monitoring and traces of Tributary. " +
+				"Send `Authorization: Bearer <access_token>` from POST /api/v1/auth/login. " +
+				"Every error is {\"error\":{\"code\",\"message\",\"field\"}}; x-tributary-access names the role a route needs."},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas":         sc.defs,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+		},
+	}
+}
+
+func (sc schemas) operation(rd routeDoc) map[string]any {
+	op := map[string]any{"summary": rd.Summary, "tags": []string{rd.Tag}, "x-tributary-access": rd.Access,
+		"operationId": strings.ToLower(rd.Method) + strings.NewReplacer("/", "_", ":", "", "{", "", "}", "", "-", "_").Replace(strings.TrimPrefix(rd.Path, "/api"))}
+	if rd.Access != accessPublic {
+		op["security"] = []map[string][]string{{"bearer": {}}}
+	}
+	var params []map[string]any
+	for _, m := range ginParam.FindAllStringSubmatch(rd.Path, -1) {
+		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+	}
+	for _, q := range rd.Query {
+		params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Help, "schema": map[string]any{"type": q.Type}})
+	}
+	if params != nil {
+		op["parameters"] = params
+	}
+	if rd.Request != nil {
+		ct := rd.RequestType
+		if ct == "" {
+			ct = "application/json"
+		}
+		op["requestBody"] = map[string]any{"required": true,
+			"content": map[string]any{ct: map[string]any{"schema": sc.of(reflect.TypeOf(rd.Request))}}}
+	}
+	ok := map[string]any{"description": http.StatusText(rd.Status)}
+	if rd.Response != nil {
+		ok["content"] = map[string]any{"application/json": map[string]any{"schema": sc.of(reflect.TypeOf(rd.Response))}}
+	}
+	errRef := map[string]any{"description": "error", "content": map[string]any{"application/json": map[string]any{
+		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+	op["responses"] = map[string]any{strconv.Itoa(rd.Status): ok, "default": errRef}
+	return op
+}
+
+// schemas turns Go types into JSON schemas; named struct types become
+// components referenced by $ref.
+type schemas struct{ defs map[string]any }
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	rawType  = reflect.TypeFor[json.RawMessage]()
+)
+
+func (sc schemas) of(t reflect.Type) map[string]any {
+	switch {
+	case t == timeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case t == rawType:
+		return map[string]any{"description": "any JSON value"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		s := sc.of(t.Elem())
+		if _, isRef := s["$ref"]; !isRef {
+			s["nullable"] = true
+		}
+		return s
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": sc.of(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": sc.of(t.Elem())}
+	case reflect.Interface:
+		return map[string]any{"description": "any JSON value"}
+	case reflect.Struct:
+		return sc.object(t)
+	}
+	return map[string]any{}
+}
+
+func (sc schemas) object(t reflect.Type) map[string]any {
+	name := t.Name()
+	if name != "" {
+		name = componentName(t)
+		if _, ok := sc.defs[name]; ok {
+			return map[string]any{"$ref": "#/components/schemas/" + name}
+		}
+		sc.defs[name] = map[string]any{} // placeholder: breaks recursion
+	}
+	props := map[string]any{}
+	var required []string
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		jname, opts, _ := strings.Cut(tag, ",")
+		if jname == "" {
+			jname = f.Name
+		}
+		props[jname] = sc.of(f.Type)
+		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") && f.Type.Kind() != reflect.Pointer {
+			required = append(required, jname)
+		}
+	}
+	sort.Strings(required)
+	obj := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if required != nil {
+		obj["required"] = required
+	}
+	if name == "" {
+		return obj
+	}
+	sc.defs[name] = obj
+	return map[string]any{"$ref": "#/components/schemas/" + name}
+}
+
+// componentName is a type's name as a schema: clusterJSON → Cluster,
+// clusterInput → ClusterInput, kafkaadmin.Topic → Topic.
+func componentName(t reflect.Type) string {
+	n := strings.TrimSuffix(t.Name(), "JSON")
+	return strings.ToUpper(n[:1]) + n[1:]
+}
+
+//go:embed docs.html
+var docsHTML []byte
+
+// mountDocs serves the document at /openapi.json and the interactive
+// docs page at /docs.
+func (s *Server) mountDocs(r *gin.Engine) {
+	doc, err := json.Marshal(openAPI(routeDocs))
+	if err != nil {
+		panic(err) // a type in routeDocs that cannot be described: a programming error
+	}
+	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", doc) })
+	r.GET("/docs", func(c *gin.Context) { c.Data(http.StatusOK, "text/html; charset=utf-8", docsHTML) })
+}

@@ -1,0 +1,33 @@
+package httpapi
+
+import "github.com/tributary-etl/tributary/apiserver/kafkaadmin"
+
+// routeDocs lists every route the server answers, with its access level
+// and the types of its bodies. Add a route here when you add it to the
+// router: TestOpenAPIMatchesRoutes fails otherwise.
+var routeDocs = []routeDoc{
+	{Method: "GET", Path: "/healthz", Access: accessPublic, Tag: "operations", Summary: "Liveness: the process answers", Status: 200},
+	{Method: "GET", Path: "/readyz", Access: accessPublic, Tag: "operations", Summary: "Readiness: MySQL, Redis and Nomad answer (503 naming those that do not)", Status: 200},
+	{Method: "GET", Path: "/metrics", Access: accessPublic, Tag: "operations", Summary: "Prometheus metrics of the API server", Status: 200},
+	{Method: "GET", Path: "/openapi.json", Access: accessPublic, Tag: "operations", Summary: "This document", Status: 200},
+	{Method: "GET", Path: "/docs", Access: accessPublic, Tag: "operations", Summary: "Interactive API documentation", Status: 200},
+
+	{Method: "GET", Path: "/api/consumer_configs", Access: accessLegacyR, Tag: "legacy", Summary: "List configs in the original service's format (topics comma-separated)", Response: []legacyConfig{}, Status: 200},
+	{Method: "POST", Path: "/api/consumer_configs", Access: accessLegacyW, Tag: "legacy", Summary: "Create or update configs by consumer_name", Request: []legacyInput{}, Response: []legacyConfig{}, Status: 200},
+	{Method: "GET", Path: "/api/consumer_configs/:id", Access: accessLegacyR, Tag: "legacy", Summary: "One config", Response: legacyConfig{}, Status: 200},
+	{Method: "PUT", Path: "/api/consumer_configs/:id", Access: accessLegacyW, Tag: "legacy", Summary: "Replace a config", Request: legacyInput{}, Response: legacyConfig{}, Status: 200},
+	{Method: "DELETE", Path: "/api/consumer_configs/:id", Access: accessLegacyW, Tag: "legacy", Summary: "Delete a config", Status: 204},
+
+	{Method: "POST", Path: "/api/v1/auth/register", Access: accessRegister, Tag: "auth", Summary: "Create a user; the first user of an empty installation becomes admin without a token, later ones need an admin", Request: credentials{}, Response: userJSON{}, Status: 201},
+	{Method: "POST", Path: "/api/v1/auth/login", Access: accessPublic, Tag: "auth", Summary: "Exchange email and password for a JWT access token", Request: credentials{}, Response: loginResponse{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/auth/me", Access: accessViewer, Tag: "auth", Summary: "The user the token belongs to", Response: userJSON{}, Status: 200},
+
+	{Method: "GET", Path: "/api/v1/clusters", Access: accessViewer, Tag: "clusters", Summary: "List Kafka clusters", Response: []clusterJSON{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/clusters", Access: accessEditor, Tag: "clusters", Summary: "Register a Kafka cluster", Request: clusterInput{}, Response: clusterJSON{}, Status: 201},
+	{Method: "GET", Path: "/api/v1/clusters/:id", Access: accessViewer, Tag: "clusters", Summary: "One cluster", Response: clusterJSON{}, Status: 200},
+	{Method: "PUT", Path: "/api/v1/clusters/:id", Access: accessEditor, Tag: "clusters", Summary: "Replace a cluster's definition", Request: clusterInput{}, Response: clusterJSON{}, Status: 200},
+	{Method: "DELETE", Path: "/api/v1/clusters/:id", Access: accessEditor, Tag: "clusters", Summary: "Forget a cluster", Status: 204},
+	{Method: "POST", Path: "/api/v1/clusters/:id/check", Access: accessViewer, Tag: "clusters", Summary: "Connectivity check of every bootstrap server, with a timeout", Response: kafkaadmin.Check{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/clusters/:id/topics", Access: accessViewer, Tag: "clusters", Summary: "Topics with partitions and high watermarks", Response: []kafkaadmin.Topic{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/clusters/:id/topics", Access: accessEditor, Tag: "clusters", Summary: "Create a topic", Request: topicInput{}, Response: topicInput{}, Status: 201},
+}

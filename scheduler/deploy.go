@@ -16,6 +16,9 @@ import (
 type WorkerSpec struct {
 	Worker         string // consumer_name; the job is tributary-<Worker> (required)
 	WorkerID       string // id in the config store, kept in the job's meta
+	// Owner names the installation (config store) the job belongs to, kept
+	// in the job's meta; reconcilers with an Owner remove only their own.
+	Owner string
 	Instances      int    // task group count; 0 means 1
 	ArtifactURL    string // where Nomad downloads the function binary (required)
 	ArtifactSHA256 string // hex sha256 of the binary (required)
@@ -83,6 +86,9 @@ func (s *Scheduler) Deploy(ctx context.Context, spec WorkerSpec) (DeployResult, 
 		job.Meta = map[string]string{}
 	}
 	job.Meta[MetaSpecHash] = hash
+	if spec.Owner != "" {
+		job.Meta[MetaOwner] = spec.Owner
+	}
 
 	var index uint64
 	cur, _, err := s.client.Jobs().Info(jobID, qopts(ctx, 0))

@@ -22,6 +22,9 @@ import (
 // from "unchanged" without diffing Nomad's canonicalised job.
 const MetaSpecHash = "tributary_spec_hash"
 
+// MetaOwner is the job meta key holding WorkerSpec.Owner.
+const MetaOwner = "tributary_owner"
+
 // DesiredState is the source of truth for which workers should run and how.
 // The MySQL-backed implementation (the workers table of the config store)
 // comes with the API server; until then tests and callers pass a slice.
@@ -38,6 +41,11 @@ type ReconcileOptions struct {
 	// purged, and every desired worker's job id must start with it. Tests
 	// sharing one agent use a prefix of their own.
 	Prefix string
+	// Owner, when set, limits removal to jobs whose meta names this owner
+	// (WorkerSpec.Owner): several installations, or an installation and
+	// the tests, can then share one Nomad cluster and prefix without
+	// purging each other's jobs. "" removes any job under Prefix.
+	Owner string
 	// Log receives one record per action; nil means slog.Default().
 	Log *slog.Logger
 }
@@ -142,6 +150,16 @@ func (s *Scheduler) ReconcileWith(ctx context.Context, desired []WorkerSpec, opt
 			continue
 		}
 		worker := strings.TrimPrefix(j.ID, JobPrefix)
+		if opts.Owner != "" {
+			mine, err := s.ownedBy(ctx, j.ID, opts.Owner)
+			if err != nil {
+				fail(worker, j.ID, err)
+				continue
+			}
+			if !mine {
+				continue
+			}
+		}
 		_, _, err := s.client.Jobs().DeregisterOpts(j.ID, &api.DeregisterOptions{Purge: true}, wopts(ctx))
 		if err != nil && !isNotFound(err) {
 			fail(worker, j.ID, fmt.Errorf("reconcile: purge %s: %w", j.ID, err))
@@ -152,6 +170,19 @@ func (s *Scheduler) ReconcileWith(ctx context.Context, desired []WorkerSpec, opt
 		log.Info("reconcile: purged job", "worker", worker, "job", j.ID, "reason", act.Reason)
 	}
 	return rep, errors.Join(errs...)
+}
+
+// ownedBy reports whether job id carries owner in its meta. A job that
+// vanished meanwhile is not owned.
+func (s *Scheduler) ownedBy(ctx context.Context, id, owner string) (bool, error) {
+	job, _, err := s.client.Jobs().Info(id, qopts(ctx, 0))
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reconcile: read %s: %w", id, err)
+	}
+	return job.Meta[MetaOwner] == owner, nil
 }
 
 // reconcileOne registers spec when its job needs it and says why.

@@ -181,3 +181,34 @@ type desiredSlice []scheduler.WorkerSpec
 func (d desiredSlice) Workers(context.Context) ([]scheduler.WorkerSpec, error) { return d, nil }
 
 var _ scheduler.DesiredState = desiredSlice(nil)
+
+// Two installations sharing one Nomad and one prefix: a pass with an Owner
+// removes only the jobs that owner deployed.
+func TestReconcileRemovesOnlyItsOwnersJobs(t *testing.T) {
+	t.Parallel()
+	s, client := newScheduler(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 120*time.Second)
+	defer cancel()
+	specs, prefix := reconcileWorkers(t, s, 3)
+	specs[0].Owner, specs[1].Owner = "install-a", "install-b" // specs[2] has no owner
+	for _, spec := range specs {
+		if _, err := s.Deploy(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := jobInfo(t, ctx, client, specs[0].Worker).Meta[scheduler.MetaOwner]; got != "install-a" {
+		t.Fatalf("job meta %s = %q, want install-a", scheduler.MetaOwner, got)
+	}
+	rep, err := s.ReconcileWith(ctx, nil, scheduler.ReconcileOptions{Prefix: prefix, Owner: "install-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := workersOf(rep.Removed); !slices.Equal(got, []string{specs[0].Worker}) {
+		t.Fatalf("install-a's pass removed %v, want only %s", got, specs[0].Worker)
+	}
+	for _, spec := range specs[1:] {
+		if job := jobInfo(t, ctx, client, spec.Worker); *job.Stop {
+			t.Errorf("job of %s (owner %q) was stopped by another owner's pass", spec.Worker, spec.Owner)
+		}
+	}
+}

@@ -93,3 +93,13 @@ func isMySQLError(err error, number uint16) bool {
 	var me *driver.MySQLError
 	return errors.As(err, &me) && me.Number == number
 }
+
+// OwnerID is this installation's id, written once by the migrations; jobs
+// this installation deploys carry it (scheduler.WorkerSpec.Owner).
+func (db *DB) OwnerID(ctx context.Context) (string, error) {
+	var id string
+	if err := db.db.QueryRowContext(ctx, "SELECT owner_id FROM installation WHERE id = 1").Scan(&id); err != nil {
+		return "", fmt.Errorf("read installation id: %w", err)
+	}
+	return id, nil
+}

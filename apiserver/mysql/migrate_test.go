@@ -51,6 +51,20 @@ func TestMigrateIdempotentAndSchemaMatchesWorker(t *testing.T) {
 			t.Errorf("consumer_configs lacks worker.Schema's %q; it is:\n%s", l, got)
 		}
 	}
+	owner, err := db.OwnerID(ctx)
+	if err != nil || len(owner) != 32 {
+		t.Fatalf("OwnerID = %q, %v", owner, err)
+	}
+	other, _ := stacktest.MySQL(t)
+	if _, err := New(other).Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o2, _ := New(other).OwnerID(ctx); o2 == owner || len(o2) != 32 {
+		t.Errorf("two installations share owner id %q", o2)
+	}
+	if again, _ := db.OwnerID(ctx); again != owner {
+		t.Errorf("owner id changed from %q to %q", owner, again)
+	}
 	for _, table := range []string{"users", "config_versions", "clusters", "functions", "pipelines"} {
 		if err := sqldb.QueryRowContext(ctx, "SHOW CREATE TABLE "+table).Scan(&name, &got); err != nil {
 			t.Errorf("table %s: %v", table, err)

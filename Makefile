@@ -12,10 +12,10 @@ STACK_ENV = eval "$$(infra/stack.sh env)"
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 BENCH ?= .
 
-.PHONY: help up down status logs test bench
+.PHONY: help up down status logs test bench bench-api
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 up: ## install what is missing, build and start the whole stack
 	@infra/stack.sh up
@@ -35,3 +35,6 @@ test: up ## start the stack if needed, then run every Go test (CI=true: a missin
 
 bench: up ## run the benchmarks (BENCH=regexp to choose)
 	@$(STACK_ENV); go test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 60m $(GO_PKGS)
+
+bench-api: up ## load the API with wrk: GET /api/v1/workers with 200 workers, against /healthz
+	@infra/bench-api.sh

@@ -142,6 +142,9 @@ func (sc schemas) of(t reflect.Type) map[string]any {
 	case reflect.String:
 		return map[string]any{"type": "string"}
 	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return map[string]any{"type": "string", "format": "binary"}
+		}
 		return map[string]any{"type": "array", "items": sc.of(t.Elem())}
 	case reflect.Map:
 		return map[string]any{"type": "object", "additionalProperties": sc.of(t.Elem())}

@@ -30,4 +30,11 @@ var routeDocs = []routeDoc{
 	{Method: "POST", Path: "/api/v1/clusters/:id/check", Access: accessViewer, Tag: "clusters", Summary: "Connectivity check of every bootstrap server, with a timeout", Response: kafkaadmin.Check{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/clusters/:id/topics", Access: accessViewer, Tag: "clusters", Summary: "Topics with partitions and high watermarks", Response: []kafkaadmin.Topic{}, Status: 200},
 	{Method: "POST", Path: "/api/v1/clusters/:id/topics", Access: accessEditor, Tag: "clusters", Summary: "Create a topic", Request: topicInput{}, Response: topicInput{}, Status: 201},
+
+	{Method: "GET", Path: "/api/v1/functions", Access: accessViewer, Tag: "functions", Summary: "Every uploaded function version", Response: []functionJSON{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/functions", Access: accessEditor, Tag: "functions", Summary: "Upload a function binary (Linux ELF) as name + version; stored with its sha256", Request: functionUpload{}, RequestType: "multipart/form-data", Response: functionJSON{}, Status: 201},
+	{Method: "GET", Path: "/api/v1/functions/:name", Access: accessViewer, Tag: "functions", Summary: "The versions of one function", Response: []functionJSON{}, Status: 200},
+	{Method: "DELETE", Path: "/api/v1/functions/:name/:version", Access: accessEditor, Tag: "functions", Summary: "Delete a version no worker uses (409 naming the workers otherwise)", Status: 204},
+	{Method: "GET", Path: "/artifacts/:name/:version", Access: accessPublic, Tag: "functions", Summary: "Download a version's binary (for Nomad's artifact block; no token)", Status: 200},
+	{Method: "HEAD", Path: "/artifacts/:name/:version", Access: accessPublic, Tag: "functions", Summary: "Size and ETag (sha256) of a version's binary", Status: 200},
 }

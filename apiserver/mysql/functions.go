@@ -1,0 +1,124 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tributary-etl/tributary/apiserver"
+)
+
+const fnColumns = "name, version, sha256, size_bytes, created_at"
+
+func scanFunction(s scanner) (apiserver.Function, error) {
+	var f apiserver.Function
+	err := s.Scan(&f.Name, &f.Version, &f.SHA256, &f.SizeBytes, &f.CreatedAt)
+	return f, err
+}
+
+// Function returns one version, or CodeNotFound naming function_version.
+func (db *DB) Function(ctx context.Context, name, version string) (apiserver.Function, error) {
+	f, err := scanFunction(db.db.QueryRowContext(ctx, "SELECT "+fnColumns+" FROM functions WHERE name = ? AND version = ?", name, version))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, apiserver.FieldErrorf(apiserver.CodeNotFound, "function_version", "function %s has no version %q", name, version)
+	}
+	if err != nil {
+		return f, fmt.Errorf("read function: %w", err)
+	}
+	return f, nil
+}
+
+// Functions lists every version, by name and then upload time; name "" means
+// every function.
+func (db *DB) Functions(ctx context.Context, name string) ([]apiserver.Function, error) {
+	q, args := "SELECT "+fnColumns+" FROM functions", []any{}
+	if name != "" {
+		q, args = q+" WHERE name = ?", append(args, name)
+	}
+	rows, err := db.db.QueryContext(ctx, q+" ORDER BY name, created_at, id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list functions: %w", err)
+	}
+	defer rows.Close()
+	out := []apiserver.Function{}
+	for rows.Next() {
+		f, err := scanFunction(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list functions: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// InsertFunction records an uploaded version; a taken name and version is
+// CodeConflict.
+func (db *DB) InsertFunction(ctx context.Context, f apiserver.Function, by *int64) (apiserver.Function, error) {
+	_, err := db.db.ExecContext(ctx, "INSERT INTO functions (name, version, sha256, size_bytes, created_by) VALUES (?, ?, ?, ?, ?)",
+		f.Name, f.Version, f.SHA256, f.SizeBytes, by)
+	if isMySQLError(err, errDupEntry) {
+		return f, apiserver.FieldErrorf(apiserver.CodeConflict, "version", "%s %s exists already; versions are immutable, upload a new one", f.Name, f.Version)
+	}
+	if err != nil {
+		return f, fmt.Errorf("insert function: %w", err)
+	}
+	return db.Function(ctx, f.Name, f.Version)
+}
+
+// DeleteFunction removes a version no worker uses. It returns the version's
+// SHA256 and whether another version still shares that file.
+func (db *DB) DeleteFunction(ctx context.Context, name, version string) (sha string, shared bool, err error) {
+	err = db.Transact(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT sha256 FROM functions WHERE name = ? AND version = ? FOR UPDATE",
+			name, version).Scan(&sha); errors.Is(err, sql.ErrNoRows) {
+			return apiserver.Errorf(apiserver.CodeNotFound, "function %s has no version %q", name, version)
+		} else if err != nil {
+			return fmt.Errorf("read function: %w", err)
+		}
+		users, err := workersUsing(ctx, tx, name, version)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return apiserver.Errorf(apiserver.CodeConflict, "%s %s is used by worker(s) %s", name, version, strings.Join(users, ", "))
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM functions WHERE name = ? AND version = ?", name, version); err != nil {
+			return fmt.Errorf("delete function: %w", err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM functions WHERE sha256 = ?", sha).Scan(&n); err != nil {
+			return fmt.Errorf("count function files: %w", err)
+		}
+		shared = n > 0
+		return nil
+	})
+	return sha, shared, err
+}
+
+func workersUsing(ctx context.Context, tx *sql.Tx, name, version string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT consumer_name FROM consumer_configs WHERE function_name = ? AND function_version = ? ORDER BY consumer_name LOCK IN SHARE MODE", name, version)
+	if err != nil {
+		return nil, fmt.Errorf("workers using function: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// FunctionFileUsed reports whether any version's binary has this sha256.
+func (db *DB) FunctionFileUsed(ctx context.Context, sha string) (bool, error) {
+	var n int
+	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM functions WHERE sha256 = ?", sha).Scan(&n); err != nil {
+		return false, fmt.Errorf("count function files: %w", err)
+	}
+	return n > 0, nil
+}

@@ -4,9 +4,11 @@
 package apiserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -112,4 +114,44 @@ type ConsumerConfig struct {
 	ExpiryTopic          string // "" when NULL
 	DeadLetterTopic      string // "" when NULL
 	ConfigVersion        int
+
+	// What the API server adds (migration 003); the runtime ignores them.
+	FunctionName    string    // "" when none is chosen yet
+	FunctionVersion string    // "" when none is chosen yet
+	Instances       int       // Nomad allocations wanted
+	ClusterID       int64     // 0: no registered cluster, KafkaBootstrapServer as given
+	PipelineID      int64     // 0: a standalone worker
+	DesiredState    string    // DesiredRunning or DesiredStopped
+	UpdatedAt       time.Time // last change of the row
+}
+
+// Desired states of a worker: whether the reconciler keeps its job running.
+const (
+	DesiredRunning = "running"
+	DesiredStopped = "stopped"
+)
+
+// SameSettings reports whether a and b have the same editable settings
+// (everything but ids, version, desired state and timestamps).
+func (a ConsumerConfig) SameSettings(b ConsumerConfig) bool {
+	return a.ConsumerName == b.ConsumerName && slices.Equal(a.TopicsInput, b.TopicsInput) &&
+		slices.Equal(a.TopicsOutput, b.TopicsOutput) && a.KafkaBootstrapServer == b.KafkaBootstrapServer &&
+		SameJSON(a.Metadatas, b.Metadatas) && a.TimeoutSeconds == b.TimeoutSeconds && a.JoinKey == b.JoinKey &&
+		a.ExpiryTopic == b.ExpiryTopic && a.DeadLetterTopic == b.DeadLetterTopic &&
+		a.FunctionName == b.FunctionName && a.FunctionVersion == b.FunctionVersion &&
+		a.Instances == b.Instances && a.ClusterID == b.ClusterID
+}
+
+// SameJSON compares two JSON values ignoring insignificant whitespace; nil,
+// empty and null are the same.
+func SameJSON(a, b json.RawMessage) bool {
+	null := func(m json.RawMessage) bool { return len(m) == 0 || string(m) == "null" }
+	if null(a) || null(b) {
+		return null(a) && null(b)
+	}
+	var ca, cb bytes.Buffer
+	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
+		return bytes.Equal(a, b)
+	}
+	return bytes.Equal(ca.Bytes(), cb.Bytes())
 }

@@ -138,5 +138,12 @@ func TestHealthAndErrors(t *testing.T) {
 		t.Error("no X-Request-Id")
 	}
 	e.sql.Close()
-	e.do("GET", "/readyz", "", "").want(503).errorOf()
+	var ready struct {
+		Checks map[string]string `json:"checks"`
+		Error  errorDetail       `json:"error"`
+	}
+	e.do("GET", "/readyz", "", "").want(503).decode(&ready)
+	if ready.Error.Code != apiserver.CodeUnavailable || ready.Checks["mysql"] == "ok" {
+		t.Errorf("readyz with the database closed: %+v", ready)
+	}
 }

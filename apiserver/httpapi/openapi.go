@@ -167,8 +167,8 @@ func (sc schemas) object(t reflect.Type) map[string]any {
 	}
 	props := map[string]any{}
 	var required []string
-	for f := range t.Fields() {
-		if !f.IsExported() {
+	for _, f := range reflect.VisibleFields(t) { // embedded structs' fields inlined, as encoding/json does
+		if !f.IsExported() || f.Anonymous {
 			continue
 		}
 		tag := f.Tag.Get("json")

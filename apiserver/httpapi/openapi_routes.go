@@ -37,4 +37,12 @@ var routeDocs = []routeDoc{
 	{Method: "DELETE", Path: "/api/v1/functions/:name/:version", Access: accessEditor, Tag: "functions", Summary: "Delete a version no worker uses (409 naming the workers otherwise)", Status: 204},
 	{Method: "GET", Path: "/artifacts/:name/:version", Access: accessPublic, Tag: "functions", Summary: "Download a version's binary (for Nomad's artifact block; no token)", Status: 200},
 	{Method: "HEAD", Path: "/artifacts/:name/:version", Access: accessPublic, Tag: "functions", Summary: "Size and ETag (sha256) of a version's binary", Status: 200},
+
+	{Method: "GET", Path: "/api/v1/workers", Access: accessViewer, Tag: "workers", Summary: "List workers", Query: []queryParam{{"pipeline_id", "integer", "only this pipeline's workers"}}, Response: []workerJSON{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/workers", Access: accessEditor, Tag: "workers", Summary: "Create a worker (config version 1)", Request: workerInput{}, Response: workerJSON{}, Status: 201},
+	{Method: "GET", Path: "/api/v1/workers/:id", Access: accessViewer, Tag: "workers", Summary: "One worker", Response: workerJSON{}, Status: 200},
+	{Method: "PUT", Path: "/api/v1/workers/:id", Access: accessEditor, Tag: "workers", Summary: "Replace a worker's settings; a change makes a new config version", Request: workerInput{}, Response: workerJSON{}, Status: 200},
+	{Method: "DELETE", Path: "/api/v1/workers/:id", Access: accessEditor, Tag: "workers", Summary: "Delete a worker; its job is stopped", Status: 204},
+	{Method: "GET", Path: "/api/v1/workers/:id/versions", Access: accessViewer, Tag: "workers", Summary: "The worker's config versions, oldest first", Response: []versionJSON{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/workers/:id/rollback", Access: accessEditor, Tag: "workers", Summary: "Write an earlier version's settings as a new version", Request: rollbackInput{}, Response: workerJSON{}, Status: 200},
 }

@@ -1,19 +1,20 @@
 package mysql
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tributary-etl/tributary/apiserver"
 )
 
 const ccColumns = `id, consumer_name, topics_input, topics_output, kafka_bootstrap_server,
-  metadatas, timeout_seconds, join_key, expiry_topic, dead_letter_topic, config_version`
+  metadatas, timeout_seconds, join_key, expiry_topic, dead_letter_topic, config_version,
+  function_name, function_version, instances, cluster_id, pipeline_id, desired_state, updated_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -23,11 +24,16 @@ func scanConfig(s scanner) (apiserver.ConsumerConfig, error) {
 		in, out            []byte
 		meta               []byte
 		expiry, deadLetter sql.NullString
+		fnName, fnVersion  sql.NullString
+		cluster, pipeline  sql.NullInt64
 	)
 	if err := s.Scan(&c.ID, &c.ConsumerName, &in, &out, &c.KafkaBootstrapServer, &meta,
-		&c.TimeoutSeconds, &c.JoinKey, &expiry, &deadLetter, &c.ConfigVersion); err != nil {
+		&c.TimeoutSeconds, &c.JoinKey, &expiry, &deadLetter, &c.ConfigVersion,
+		&fnName, &fnVersion, &c.Instances, &cluster, &pipeline, &c.DesiredState, &c.UpdatedAt); err != nil {
 		return c, err
 	}
+	c.FunctionName, c.FunctionVersion = fnName.String, fnVersion.String
+	c.ClusterID, c.PipelineID = cluster.Int64, pipeline.Int64
 	if err := json.Unmarshal(in, &c.TopicsInput); err != nil {
 		return c, fmt.Errorf("topics_input of %q: %w", c.ConsumerName, err)
 	}
@@ -171,7 +177,7 @@ func insertConfig(ctx context.Context, tx *sql.Tx, c apiserver.ConsumerConfig, b
 func updateConfig(ctx context.Context, tx *sql.Tx, cur, c apiserver.ConsumerConfig, by *int64) (apiserver.ConsumerConfig, error) {
 	if cur.ConsumerName == c.ConsumerName && slices.Equal(cur.TopicsInput, c.TopicsInput) &&
 		slices.Equal(cur.TopicsOutput, c.TopicsOutput) && cur.KafkaBootstrapServer == c.KafkaBootstrapServer &&
-		sameJSON(cur.Metadatas, c.Metadatas) {
+		apiserver.SameJSON(cur.Metadatas, c.Metadatas) {
 		return cur, nil
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE consumer_configs SET consumer_name = ?, topics_input = ?, topics_output = ?,
@@ -201,13 +207,26 @@ type snapshot struct {
 	ExpiryTopic          string          `json:"expiry_topic,omitempty"`
 	DeadLetterTopic      string          `json:"dead_letter_topic,omitempty"`
 	ConfigVersion        int             `json:"config_version"`
+	FunctionName         string          `json:"function,omitempty"`
+	FunctionVersion      string          `json:"function_version,omitempty"`
+	Instances            int             `json:"instances,omitempty"`
+	ClusterID            int64           `json:"cluster_id,omitempty"`
 	Deleted              bool            `json:"deleted,omitempty"`
+}
+
+// config is the snapshot's settings as a ConsumerConfig.
+func (sn snapshot) config() apiserver.ConsumerConfig {
+	return apiserver.ConsumerConfig{ID: sn.ID, ConsumerName: sn.ConsumerName, TopicsInput: sn.TopicsInput,
+		TopicsOutput: sn.TopicsOutput, KafkaBootstrapServer: sn.KafkaBootstrapServer, Metadatas: sn.Metadatas,
+		TimeoutSeconds: sn.TimeoutSeconds, JoinKey: sn.JoinKey, ExpiryTopic: sn.ExpiryTopic,
+		DeadLetterTopic: sn.DeadLetterTopic, ConfigVersion: sn.ConfigVersion, FunctionName: sn.FunctionName,
+		FunctionVersion: sn.FunctionVersion, Instances: max(sn.Instances, 1), ClusterID: sn.ClusterID}
 }
 
 func recordVersion(ctx context.Context, tx *sql.Tx, c apiserver.ConsumerConfig, deleted bool, by *int64) error {
 	snap, err := json.Marshal(snapshot{c.ID, c.ConsumerName, nonNil(c.TopicsInput), nonNil(c.TopicsOutput),
 		c.KafkaBootstrapServer, c.Metadatas, c.TimeoutSeconds, c.JoinKey, c.ExpiryTopic, c.DeadLetterTopic,
-		c.ConfigVersion, deleted})
+		c.ConfigVersion, c.FunctionName, c.FunctionVersion, c.Instances, c.ClusterID, deleted})
 	if err != nil {
 		return err
 	}
@@ -223,12 +242,13 @@ type ConfigVersion struct {
 	WorkerID  int64
 	Version   int
 	Snapshot  json.RawMessage
+	CreatedAt time.Time
 	CreatedBy sql.NullInt64
 }
 
 // ConfigVersions returns a worker's history, oldest first.
 func (db *DB) ConfigVersions(ctx context.Context, workerID int64) ([]ConfigVersion, error) {
-	rows, err := db.db.QueryContext(ctx, "SELECT worker_id, version, snapshot, created_by FROM config_versions WHERE worker_id = ? ORDER BY version", workerID)
+	rows, err := db.db.QueryContext(ctx, "SELECT worker_id, version, snapshot, created_at, created_by FROM config_versions WHERE worker_id = ? ORDER BY version", workerID)
 	if err != nil {
 		return nil, fmt.Errorf("list config versions: %w", err)
 	}
@@ -236,7 +256,7 @@ func (db *DB) ConfigVersions(ctx context.Context, workerID int64) ([]ConfigVersi
 	var out []ConfigVersion
 	for rows.Next() {
 		var v ConfigVersion
-		if err := rows.Scan(&v.WorkerID, &v.Version, &v.Snapshot, &v.CreatedBy); err != nil {
+		if err := rows.Scan(&v.WorkerID, &v.Version, &v.Snapshot, &v.CreatedAt, &v.CreatedBy); err != nil {
 			return nil, err
 		}
 		out = append(out, v)
@@ -278,15 +298,4 @@ func nullJSON(m json.RawMessage) any {
 		return nil
 	}
 	return string(m)
-}
-
-func sameJSON(a, b json.RawMessage) bool {
-	if len(a) == 0 || string(a) == "null" {
-		return len(b) == 0 || string(b) == "null"
-	}
-	var ca, cb bytes.Buffer
-	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
-		return bytes.Equal(a, b)
-	}
-	return bytes.Equal(ca.Bytes(), cb.Bytes())
 }

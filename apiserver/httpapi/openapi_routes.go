@@ -45,4 +45,10 @@ var routeDocs = []routeDoc{
 	{Method: "DELETE", Path: "/api/v1/workers/:id", Access: accessEditor, Tag: "workers", Summary: "Delete a worker; its job is stopped", Status: 204},
 	{Method: "GET", Path: "/api/v1/workers/:id/versions", Access: accessViewer, Tag: "workers", Summary: "The worker's config versions, oldest first", Response: []versionJSON{}, Status: 200},
 	{Method: "POST", Path: "/api/v1/workers/:id/rollback", Access: accessEditor, Tag: "workers", Summary: "Write an earlier version's settings as a new version", Request: rollbackInput{}, Response: workerJSON{}, Status: 200},
+
+	{Method: "GET", Path: "/api/v1/pipelines", Access: accessViewer, Tag: "pipelines", Summary: "List pipelines", Response: []pipelineSummary{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/pipelines", Access: accessEditor, Tag: "pipelines", Summary: "Save a new pipeline graph; its workers are created in the same transaction", Request: pipelineInput{}, Response: pipelineJSON{}, Status: 201},
+	{Method: "GET", Path: "/api/v1/pipelines/:id", Access: accessViewer, Tag: "pipelines", Summary: "Load a pipeline: its graph (with positions and layout) and its workers' ids", Response: pipelineJSON{}, Status: 200},
+	{Method: "PUT", Path: "/api/v1/pipelines/:id", Access: accessEditor, Tag: "pipelines", Summary: "Save a pipeline: creates, updates and deletes its workers in one transaction; a stale version is 409", Request: pipelineInput{}, Response: pipelineJSON{}, Status: 200},
+	{Method: "DELETE", Path: "/api/v1/pipelines/:id", Access: accessEditor, Tag: "pipelines", Summary: "Delete a pipeline and its workers (their jobs are stopped)", Status: 204},
 }

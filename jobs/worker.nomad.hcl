@@ -22,6 +22,12 @@ variable "job_id" {
   description = "The Nomad job id; empty means tributary-<worker>."
 }
 
+variable "service_name" {
+  type        = string
+  default     = ""
+  description = "The Nomad service of the worker's health check; empty means the job id. Must be RFC 1123: letters, digits and dashes, at most 63."
+}
+
 variable "datacenters" {
   type    = list(string)
   default = ["*"]
@@ -106,7 +112,8 @@ variable "progress_deadline" {
 }
 
 locals {
-  job_id = var.job_id != "" ? var.job_id : "tributary-${var.worker}"
+  job_id       = var.job_id != "" ? var.job_id : "tributary-${var.worker}"
+  service_name = var.service_name != "" ? var.service_name : local.job_id
 }
 
 job "worker" {
@@ -154,7 +161,7 @@ job "worker" {
     }
 
     service {
-      name     = local.job_id
+      name     = local.service_name
       provider = "nomad"
       port     = "http"
 

@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,11 +16,11 @@ import (
 // WorkerSpec is everything the job template needs to run a worker. Zero
 // values of the optional fields keep the template's defaults.
 type WorkerSpec struct {
-	Worker         string // consumer_name; the job is tributary-<Worker> (required)
-	WorkerID       string // id in the config store, kept in the job's meta
+	Worker   string // consumer_name; the job is tributary-<Worker> (required)
+	WorkerID string // id in the config store, kept in the job's meta
 	// Owner names the installation (config store) the job belongs to, kept
 	// in the job's meta; reconcilers with an Owner remove only their own.
-	Owner string
+	Owner          string
 	Instances      int    // task group count; 0 means 1
 	ArtifactURL    string // where Nomad downloads the function binary (required)
 	ArtifactSHA256 string // hex sha256 of the binary (required)
@@ -121,6 +123,33 @@ func (s *Scheduler) Deploy(ctx context.Context, spec WorkerSpec) (DeployResult, 
 	return res, nil
 }
 
+// ServiceName is the Nomad service name of a worker's health check: its job
+// id made RFC 1123 (lower-case letters, digits and dashes, at most 63), as
+// Nomad requires, while worker names may hold '.', '_' and 100 characters.
+// Names that had to change, or be cut, end in 8 hex digits of a hash of the
+// worker's name, so that two workers never share a service.
+func ServiceName(worker string) string {
+	id := JobID(worker)
+	var b strings.Builder
+	for _, r := range strings.ToLower(id) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	name := b.String()
+	if name == id && len(name) <= 63 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(worker))
+	suffix := "-" + hex.EncodeToString(sum[:4])
+	if len(name) > 63-len(suffix) {
+		name = name[:63-len(suffix)]
+	}
+	return strings.TrimRight(name, "-") + suffix
+}
+
 // render asks Nomad to parse the template with the given variables. It
 // calls the parse endpoint directly, not Jobs().ParseHCLOpts, because only
 // the raw call takes a context.
@@ -156,6 +185,7 @@ func (spec WorkerSpec) variables() (string, error) {
 
 	str("worker", spec.Worker)
 	str("job_id", JobID(spec.Worker))
+	str("service_name", ServiceName(spec.Worker))
 	num("instances", instances)
 	str("artifact_url", spec.ArtifactURL)
 	str("artifact_sha256", strings.ToLower(spec.ArtifactSHA256))

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"errors"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -78,5 +79,31 @@ func TestSpecValidation(t *testing.T) {
 	}
 	if _, err := ok.variables(); err != nil {
 		t.Errorf("valid spec: %v", err)
+	}
+}
+
+func TestServiceName(t *testing.T) {
+	long := strings.Repeat("a", 100)
+	cases := map[string]string{
+		"orders":           "tributary-orders",
+		"enricher-2":       "tributary-enricher-2",
+		"Orders":           "tributary-orders-",
+		"a_b.c":            "tributary-a-b-c-",
+		long:               "tributary-aaaa",
+		"keep_test_e2e__x": "tributary-keep-test-e2e--x-",
+	}
+	seen := map[string]string{}
+	for worker, prefix := range cases {
+		got := ServiceName(worker)
+		if !strings.HasPrefix(got, prefix) || len(got) > 63 || !regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`).MatchString(got) {
+			t.Errorf("ServiceName(%q) = %q: want RFC 1123, at most 63, starting %q", worker, got, prefix)
+		}
+		if other, dup := seen[got]; dup {
+			t.Errorf("%q and %q share service %q", worker, other, got)
+		}
+		seen[got] = worker
+	}
+	if ServiceName("a_b") == ServiceName("a.b") {
+		t.Error("a_b and a.b share a service name")
 	}
 }

@@ -33,6 +33,7 @@ const testSecret = "test-secret-0123456789abcdef0123456789"
 type env struct {
 	t       *testing.T
 	sql     *sql.DB
+	dsn     string // of the private database
 	db      *mysql.DB
 	srv     *Server
 	handler http.Handler
@@ -50,7 +51,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 // newEnvOpts is newEnv with server options (a scheduler, Redis, ...).
 func newEnvOpts(t *testing.T, opts []Option, mutate ...func(*config.Config)) *env {
 	t.Helper()
-	sqldb, _ := stacktest.MySQL(t)
+	sqldb, dsn := stacktest.MySQL(t)
 	db := mysql.New(sqldb)
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func newEnvOpts(t *testing.T, opts []Option, mutate ...func(*config.Config)) *en
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	s := New(cfg, db, log, append([]Option{WithBcryptCost(bcrypt.MinCost)}, opts...)...)
-	e := &env{t: t, sql: sqldb, db: db, srv: s, handler: s.Handler(), cfg: cfg, tokens: map[apiserver.Role]string{}}
+	e := &env{t: t, sql: sqldb, dsn: dsn, db: db, srv: s, handler: s.Handler(), cfg: cfg, tokens: map[apiserver.Role]string{}}
 	return e
 }
 

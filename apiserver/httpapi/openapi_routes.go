@@ -51,4 +51,12 @@ var routeDocs = []routeDoc{
 	{Method: "GET", Path: "/api/v1/pipelines/:id", Access: accessViewer, Tag: "pipelines", Summary: "Load a pipeline: its graph (with positions and layout) and its workers' ids", Response: pipelineJSON{}, Status: 200},
 	{Method: "PUT", Path: "/api/v1/pipelines/:id", Access: accessEditor, Tag: "pipelines", Summary: "Save a pipeline: creates, updates and deletes its workers in one transaction; a stale version is 409", Request: pipelineInput{}, Response: pipelineJSON{}, Status: 200},
 	{Method: "DELETE", Path: "/api/v1/pipelines/:id", Access: accessEditor, Tag: "pipelines", Summary: "Delete a pipeline and its workers (their jobs are stopped)", Status: 204},
+
+	{Method: "POST", Path: "/api/v1/workers/:id/deploy", Access: accessEditor, Tag: "deploy", Summary: "Mark the worker running and register its Nomad job (202; poll status for the rollout)", Response: deployJSON{}, Status: 202},
+	{Method: "POST", Path: "/api/v1/workers/:id/scale", Access: accessEditor, Tag: "deploy", Summary: "Set the instance count (the job's task group count)", Request: scaleInput{}, Response: workerJSON{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/workers/:id/stop", Access: accessEditor, Tag: "deploy", Summary: "Mark the worker stopped and stop its job", Response: workerJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/workers/:id/status", Access: accessViewer, Tag: "deploy", Summary: "The worker's job, deployment and allocations in Nomad, with Nomad's reasons for failures", Response: statusJSON{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/pipelines/:id/deploy", Access: accessEditor, Tag: "deploy", Summary: "Deploy every worker of the pipeline (207 when some failed, each entry says why)", Response: []deployJSON{}, Status: 202},
+	{Method: "POST", Path: "/api/v1/pipelines/:id/stop", Access: accessEditor, Tag: "deploy", Summary: "Stop every worker of the pipeline", Response: []deployJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/pipelines/:id/status", Access: accessViewer, Tag: "deploy", Summary: "Status of every worker of the pipeline", Response: []statusJSON{}, Status: 200},
 }

@@ -9,8 +9,11 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	nomad "github.com/hashicorp/nomad/api"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/scheduler"
+	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
 // TestOpenAPIMatchesRoutes: every route Gin serves is documented, every
@@ -86,7 +89,16 @@ func samplePath(p string) string {
 // TestAuthorizationMatrix sends every documented route with no token, bad
 // tokens and each role's token, and checks 401 / 403 / allowed.
 func TestAuthorizationMatrix(t *testing.T) {
-	e := newEnv(t).withUsers()
+	rdb, _ := stacktest.Redis(t)
+	nc, err := nomad.NewClient(&nomad.Config{Address: stacktest.Nomad(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := scheduler.New(nc, "../../jobs/worker.nomad.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOpts(t, []Option{WithRedis(rdb), WithScheduler(sched)}).withUsers()
 	bad := e.badTokens()
 	roles := []apiserver.Role{apiserver.RoleViewer, apiserver.RoleEditor, apiserver.RoleAdmin}
 	need := map[string]apiserver.Role{accessViewer: apiserver.RoleViewer, accessLegacyR: apiserver.RoleViewer,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -40,6 +41,9 @@ type Server struct {
 	changed chan struct{}
 
 	metrics *httpMetrics
+
+	ownerOnce sync.Mutex // guards owner
+	owner     string     // this installation's id, read once from MySQL
 }
 
 // Option adjusts a Server.

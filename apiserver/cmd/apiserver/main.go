@@ -138,6 +138,11 @@ func run(cfg config.Config, log *slog.Logger) error {
 	log.Info("listening", "addr", ln.Addr().String(), "legacy_anonymous", cfg.LegacyAnonymous, "dev", cfg.Dev)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if err := api.RunReconciler(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("reconciler stopped", "error", err.Error())
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err

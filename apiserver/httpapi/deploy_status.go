@@ -1,0 +1,259 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/scheduler"
+)
+
+type jobJSON struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Stopped bool   `json:"stopped"`
+	Version uint64 `json:"version"`
+}
+
+type deploymentJSON struct {
+	Status      string `json:"status"`
+	Description string `json:"description"`
+	JobVersion  uint64 `json:"job_version"`
+}
+
+type allocationJSON struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Node         string `json:"node"`
+	JobVersion   uint64 `json:"job_version"`
+	ClientStatus string `json:"client_status"`
+	Healthy      *bool  `json:"healthy"`
+	Restarts     uint64 `json:"restarts"`
+	LastEvent    string `json:"last_event,omitempty"`
+	FailedReason string `json:"failed_reason,omitempty"`
+}
+
+type statusJSON struct {
+	Worker            string           `json:"worker"`
+	WorkerID          int64            `json:"worker_id"`
+	DesiredState      string           `json:"desired_state"`
+	Instances         int              `json:"instances"`
+	Job               *jobJSON         `json:"job"`
+	Deployment        *deploymentJSON  `json:"deployment"`
+	Allocations       []allocationJSON `json:"allocations"`
+	PlacementFailures []string         `json:"placement_failures"`
+	Running           int              `json:"running"`
+	Healthy           int              `json:"healthy"`
+	Desired           int              `json:"desired"`
+}
+
+// status reads w's job from Nomad. A worker never deployed (or purged) has
+// a null job.
+func (s *Server) status(ctx context.Context, w apiserver.ConsumerConfig) (statusJSON, error) {
+	out := statusJSON{Worker: w.ConsumerName, WorkerID: w.ID, DesiredState: w.DesiredState, Instances: w.Instances,
+		Allocations: []allocationJSON{}, PlacementFailures: []string{}}
+	st, err := s.sched.Status(ctx, w.ConsumerName)
+	if errors.Is(err, scheduler.ErrNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return out, nomadError(err)
+	}
+	out.Job = &jobJSON{st.JobID, st.Status, st.Stopped, st.Version}
+	if d := st.Deployment; d != nil {
+		out.Deployment = &deploymentJSON{d.Status, d.Description, d.JobVersion}
+	}
+	if !st.Stopped {
+		out.Desired = w.Instances
+	}
+	out.PlacementFailures = append(out.PlacementFailures, st.PlacementFailures...)
+	for _, a := range st.Allocations {
+		aj := allocationJSON{ID: a.ID, Name: a.Name, Node: a.NodeName, JobVersion: a.JobVersion,
+			ClientStatus: a.ClientStatus, Healthy: a.Healthy, Restarts: a.Restarts}
+		if n := len(a.Events); n > 0 {
+			aj.LastEvent = a.Events[n-1].Type + ": " + a.Events[n-1].Message
+			for _, ev := range a.Events {
+				if ev.Fails {
+					aj.FailedReason = ev.Type + ": " + ev.Message
+				}
+			}
+		}
+		out.Allocations = append(out.Allocations, aj)
+		if a.ClientStatus == "running" && a.DesiredStatus == "run" {
+			out.Running++
+		}
+		if a.HealthyRunning() {
+			out.Healthy++
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) workerStatus(c *gin.Context) {
+	if !s.need(c, s.sched != nil, "Nomad") {
+		return
+	}
+	w, ok := s.worker(c)
+	if !ok {
+		return
+	}
+	out, err := s.status(c.Request.Context(), w)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// pipelineWorkers loads the pipeline named by :id and its workers.
+func (s *Server) pipelineWorkers(c *gin.Context) ([]apiserver.ConsumerConfig, bool) {
+	if !s.need(c, s.sched != nil, "Nomad") {
+		return nil, false
+	}
+	id, ok := s.pipelineID(c)
+	if !ok {
+		return nil, false
+	}
+	if _, err := s.db.Pipeline(c.Request.Context(), id); err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	ws, err := s.db.Workers(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	return ws, true
+}
+
+// deployPipeline deploys every worker of the pipeline; one worker's
+// failure is reported in its entry and does not stop the others. The
+// status is 202 when all were accepted, 207 otherwise.
+func (s *Server) deployPipeline(c *gin.Context) {
+	ws, ok := s.pipelineWorkers(c)
+	if !ok {
+		return
+	}
+	out, failed := []deployJSON{}, false
+	for _, w := range ws {
+		d, err := s.deploy(c.Request.Context(), w)
+		if err != nil {
+			d.Error, failed = errorMessage(err), true
+		}
+		out = append(out, d)
+	}
+	c.JSON(map[bool]int{false: http.StatusAccepted, true: http.StatusMultiStatus}[failed], out)
+}
+
+func (s *Server) stopPipeline(c *gin.Context) {
+	ws, ok := s.pipelineWorkers(c)
+	if !ok {
+		return
+	}
+	out := []deployJSON{}
+	for _, w := range ws {
+		d := deployJSON{Worker: w.ConsumerName, WorkerID: w.ID, JobID: scheduler.JobID(w.ConsumerName)}
+		if err := s.stop(c.Request.Context(), w); err != nil {
+			d.Error = errorMessage(err)
+		}
+		out = append(out, d)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) pipelineStatus(c *gin.Context) {
+	ws, ok := s.pipelineWorkers(c)
+	if !ok {
+		return
+	}
+	out := []statusJSON{}
+	for _, w := range ws {
+		st, err := s.status(c.Request.Context(), w)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		out = append(out, st)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// errorMessage is what a client may see of err.
+func errorMessage(err error) string {
+	if e, ok := errors.AsType[*apiserver.Error](err); ok {
+		return e.Message
+	}
+	return "internal error"
+}
+
+// RunReconciler keeps Nomad in line with the workers MySQL says should
+// run, until ctx ends: a pass every cfg.ReconcileEvery (0: only when woken)
+// and one whenever a write changes the desired workers (notifyChanged).
+// Only jobs carrying this installation's owner id are ever removed.
+func (s *Server) RunReconciler(ctx context.Context) error {
+	if s.sched == nil {
+		return errors.New("reconciler: no scheduler")
+	}
+	var tick <-chan time.Time
+	if s.cfg.ReconcileEvery > 0 {
+		t := time.NewTicker(s.cfg.ReconcileEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		s.reconcilePass(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick:
+		case <-s.changed:
+		}
+	}
+}
+
+func (s *Server) reconcilePass(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	specs, err := s.desiredSpecs(ctx)
+	if err != nil {
+		s.log.Error("reconcile: read desired workers", "error", err.Error())
+		return
+	}
+	owner, err := s.ownerID(ctx)
+	if err != nil {
+		s.log.Error("reconcile: read installation id", "error", err.Error())
+		return
+	}
+	rep, err := s.sched.ReconcileWith(ctx, specs, scheduler.ReconcileOptions{Owner: owner, Log: s.log})
+	if err != nil {
+		s.log.Warn("reconcile pass had failures", "failed", len(rep.Failed), "error", err.Error())
+	}
+}
+
+// desiredSpecs are the specs of the workers that should run. A worker
+// that cannot run (its function version is gone) is logged and left out,
+// which stops its job.
+func (s *Server) desiredSpecs(ctx context.Context) ([]scheduler.WorkerSpec, error) {
+	ws, fns, err := s.db.RunningWorkers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var specs []scheduler.WorkerSpec
+	for i, w := range ws {
+		if fns[i].SHA256 == "" {
+			s.log.Warn("reconcile: worker marked running has no function version to run", slog.String("worker", w.ConsumerName))
+			continue
+		}
+		spec, err := s.spec(ctx, w, fns[i])
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, spec)
+	}
+	return specs, nil
+}

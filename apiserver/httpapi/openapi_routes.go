@@ -59,4 +59,9 @@ var routeDocs = []routeDoc{
 	{Method: "POST", Path: "/api/v1/pipelines/:id/deploy", Access: accessEditor, Tag: "deploy", Summary: "Deploy every worker of the pipeline (207 when some failed, each entry says why)", Response: []deployJSON{}, Status: 202},
 	{Method: "POST", Path: "/api/v1/pipelines/:id/stop", Access: accessEditor, Tag: "deploy", Summary: "Stop every worker of the pipeline", Response: []deployJSON{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/pipelines/:id/status", Access: accessViewer, Tag: "deploy", Summary: "Status of every worker of the pipeline", Response: []statusJSON{}, Status: 200},
+
+	{Method: "GET", Path: "/api/v1/workers/:id/metrics", Access: accessViewer, Tag: "monitoring", Summary: "Consumer lag per partition and total, throughput since the previous call, live instances (heartbeats) against Nomad allocations, pending aggregates, expired and dead-lettered counts, last errors", Response: metricsJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/clusters/:id/groups", Access: accessViewer, Tag: "monitoring", Summary: "The cluster's consumer groups with their lag per topic", Response: []kafkaadmin.Group{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/workers/:id/traces", Access: accessViewer, Tag: "traces", Summary: "Recent traces with spans of the worker, from Jaeger", Query: []queryParam{{"limit", "integer", "1 to 100 (default 20)"}, {"lookback", "string", "a duration from 1m to 168h (default 1h)"}}, Response: []traceSummaryJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/traces/:trace_id", Access: accessViewer, Tag: "traces", Summary: "One trace's spans: service, operation, parent, links, start, duration, attributes", Response: traceJSON{}, Status: 200},
 }

@@ -42,6 +42,8 @@ type Server struct {
 
 	metrics *httpMetrics
 
+	rates rateCache // throughput samples per worker
+
 	ownerOnce sync.Mutex // guards owner
 	owner     string     // this installation's id, read once from MySQL
 }

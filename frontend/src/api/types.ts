@@ -1,0 +1,166 @@
+// The API's JSON, as /openapi.json describes it.
+
+export type Role = "viewer" | "editor" | "admin";
+
+export interface User {
+  id: number;
+  email: string;
+  role: Role;
+}
+
+export interface LoginResponse {
+  access_token: string;
+  expires_at: string;
+  user: User;
+}
+
+/** A worker's settings that travel in the graph. */
+export interface WorkerSettings {
+  function?: string;
+  function_version?: string;
+  metadata?: Record<string, unknown> | null;
+  timeout_seconds?: number;
+  instances?: number;
+  join_key?: string;
+  expiry_topic?: string;
+  dead_letter_topic?: string;
+  cluster_id?: number;
+}
+
+export interface GraphWorker extends WorkerSettings {
+  id: string;
+  name: string;
+  input_topics: string[];
+  output_topics: string[];
+}
+
+export interface GraphTopic {
+  id: string;
+  name: string;
+}
+
+export interface Position {
+  x: number;
+  y: number;
+}
+
+export type Direction = "TB" | "LR";
+
+export interface Layout {
+  direction: Direction;
+  node_sep: number;
+  rank_sep: number;
+}
+
+/** The pipeline JSON: the original editor's {workers, topics} plus positions and layout. */
+export interface Graph {
+  workers: GraphWorker[];
+  topics: GraphTopic[];
+  positions?: Record<string, Position>;
+  layout?: Layout;
+}
+
+export interface Pipeline {
+  id: number;
+  name: string;
+  version: number;
+  graph: Graph;
+  worker_ids: Record<string, number>;
+  updated_at: string;
+}
+
+export interface PipelineSummary {
+  id: number;
+  name: string;
+  version: number;
+  workers: number;
+  updated_at: string;
+}
+
+export interface FunctionVersion {
+  name: string;
+  version: string;
+  sha256: string;
+  size_bytes: number;
+  created_at: string;
+}
+
+export interface Cluster {
+  id: number;
+  name: string;
+  bootstrap_servers: string[];
+}
+
+export interface TopicInfo {
+  name: string;
+  internal: boolean;
+  partition_count: number;
+}
+
+export interface Allocation {
+  id: string;
+  client_status: string;
+  healthy: boolean | null;
+  last_event?: string;
+  failed_reason?: string;
+}
+
+export interface WorkerStatus {
+  worker: string;
+  worker_id: number;
+  desired_state: "running" | "stopped";
+  instances: number;
+  job: { id: string; status: string; stopped: boolean; version: number } | null;
+  deployment: { status: string; description: string } | null;
+  allocations: Allocation[];
+  placement_failures: string[];
+  running: number;
+  healthy: number;
+  desired: number;
+}
+
+export interface WorkerMetrics {
+  worker: string;
+  lag: {
+    total: number;
+    by_topic: Record<string, number>;
+    partitions: { topic: string; partition: number; committed: number; high_watermark: number; lag: number }[];
+  };
+  throughput: { in_per_sec: number; out_per_sec: number; window_seconds: number };
+  instances: { heartbeats: number; allocations_running: number; allocations_desired: number };
+  pending_aggregates: number | null;
+  expired: number;
+  dead_lettered: number;
+  errors: { time: string; instance: string; message: string }[];
+  warnings: string[];
+}
+
+export interface TraceSummary {
+  trace_id: string;
+  start: string;
+  duration_us: number;
+  span_count: number;
+  services: string[];
+  root_operation: string;
+  errors: number;
+  jaeger_url: string;
+}
+
+export interface Span {
+  trace_id: string;
+  span_id: string;
+  parent_span_id?: string;
+  links: { trace_id: string; span_id: string }[];
+  service: string;
+  operation: string;
+  start: string;
+  duration_us: number;
+  attributes: Record<string, unknown>;
+  status: "ok" | "error";
+}
+
+export interface Trace {
+  trace_id: string;
+  jaeger_url: string;
+  spans: Span[];
+}

@@ -1,0 +1,59 @@
+import { useCallback, useEffect, useState } from "react";
+import { api, session, setUnauthorizedHandler } from "./api/client";
+import type { User } from "./api/types";
+import { Editor } from "./editor/Editor";
+import { Login } from "./pages/Login";
+import { PipelineList } from "./pages/PipelineList";
+
+/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>. */
+function useHashRoute(): string {
+  const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
+  useEffect(() => {
+    const on = () => setHash(window.location.hash.slice(1) || "/");
+    window.addEventListener("hashchange", on);
+    return () => window.removeEventListener("hashchange", on);
+  }, []);
+  return hash;
+}
+
+export function App() {
+  const [user, setUser] = useState<User | null>(null);
+  const [checked, setChecked] = useState(false);
+  const route = useHashRoute();
+
+  const logout = useCallback(() => {
+    session.clear();
+    setUser(null);
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(logout);
+    if (!session.token()) {
+      setChecked(true);
+      return;
+    }
+    api.me().then(setUser).catch(() => session.clear()).finally(() => setChecked(true));
+  }, [logout]);
+
+  if (!checked) return null;
+  if (!user) return <Login onLogin={setUser} />;
+
+  const m = /^\/pipelines\/(new|\d+)$/.exec(route);
+  return (
+    <>
+      <div className="topbar">
+        <strong>Tributary</strong>
+        <a href="#/">Pipelines</a>
+        <a href="/docs" target="_blank" rel="noreferrer">API docs</a>
+        <span className="spacer" />
+        <span data-testid="whoami">{user.email} ({user.role})</span>
+        <button onClick={logout}>Log out</button>
+      </div>
+      {m ? (
+        <Editor key={m[1]} pipelineId={m[1] === "new" ? null : Number(m[1])} readOnly={user.role === "viewer"} />
+      ) : (
+        <PipelineList canCreate={user.role !== "viewer"} />
+      )}
+    </>
+  );
+}

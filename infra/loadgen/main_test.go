@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tributary-etl/tributary/shared/stacktest"
+)
+
+func TestProducesCountToEveryTopicAtRate(t *testing.T) {
+	brokers := stacktest.Kfake(t, 2)
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := run([]string{"-brokers", strings.Join(brokers, ","), "-topics", "a,b", "-count", "30", "-rate", "20", "-batch", "5", "-id-prefix", "x-"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	// 30 documents at 20/s are paced over at least 1.5s minus one batch.
+	if el := time.Since(start); el < 1250*time.Millisecond {
+		t.Errorf("30 documents at 20/s took %s: not paced", el)
+	}
+	if !strings.Contains(out.String(), "produced 30 documents") || !strings.Contains(errb.String(), "loadgen: ") {
+		t.Errorf("stdout %q, stderr %q: want the total and a progress line", out.String(), errb.String())
+	}
+	for _, topic := range []string{"a", "b"} {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: 0, MaxWait: 100 * time.Millisecond})
+		r2 := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: 1, MaxWait: 100 * time.Millisecond})
+		ids := map[string]bool{}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		for len(ids) < 30 && ctx.Err() == nil {
+			for _, rd := range []*kafka.Reader{r, r2} {
+				rctx, rc := context.WithTimeout(ctx, 200*time.Millisecond)
+				m, err := rd.ReadMessage(rctx)
+				rc()
+				if err != nil {
+					continue
+				}
+				var doc struct {
+					ID      string `json:"id"`
+					Content struct {
+						Text     string            `json:"text"`
+						Expected map[string]string `json:"expected"`
+					} `json:"content"`
+				}
+				if err := json.Unmarshal(m.Value, &doc); err != nil || string(m.Key) != doc.ID || doc.Content.Text == "" || doc.Content.Expected["language"] == "" {
+					t.Fatalf("bad document %s (%v)", m.Value, err)
+				}
+				ids[doc.ID] = true
+			}
+		}
+		cancel()
+		r.Close()
+		r2.Close()
+		if len(ids) != 30 {
+			t.Errorf("topic %s: %d distinct documents, want 30", topic, len(ids))
+		}
+	}
+}
+
+func TestRefusesUnboundedRun(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-count", "0"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "bound the run") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}

@@ -1,0 +1,64 @@
+// What the end-to-end tests need from the running stack (make up): the
+// API's address, an admin token, a cluster, the template function, and a
+// viewer. Everything through the API, as a user's script would.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const repo = resolve(import.meta.dirname, "../..");
+export const base = process.env.TRIBUTARY_API_URL ?? "http://127.0.0.1:8080";
+export const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
+export const shots = resolve(import.meta.dirname, "../test-results");
+export const admin = {
+  email: process.env.TRIBUTARY_ADMIN_EMAIL ?? "admin@tributary.local",
+  password: readFileSync(process.env.TRIBUTARY_ADMIN_PASSWORD_FILE ?? join(repo, ".state/admin-password"), "utf8").trim(),
+};
+export const viewer = { email: "viewer-e2e@tributary.local", password: "viewer-e2e-password" };
+export const FUNCTION = { name: "template", version: "0.0.0-e2e" };
+
+export async function call(method, path, token, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body && !(body instanceof FormData) ? { "Content-Type": "application/json" } : {}) },
+    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+export async function login(who) {
+  const r = await call("POST", "/api/v1/auth/login", null, who);
+  if (r.status !== 200) throw new Error(`login ${who.email}: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json.access_token;
+}
+
+/** prepare makes sure the stack has a cluster, the template function and a viewer; returns the admin token. */
+export async function prepare() {
+  const token = await login(admin);
+  const clusters = await call("GET", "/api/v1/clusters", token);
+  if (clusters.json.length === 0) {
+    const c = await call("POST", "/api/v1/clusters", token, { name: "local", bootstrap_servers: ["127.0.0.1:9092"] });
+    if (c.status !== 201) throw new Error(`create cluster: ${JSON.stringify(c.json)}`);
+  }
+  const fns = await call("GET", `/api/v1/functions`, token);
+  if (!fns.json.some((f) => f.name === FUNCTION.name && f.version === FUNCTION.version)) {
+    const dir = mkdtempSync(join(tmpdir(), "e2e-fn-"));
+    execFileSync("go", ["build", "-o", join(dir, "template"), "./functions/template"], { cwd: repo, stdio: "inherit" });
+    const form = new FormData();
+    form.set("name", FUNCTION.name);
+    form.set("version", FUNCTION.version);
+    form.set("file", new Blob([readFileSync(join(dir, "template"))]), "template");
+    const up = await call("POST", "/api/v1/functions", token, form);
+    if (up.status !== 201) throw new Error(`upload function: ${up.status} ${JSON.stringify(up.json)}`);
+  }
+  const reg = await call("POST", "/api/v1/auth/register", token, { ...viewer, role: "viewer" });
+  if (reg.status !== 201 && reg.status !== 409) throw new Error(`register viewer: ${reg.status} ${JSON.stringify(reg.json)}`);
+  return token;
+}
+
+/** produce sends count documents to each topic with the project's load generator. */
+export function produce(topics, count, rate) {
+  execFileSync("go", ["run", "./infra/loadgen", "-topics", topics.join(","), "-count", String(count), "-rate", String(rate)],
+    { cwd: repo, stdio: "inherit" });
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
@@ -116,25 +117,38 @@ func (s *Server) uploadFunction(c *gin.Context) {
 	if err == nil {
 		err = up.validate()
 	}
-	if err != nil {
-		s.fail(c, err)
-		return
+	var f apiserver.Function
+	if err == nil {
+		f, err = s.publish(c.Request.Context(), up, actor(c))
 	}
-	dst := filepath.Join(s.artifactDir(), up.sha)
-	if err := os.Rename(up.tmp, dst); err != nil {
-		s.fail(c, err)
-		return
-	}
-	f, err := s.db.InsertFunction(c.Request.Context(), apiserver.Function{Name: up.name, Version: up.version,
-		SHA256: up.sha, SizeBytes: up.size}, actor(c))
 	if err != nil {
-		if used, uerr := s.db.FunctionFileUsed(c.Request.Context(), up.sha); uerr == nil && !used {
-			os.Remove(dst) // the same bytes under another version keep their file
-		}
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, s.toFunctionJSON(f))
+}
+
+// publish moves a checked upload to its content-addressed name and records
+// the version, under the file's lock: a concurrent delete of the last version
+// with the same bytes cannot remove the file between the two steps.
+func (s *Server) publish(ctx context.Context, up upload, by *int64) (apiserver.Function, error) {
+	var f apiserver.Function
+	err := s.db.LockFunctionFile(ctx, up.sha, func() error {
+		dst := filepath.Join(s.artifactDir(), up.sha)
+		if err := os.Rename(up.tmp, dst); err != nil {
+			return err
+		}
+		var err error
+		f, err = s.db.InsertFunction(ctx, apiserver.Function{Name: up.name, Version: up.version,
+			SHA256: up.sha, SizeBytes: up.size}, by)
+		if err != nil {
+			if used, uerr := s.db.FunctionFileUsed(ctx, up.sha); uerr == nil && !used {
+				os.Remove(dst) // the same bytes under another version keep their file
+			}
+		}
+		return err
+	})
+	return f, err
 }
 
 type upload struct {
@@ -175,6 +189,9 @@ func (s *Server) receiveUpload(c *gin.Context) (upload, error) {
 				return up, apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "send exactly one file")
 			}
 			up.sawFile = true
+			if err := s.precheck(c.Request.Context(), up); err != nil {
+				return up, err
+			}
 			if err := up.store(part, s.artifactDir(), limit); err != nil {
 				return up, err
 			}
@@ -212,7 +229,27 @@ func uploadError(err error, limit int64) error {
 	return apiserver.FieldErrorf(apiserver.CodeBadRequest, "file", "could not read the upload: %v", err)
 }
 
-func (up upload) validate() error {
+// precheck refuses, before a byte of the file is written, a name or version
+// sent ahead of the file that is invalid or already taken.
+func (s *Server) precheck(ctx context.Context, up upload) error {
+	if up.name == "" || up.version == "" {
+		return nil // sent after the file, or missing: validate reports it
+	}
+	if err := up.validateNames(); err != nil {
+		return err
+	}
+	_, err := s.db.Function(ctx, up.name, up.version)
+	switch {
+	case err == nil:
+		return apiserver.FieldErrorf(apiserver.CodeConflict, "version", "%s %s exists already; versions are immutable, upload a new one", up.name, up.version)
+	case apiserver.ErrorCode(err) == apiserver.CodeNotFound:
+		return nil
+	default:
+		return err
+	}
+}
+
+func (up upload) validateNames() error {
 	switch {
 	case up.name == "":
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "name", "is required")
@@ -220,9 +257,17 @@ func (up upload) validate() error {
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "name", "must be 1 to 64 lower-case letters, digits and '-', starting with a letter or digit")
 	case up.version == "":
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "version", "is required")
-	case !functionVersion.MatchString(up.version) || up.version == "." || up.version == "..":
+	case !functionVersion.MatchString(up.version):
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "version", "must be 1 to 64 letters, digits and '.', '_', '+', '-', starting with a letter or digit")
-	case !up.sawFile:
+	}
+	return nil
+}
+
+func (up upload) validate() error {
+	if err := up.validateNames(); err != nil {
+		return err
+	}
+	if !up.sawFile {
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "is required")
 	}
 	return checkExecutable(up.tmp)
@@ -233,30 +278,47 @@ func (up upload) validate() error {
 func checkExecutable(path string) error {
 	f, err := elf.Open(path)
 	if err != nil {
-		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "is not an ELF executable (a Linux binary built with GOOS=linux)")
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "not an ELF executable: build it with GOOS=linux")
 	}
 	defer f.Close()
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "is an ELF %s, not an executable", f.Type)
-	}
-	if f.Machine != elf.EM_X86_64 && f.Machine != elf.EM_AARCH64 {
-		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "is built for %s; workers run on x86-64 or arm64", f.Machine)
+	switch {
+	case f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN:
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "not an ELF executable: an ELF %s", f.Type)
+	case f.Type == elf.ET_DYN && f.Entry == 0:
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "not an ELF executable: a shared library without an entry point")
+	case f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX:
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "ELF for %s, not Linux", f.OSABI)
+	case f.Class != elf.ELFCLASS64 || (f.Machine != elf.EM_X86_64 && f.Machine != elf.EM_AARCH64):
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "ELF for %s (%s), not x86-64 or arm64", f.Machine, f.Class)
 	}
 	return nil
 }
 
+// deleteFunction removes a version no worker uses, and its file when no
+// other version has the same bytes, under the file's lock (see publish).
 func (s *Server) deleteFunction(c *gin.Context) {
-	sha, shared, err := s.db.DeleteFunction(c.Request.Context(), c.Param("name"), c.Param("version"))
+	ctx, name, version := c.Request.Context(), c.Param("name"), c.Param("version")
+	fn, err := s.db.Function(ctx, name, version)
+	if err == nil {
+		err = s.db.LockFunctionFile(ctx, fn.SHA256, func() error {
+			sha, shared, err := s.db.DeleteFunction(ctx, name, version)
+			if err == nil && !shared && sha == fn.SHA256 && hexSHA256.MatchString(sha) {
+				s.removeArtifact(sha)
+			}
+			return err
+		})
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if !shared && hexSHA256.MatchString(sha) {
-		if err := os.Remove(filepath.Join(s.artifactDir(), sha)); err != nil && !os.IsNotExist(err) {
-			s.log.Warn("could not remove artifact file", "sha256", sha, "error", err.Error())
-		}
-	}
 	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) removeArtifact(sha string) {
+	if err := os.Remove(filepath.Join(s.artifactDir(), sha)); err != nil && !os.IsNotExist(err) {
+		s.log.Warn("could not remove artifact file", "sha256", sha, "error", err.Error())
+	}
 }
 
 // downloadArtifact serves a version's binary. The path is built from the

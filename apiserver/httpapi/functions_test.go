@@ -3,13 +3,18 @@ package httpapi
 import (
 	"bytes"
 	"crypto/sha256"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tributary-etl/tributary/apiserver"
@@ -47,8 +52,8 @@ func (e *env) fnUpload(token, name, version string, file []byte) resp {
 	return resp{e.t, rec.Code, rec.Body.Bytes(), rec.Header()}
 }
 
-// testBinary is a real Linux executable: the test binary itself.
-func testBinary(t *testing.T) []byte {
+// fnTestBinary is a real Linux executable: the test binary itself.
+func fnTestBinary(t *testing.T) []byte {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -61,7 +66,8 @@ func testBinary(t *testing.T) []byte {
 	return b
 }
 
-func dirFiles(t *testing.T, dir string) []string {
+// fnDirFiles lists the names in dir (none when it does not exist).
+func fnDirFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, _ := os.ReadDir(dir)
 	var out []string
@@ -71,9 +77,29 @@ func dirFiles(t *testing.T, dir string) []string {
 	return out
 }
 
+// fnELF is the smallest file debug/elf accepts: an ELF header with no program
+// or section headers, with the given class, OS ABI, type, machine and entry.
+func fnELF(class elf.Class, abi elf.OSABI, typ elf.Type, machine elf.Machine, entry uint64) []byte {
+	b := make([]byte, 64)
+	copy(b, elf.ELFMAG)
+	b[elf.EI_CLASS], b[elf.EI_DATA], b[elf.EI_VERSION], b[elf.EI_OSABI] = byte(class), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT), byte(abi)
+	le := binary.LittleEndian
+	le.PutUint16(b[16:], uint16(typ))
+	le.PutUint16(b[18:], uint16(machine))
+	le.PutUint32(b[20:], uint32(elf.EV_CURRENT))
+	if class == elf.ELFCLASS32 {
+		le.PutUint32(b[24:], uint32(entry))
+		le.PutUint16(b[40:], 52) // header size
+		return b[:52]
+	}
+	le.PutUint64(b[24:], entry)
+	le.PutUint16(b[52:], 64)
+	return b
+}
+
 func TestFunctionUploadDownloadDelete(t *testing.T) {
 	e, dir := fnEnv(t)
-	bin := testBinary(t)
+	bin := fnTestBinary(t)
 	sum := sha256.Sum256(bin)
 	want := hex.EncodeToString(sum[:])
 
@@ -84,7 +110,7 @@ func TestFunctionUploadDownloadDelete(t *testing.T) {
 	}
 	// The same bytes as another version share one file.
 	e.fnUpload(e.tokens[apiserver.RoleEditor], "wordcount", "1.0.1", bin).want(http.StatusCreated)
-	if files := dirFiles(t, dir); len(files) != 1 || files[0] != want {
+	if files := fnDirFiles(t, dir); len(files) != 1 || files[0] != want {
 		t.Fatalf("artifact dir holds %v, want only %s", files, want)
 	}
 
@@ -93,8 +119,19 @@ func TestFunctionUploadDownloadDelete(t *testing.T) {
 	if !bytes.Equal(r.body, bin) || r.hdr.Get("ETag") != `"`+want+`"` || r.hdr.Get("Content-Type") != "application/octet-stream" {
 		t.Fatalf("download: %d bytes, ETag %q, type %q", len(r.body), r.hdr.Get("ETag"), r.hdr.Get("Content-Type"))
 	}
-	if h := e.do("HEAD", "/artifacts/wordcount/1.0.0", "", "").want(http.StatusOK); len(h.body) != 0 {
-		t.Error("HEAD returned a body")
+	if r.hdr.Get("Content-Length") != strconv.Itoa(len(bin)) {
+		t.Errorf("Content-Length %q, want %d", r.hdr.Get("Content-Length"), len(bin))
+	}
+	h := e.do("HEAD", "/artifacts/wordcount/1.0.0", "", "").want(http.StatusOK)
+	if len(h.body) != 0 || h.hdr.Get("ETag") != `"`+want+`"` || h.hdr.Get("Content-Length") != strconv.Itoa(len(bin)) {
+		t.Errorf("HEAD: %d bytes of body, ETag %q, Content-Length %q", len(h.body), h.hdr.Get("ETag"), h.hdr.Get("Content-Length"))
+	}
+	req := httptest.NewRequest("GET", "/artifacts/wordcount/1.0.0", nil)
+	req.Header.Set("If-None-Match", `"`+want+`"`)
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
+		t.Errorf("If-None-Match with the sha256: %d with %d bytes, want 304 and none", rec.Code, rec.Body.Len())
 	}
 	e.do("GET", "/artifacts/wordcount/9.9.9", "", "").want(http.StatusNotFound)
 
@@ -121,12 +158,12 @@ func TestFunctionUploadDownloadDelete(t *testing.T) {
 	}
 	// Deleting 1.0.1 keeps the file 1.0.0 shares; deleting both removes it.
 	e.do("DELETE", "/api/v1/functions/wordcount/1.0.1", e.tokens[apiserver.RoleEditor], "").want(http.StatusNoContent)
-	if len(dirFiles(t, dir)) != 1 {
+	if len(fnDirFiles(t, dir)) != 1 {
 		t.Fatal("a file still in use was removed")
 	}
 	e.sql.Exec("DELETE FROM consumer_configs")
 	e.do("DELETE", "/api/v1/functions/wordcount/1.0.0", e.tokens[apiserver.RoleEditor], "").want(http.StatusNoContent)
-	if files := dirFiles(t, dir); len(files) != 0 {
+	if files := fnDirFiles(t, dir); len(files) != 0 {
 		t.Fatalf("artifact dir holds %v after the last version was deleted", files)
 	}
 	e.do("DELETE", "/api/v1/functions/wordcount/1.0.0", e.tokens[apiserver.RoleEditor], "").want(http.StatusNotFound)
@@ -135,39 +172,51 @@ func TestFunctionUploadDownloadDelete(t *testing.T) {
 
 func TestFunctionUploadRefusesBadInput(t *testing.T) {
 	e, dir := fnEnv(t, func(c *config.Config) { c.MaxUploadBytes = 64 << 10 })
-	small := testBinary(t)[:4096] // an ELF header, cut short: elf.Open refuses it
+	small := fnTestBinary(t)[:4096] // an ELF header, cut short: elf.Open refuses it
 	script := []byte("#!/bin/sh\necho not a binary\n")
 	pe := append([]byte("MZ\x90\x00"), make([]byte, 200)...)
+	i386 := fnELF(elf.ELFCLASS32, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_386, 0x8048000)
+	riscv := fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_RISCV, 0x10000)
+	object := fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_REL, elf.EM_X86_64, 0)
+	library := fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_DYN, elf.EM_X86_64, 0)
+	freebsd := fnELF(elf.ELFCLASS64, elf.ELFOSABI_FREEBSD, elf.ET_EXEC, elf.EM_X86_64, 0x401000)
 	cases := []struct {
 		name, fnName, version string
 		file                  []byte
 		code                  int
-		field                 string
+		field, reason         string
 	}{
-		{"no name", "", "1.0.0", script, 422, "name"},
-		{"upper-case name", "WordCount", "1.0.0", script, 422, "name"},
-		{"name with a slash", "a/b", "1.0.0", script, 422, "name"},
-		{"name too long", strings.Repeat("a", 65), "1.0.0", script, 422, "name"},
-		{"no version", "wc", "", script, 422, "version"},
-		{"version climbing out", "wc", "../x", script, 422, "version"},
-		{"version dot-dot", "wc", "..", script, 422, "version"},
-		{"version with a slash", "wc", "1/2", script, 422, "version"},
-		{"no file", "wc", "1.0.0", nil, 422, "file"},
-		{"shell script", "wc", "1.0.0", script, 422, "file"},
-		{"Windows executable", "wc", "1.0.0", pe, 422, "file"},
-		{"truncated ELF", "wc", "1.0.0", small, 422, "file"},
-		{"over the size limit", "wc", "1.0.0", make([]byte, 65<<10), 413, "file"},
+		{"no name", "", "1.0.0", script, 422, "name", "required"},
+		{"upper-case name", "WordCount", "1.0.0", script, 422, "name", "lower-case"},
+		{"name with a slash", "a/b", "1.0.0", script, 422, "name", ""},
+		{"name climbing out", "../x", "1.0.0", script, 422, "name", ""},
+		{"name too long", strings.Repeat("a", 65), "1.0.0", script, 422, "name", ""},
+		{"no version", "wc", "", script, 422, "version", "required"},
+		{"version climbing out", "wc", "../x", script, 422, "version", ""},
+		{"version dot-dot", "wc", "..", script, 422, "version", ""},
+		{"version with a slash", "wc", "1/2", script, 422, "version", ""},
+		{"version too long", "wc", strings.Repeat("1", 65), script, 422, "version", ""},
+		{"no file", "wc", "1.0.0", nil, 422, "file", "required"},
+		{"shell script", "wc", "1.0.0", script, 422, "file", "not an ELF executable"},
+		{"Windows executable", "wc", "1.0.0", pe, 422, "file", "not an ELF executable"},
+		{"truncated ELF", "wc", "1.0.0", small, 422, "file", "not an ELF executable"},
+		{"object file", "wc", "1.0.0", object, 422, "file", "ET_REL"},
+		{"shared library", "wc", "1.0.0", library, 422, "file", "shared library"},
+		{"FreeBSD executable", "wc", "1.0.0", freebsd, 422, "file", "not Linux"},
+		{"32-bit x86 executable", "wc", "1.0.0", i386, 422, "file", "EM_386"},
+		{"RISC-V executable", "wc", "1.0.0", riscv, 422, "file", "EM_RISCV"},
+		{"over the size limit", "wc", "1.0.0", make([]byte, 65<<10), 413, "file", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := e.fnUpload(e.tokens[apiserver.RoleEditor], tc.fnName, tc.version, tc.file).want(tc.code).errorOf()
-			if got.Field != tc.field {
-				t.Errorf("field = %q (%s), want %q", got.Field, got.Message, tc.field)
+			if got.Field != tc.field || !strings.Contains(got.Message, tc.reason) {
+				t.Errorf("field %q, message %q; want field %q and a message with %q", got.Field, got.Message, tc.field, tc.reason)
 			}
 			if n := e.count("functions"); n != 0 {
 				t.Errorf("%d function rows after a refused upload", n)
 			}
-			if files := dirFiles(t, dir); len(files) != 0 {
+			if files := fnDirFiles(t, dir); len(files) != 0 {
 				t.Errorf("artifact dir holds %v after a refused upload", files)
 			}
 		})
@@ -175,5 +224,99 @@ func TestFunctionUploadRefusesBadInput(t *testing.T) {
 	// Not multipart at all.
 	if got := e.do("POST", "/api/v1/functions", e.tokens[apiserver.RoleEditor], `{"name":"wc"}`).want(http.StatusBadRequest).errorOf(); got.Field != "file" {
 		t.Errorf("JSON body: field %q", got.Field)
+	}
+}
+
+// Executables for both platforms workers run on are accepted, position
+// independent (ET_DYN with an entry point) as well as static.
+func TestFunctionUploadAcceptsLinuxExecutables(t *testing.T) {
+	e, dir := fnEnv(t)
+	for i, bin := range [][]byte{
+		fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_AARCH64, 0x400000),
+		fnELF(elf.ELFCLASS64, elf.ELFOSABI_LINUX, elf.ET_DYN, elf.EM_X86_64, 0x1040),
+	} {
+		var f functionJSON
+		e.fnUpload(e.tokens[apiserver.RoleEditor], "tiny", fmt.Sprintf("1.0.%d", i), bin).want(http.StatusCreated).decode(&f)
+		got, err := os.ReadFile(filepath.Join(dir, f.SHA256))
+		if err != nil || !bytes.Equal(got, bin) {
+			t.Errorf("stored file of 1.0.%d: %v, equal %v", i, err, bytes.Equal(got, bin))
+		}
+	}
+}
+
+// A name and version sent ahead of the file are checked before the file is
+// read: a taken or invalid one is refused even when the file is over the
+// limit (which only streaming it would find), and the stored file stays.
+func TestFunctionUploadRefusedBeforeStreaming(t *testing.T) {
+	e, dir := fnEnv(t, func(c *config.Config) { c.MaxUploadBytes = 1024 })
+	first := fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_X86_64, 0x401000)
+	big := append(fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_X86_64, 0x402000), make([]byte, 4096)...)
+	var f functionJSON
+	e.fnUpload(e.tokens[apiserver.RoleEditor], "dup", "1", first).want(http.StatusCreated).decode(&f)
+	for _, tc := range []struct {
+		fnName, version string
+		code            int
+		field, reason   string
+	}{
+		{"dup", "1", http.StatusConflict, "version", "immutable"},
+		{"dup", "../1", http.StatusUnprocessableEntity, "version", "letters, digits"},
+		{"Dup", "2", http.StatusUnprocessableEntity, "name", "lower-case"},
+		{"dup", "2", http.StatusRequestEntityTooLarge, "file", "exceeds 1024 bytes"},
+	} {
+		got := e.fnUpload(e.tokens[apiserver.RoleEditor], tc.fnName, tc.version, big).want(tc.code).errorOf()
+		if got.Field != tc.field || !strings.Contains(got.Message, tc.reason) {
+			t.Errorf("%s %s: field %q, message %q", tc.fnName, tc.version, got.Field, got.Message)
+		}
+	}
+	if files := fnDirFiles(t, dir); len(files) != 1 || files[0] != f.SHA256 {
+		t.Errorf("artifact dir holds %v, want only %s", files, f.SHA256)
+	}
+	if n := e.count("functions"); n != 1 {
+		t.Errorf("%d versions, want 1", n)
+	}
+	if r := e.do("GET", "/artifacts/dup/1", "", "").want(http.StatusOK); !bytes.Equal(r.body, first) {
+		t.Error("a refused upload replaced the stored binary")
+	}
+}
+
+// Uploads and deletes of versions sharing one file, racing each other, never
+// leave a version without its file (its download fails) nor, once every
+// version is deleted, a file behind.
+func TestFunctionConcurrentUploadDeleteKeepFiles(t *testing.T) {
+	e, dir := fnEnv(t)
+	bin := fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_X86_64, 0x401000)
+	editor := e.tokens[apiserver.RoleEditor]
+	var wg sync.WaitGroup
+	failures := make(chan string, 4*12*3)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 12 {
+				v := fmt.Sprintf("%d.%d", g, i)
+				for _, r := range []struct {
+					what string
+					code int
+					got  resp
+				}{
+					{"upload", http.StatusCreated, e.fnUpload(editor, "shared", v, bin)},
+					{"download", http.StatusOK, e.do("GET", "/artifacts/shared/"+v, "", "")},
+					{"delete", http.StatusNoContent, e.do("DELETE", "/api/v1/functions/shared/"+v, editor, "")},
+				} {
+					if r.got.code != r.code {
+						failures <- fmt.Sprintf("%s %s: %d %s", r.what, v, r.got.code, r.got.body)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Error(f)
+	}
+	if n := e.count("functions"); n != 0 {
+		t.Errorf("%d versions left, want none", n)
+	}
+	if files := fnDirFiles(t, dir); len(files) != 0 {
+		t.Errorf("artifact dir holds %v after every version was deleted", files)
 	}
 }

@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -121,4 +122,37 @@ func (db *DB) FunctionFileUsed(ctx context.Context, sha string) (bool, error) {
 		return false, fmt.Errorf("count function files: %w", err)
 	}
 	return n > 0, nil
+}
+
+// fileLock names the advisory lock of one artifact file, scoped to this
+// database (one installation) and short enough for MySQL's 64-character limit.
+const fileLock = "SHA2(CONCAT_WS(':', 'tributary-artifact', DATABASE(), ?), 256)"
+
+// LockFunctionFile runs fn while holding a lock on the artifact file named
+// sha, shared by every API server on this database. Uploads hold it from
+// placing the file to inserting its row and deletes from deleting the row to
+// removing the file, so no row is ever left without its file. It waits up to
+// ten seconds for the lock, then answers CodeUnavailable.
+func (db *DB) LockFunctionFile(ctx context.Context, sha string, fn func() error) error {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("lock artifact file: %w", err)
+	}
+	defer conn.Close()
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK("+fileLock+", ?)", sha, 10).Scan(&got); err != nil {
+		return fmt.Errorf("lock artifact file: %w", err)
+	}
+	if got.Int64 != 1 {
+		return apiserver.Errorf(apiserver.CodeUnavailable, "another upload or delete of the same binary is in progress; try again")
+	}
+	defer func() {
+		// A lock that could not be released must not go back to the pool
+		// with its connection: a discarded connection releases it.
+		_, rerr := conn.ExecContext(context.WithoutCancel(ctx), "DO RELEASE_LOCK("+fileLock+")", sha)
+		if rerr != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return fn()
 }

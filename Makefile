@@ -29,9 +29,13 @@ status: ## each service: state, address, pid, log file
 logs: ## follow the logs (SERVICE=kafka for one)
 	@infra/stack.sh logs $(SERVICE)
 
-test: up ## start the stack if needed, then run every Go test (CI=true: a missing service fails)
+test: up ## start the stack if needed, then run every test: Go, the UI's unit tests, the UI end to end (CI=true: a missing service fails)
 	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module)"; \
 	go test $(GO_TEST_FLAGS) $(GO_PKGS)
+	@echo "==> UI unit tests (vitest)"; cd frontend && npm test --silent
+	@$(STACK_ENV); export CHROMIUM="$$(infra/stack.sh browser | tail -1)"; \
+	echo "==> UI end-to-end tests (headless $$CHROMIUM; screenshots in frontend/test-results)"; \
+	cd frontend && npm run e2e --silent
 
 bench: up ## run the benchmarks (BENCH=regexp to choose)
 	@$(STACK_ENV); go test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 60m $(GO_PKGS)

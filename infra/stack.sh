@@ -396,6 +396,15 @@ cmd_up() {
   cmd_status
 }
 
+# cmd_browser installs Debian's Chromium for the UI's end-to-end tests
+# (playwright-core drives it; tools that download their own browser
+# cannot run here) and prints its path.
+cmd_browser() {
+  mkdir -p "$LOGS"
+  command -v chromium >/dev/null 2>&1 || apt_install chromium
+  command -v chromium
+}
+
 cmd_down() {
   stop_pid api
   stop_pid jaeger
@@ -483,6 +492,7 @@ Commands:
   status         state, address, pid and log of each service (exit 1 if one is down)
   logs [SERVICE] follow the logs (mysql, redis, kafka, nomad, jaeger, api)
   env            print the environment the tests and tools read
+  browser        install Debian's Chromium (for the UI's end-to-end tests) and print its path
 
 Environment:
   TRIBUTARY_STATE_DIR         state directory (default: $ROOT/.state)
@@ -500,6 +510,7 @@ case ${1:-} in
   status) cmd_status ;;
   logs) cmd_logs "${2:-}" ;;
   env) cmd_env ;;
+  browser) cmd_browser ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

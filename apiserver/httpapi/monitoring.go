@@ -6,14 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
-	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
-	"github.com/tributary-etl/tributary/shared/join"
+	"github.com/tributary-etl/tributary/apiserver/monitor"
+	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/kafkax"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
@@ -24,7 +23,8 @@ func (s *Server) mountMonitoring(v1 *gin.RouterGroup) {
 	v1.GET("/clusters/:id/groups", viewer, s.clusterGroups)
 }
 
-type partitionLagJSON struct {
+// partLagJSON is the worker's group on one input partition.
+type partLagJSON struct {
 	Topic         string `json:"topic"`
 	Partition     int    `json:"partition"`
 	Committed     int64  `json:"committed"` // -1: nothing committed yet
@@ -33,203 +33,193 @@ type partitionLagJSON struct {
 }
 
 type lagJSON struct {
-	Total      int64              `json:"total"`
-	ByTopic    map[string]int64   `json:"by_topic"`
-	Partitions []partitionLagJSON `json:"partitions"`
-}
-
-type throughputJSON struct {
-	InPerSec      float64 `json:"in_per_sec"`  // records committed by the worker's group
-	OutPerSec     float64 `json:"out_per_sec"` // records written to its output topics (by anyone)
-	WindowSeconds float64 `json:"window_seconds"`
-}
-
-type instanceJSON struct {
-	Instance      string    `json:"instance"`
-	Host          string    `json:"host"`
-	Version       string    `json:"function_version"`
-	ConfigVersion string    `json:"config_version"`
-	StartedAt     string    `json:"started_at"`
-	LastSeen      time.Time `json:"last_seen"`
-	Consumed      float64   `json:"consumed"`
-	Emitted       float64   `json:"emitted"`
-	Expired       float64   `json:"expired"`
-	DeadLettered  float64   `json:"dead_lettered"`
+	Total      int64            `json:"total"`
+	ByTopic    map[string]int64 `json:"by_topic"`
+	Partitions []partLagJSON    `json:"partitions"` // by topic, then partition
 }
 
 type instancesJSON struct {
-	Heartbeats         int            `json:"heartbeats"`
-	AllocationsRunning int            `json:"allocations_running"`
-	AllocationsDesired int            `json:"allocations_desired"`
-	Alive              []instanceJSON `json:"alive"`
+	Heartbeats         *int               `json:"heartbeats"`          // null without Redis
+	AllocationsRunning *int               `json:"allocations_running"` // null without Nomad
+	AllocationsDesired *int               `json:"allocations_desired"` // null without Nomad
+	Alive              []monitor.Instance `json:"alive"`               // null without Redis
 }
 
-type errorEntryJSON struct {
-	Time     time.Time `json:"time"`
-	Instance string    `json:"instance"`
-	Message  string    `json:"message"`
+type deadLetterTopicJSON struct {
+	Topic   string `json:"topic"`
+	Records int64  `json:"records"` // ever written to it, by any worker using it
 }
 
+// metricsJSON answers GET /workers/:id/metrics. The sections read from
+// Redis or Nomad are null when the server has no Redis or Nomad, or when
+// they did not answer; Warnings says which and why.
 type metricsJSON struct {
-	Worker            string           `json:"worker"`
-	Lag               lagJSON          `json:"lag"`
-	Throughput        throughputJSON   `json:"throughput"`
-	Instances         instancesJSON    `json:"instances"`
-	PendingAggregates *int64           `json:"pending_aggregates"` // null without Redis or for one input
-	Expired           float64          `json:"expired"`            // summed over live instances since they started
-	DeadLettered      float64          `json:"dead_lettered"`      // likewise
-	Errors            []errorEntryJSON `json:"errors"`
-	Warnings          []string         `json:"warnings"`
-	SampledAt         time.Time        `json:"sampled_at"`
+	Worker            string               `json:"worker"`
+	Lag               lagJSON              `json:"lag"`
+	Throughput        monitor.Throughput   `json:"throughput"`
+	Instances         instancesJSON        `json:"instances"`
+	PendingAggregates *int64               `json:"pending_aggregates"`
+	Expired           *float64             `json:"expired"`       // summed over live instances, since each started
+	DeadLettered      *float64             `json:"dead_lettered"` // likewise
+	DeadLetterTopic   deadLetterTopicJSON  `json:"dead_letter_topic"`
+	Errors            []monitor.ErrorEntry `json:"errors"`
+	Warnings          []string             `json:"warnings"`
+	SampledAt         time.Time            `json:"sampled_at"`
 }
 
-// rateCache keeps each worker's previous offsets sample, so that a
-// request's throughput is the rate since the previous request.
-type rateCache struct {
-	mu   sync.Mutex
-	last map[int64]rateSample
-}
+// sideTimeout bounds the Redis and Nomad parts of the metrics: they only
+// add warnings when slow, so they must not hold the answer long.
+const sideTimeout = 3 * time.Second
 
-type rateSample struct {
-	at       time.Time
-	in, out  int64 // committed offsets of the inputs; end offsets of the outputs
-	hasInOut bool
-}
-
-// rate records now's sample of worker id and returns the rates since the
-// previous one (zero, with a zero window, on the first call).
-func (rc *rateCache) rate(id int64, now rateSample) throughputJSON {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.last == nil {
-		rc.last = map[int64]rateSample{}
-	}
-	prev, ok := rc.last[id]
-	rc.last[id] = now
-	window := now.at.Sub(prev.at).Seconds()
-	if !ok || window <= 0 {
-		return throughputJSON{}
-	}
-	return throughputJSON{InPerSec: float64(max(now.in-prev.in, 0)) / window,
-		OutPerSec: float64(max(now.out-prev.out, 0)) / window, WindowSeconds: window}
-}
-
+// workerMetrics answers how a worker is doing. Lag and throughput come from
+// its Kafka cluster, which must answer within cfg.KafkaTimeout (503
+// otherwise). Throughput is the rate since the previous call for the same
+// worker (from any client): the first call answers zeros with a zero
+// window instead of holding the request to take a second sample.
 func (s *Server) workerMetrics(c *gin.Context) {
-	w, ok := s.worker(c)
+	w, ok := s.monitoredWorker(c)
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
-	defer cancel()
-	out := metricsJSON{Worker: w.ConsumerName, Errors: []errorEntryJSON{}, Warnings: []string{}, SampledAt: time.Now().UTC()}
-	servers := worker.SplitList(w.KafkaBootstrapServer)
-	lag, err := kafkaadmin.GroupLag(ctx, servers, w.ConsumerName, w.TopicsInput)
-	if err != nil {
-		s.fail(c, kafkaUnavailable(err))
+	out := metricsJSON{Worker: w.ConsumerName, Warnings: []string{}, SampledAt: time.Now().UTC()}
+	if err := s.kafkaMetrics(c.Request.Context(), w, &out); err != nil {
+		s.fail(c, err)
 		return
 	}
-	ends, err := kafkaadmin.EndOffsets(ctx, servers, w.TopicsOutput)
-	if err != nil {
-		s.fail(c, kafkaUnavailable(err))
-		return
-	}
-	out.Lag = toLagJSON(lag)
-	sample := rateSample{at: time.Now()}
-	for _, l := range lag {
-		sample.in += max(l.Committed, 0)
-	}
-	for _, n := range ends {
-		sample.out += n
-	}
-	out.Throughput = s.rates.rate(w.ID, sample)
-	s.heartbeatsOf(ctx, w, &out)
-	s.allocationsOf(ctx, w, &out)
+	s.redisMetrics(c.Request.Context(), w, &out)
+	s.allocationMetrics(c.Request.Context(), w, &out)
 	c.JSON(http.StatusOK, out)
 }
 
-func kafkaUnavailable(err error) error {
-	return &apiserver.Error{Code: apiserver.CodeUnavailable, Message: "the worker's Kafka cluster did not answer: " + err.Error(), Err: err}
+func (s *Server) kafkaMetrics(ctx context.Context, w apiserver.ConsumerConfig, out *metricsJSON) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.KafkaTimeout)
+	defer cancel()
+	kc, done := monitor.Dial(worker.SplitList(w.KafkaBootstrapServer))
+	defer done()
+	lag, missing, err := monitor.Lag(ctx, kc, w.ConsumerName, w.TopicsInput)
+	if err != nil {
+		return s.kafkaUnavailable("the worker's Kafka cluster", err)
+	}
+	out.DeadLetterTopic.Topic = w.DeadLetterTopic
+	if out.DeadLetterTopic.Topic == "" {
+		out.DeadLetterTopic.Topic = w.ConsumerName + ".dlq" // the runtime's default
+	}
+	ends, err := monitor.EndOffsets(ctx, kc, append([]string{out.DeadLetterTopic.Topic}, w.TopicsOutput...))
+	if err != nil {
+		return s.kafkaUnavailable("the worker's Kafka cluster", err)
+	}
+	if len(missing) > 0 {
+		out.Warnings = append(out.Warnings, "input topics not on the cluster yet: "+strings.Join(missing, ", "))
+	}
+	out.Lag = toLagJSON(lag)
+	out.DeadLetterTopic.Records = ends[out.DeadLetterTopic.Topic]
+	sample := monitor.Sample{At: time.Now()}
+	for _, l := range lag {
+		sample.In += max(l.Committed, 0)
+	}
+	for _, t := range w.TopicsOutput {
+		sample.Out += ends[t]
+	}
+	// The key changes with the group and topics, so a rate never spans an edit.
+	key := w.ConsumerName + "\x00" + strings.Join(w.TopicsInput, ",") + "\x00" + strings.Join(w.TopicsOutput, ",")
+	out.Throughput = s.rates.Observe(key, sample)
+	return nil
+}
+
+// kafkaUnavailable is the 503 of a cluster that did not answer (in time).
+func (s *Server) kafkaUnavailable(what string, err error) error {
+	msg := what + " did not answer"
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg += " within " + s.cfg.KafkaTimeout.String()
+	}
+	return &apiserver.Error{Code: apiserver.CodeUnavailable, Message: msg + ": " + err.Error(), Err: err}
 }
 
 func toLagJSON(lag []kafkax.PartitionLag) lagJSON {
-	out := lagJSON{ByTopic: map[string]int64{}, Partitions: []partitionLagJSON{}}
+	out := lagJSON{ByTopic: map[string]int64{}, Partitions: make([]partLagJSON, 0, len(lag))}
 	for _, l := range lag {
-		out.Partitions = append(out.Partitions, partitionLagJSON{l.Topic, l.Partition, l.Committed, l.End, l.Lag})
+		out.Partitions = append(out.Partitions, partLagJSON{l.Topic, l.Partition, l.Committed, l.End, l.Lag})
 		out.Total += l.Lag
 		out.ByTopic[l.Topic] += l.Lag
 	}
 	return out
 }
 
-// heartbeatsOf fills what the worker's instances publish in Redis: who is
+// redisMetrics fills what the worker's instances publish in Redis: who is
 // alive, their counters and last errors, and the join's pending count.
-func (s *Server) heartbeatsOf(ctx context.Context, w apiserver.ConsumerConfig, out *metricsJSON) {
-	out.Instances.Alive = []instanceJSON{}
+func (s *Server) redisMetrics(ctx context.Context, w apiserver.ConsumerConfig, out *metricsJSON) {
 	if s.redis == nil {
-		out.Warnings = append(out.Warnings, "Redis is not configured: no heartbeats, pending aggregates or errors")
+		out.Warnings = append(out.Warnings, "Redis is not configured on this server: no heartbeats, pending aggregates, expired or dead-lettered counts, or errors")
 		return
 	}
-	prefix := worker.HeartbeatKey(w.ConsumerName, "")
-	var keys []string
-	it := s.redis.Scan(ctx, 0, prefix+"*", 1000).Iterator() // SCAN, not KEYS: never blocks Redis
-	for it.Next(ctx) {
-		keys = append(keys, it.Val())
-	}
-	if err := it.Err(); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, sideTimeout)
+	defer cancel()
+	h, err := monitor.Heartbeats(ctx, s.redis, w.ConsumerName)
+	if err != nil {
 		out.Warnings = append(out.Warnings, "Redis: "+err.Error())
-		return
+	} else {
+		n := len(h.Instances)
+		out.Instances.Heartbeats, out.Instances.Alive = &n, h.Instances
+		out.Expired, out.DeadLettered, out.Errors = &h.Expired, &h.DeadLettered, h.Errors
 	}
-	for _, key := range keys {
-		h, err := s.redis.HGetAll(ctx, key).Result()
-		if err != nil || len(h) == 0 {
-			continue // expired between KEYS and HGETALL
-		}
-		inst := instanceJSON{Instance: h["instance"], Host: h["host"], Version: h["version"], ConfigVersion: h["config_version"],
-			StartedAt: h["started_at"], Consumed: num(h["consumed"]), Emitted: num(h["emitted"]),
-			Expired: num(h["expired"]), DeadLettered: num(h["dead_lettered"])}
-		inst.LastSeen, _ = time.Parse(time.RFC3339Nano, h["updated_at"])
-		out.Instances.Alive = append(out.Instances.Alive, inst)
-		out.Expired += inst.Expired
-		out.DeadLettered += inst.DeadLettered
-		if msg := h["last_error"]; msg != "" {
-			out.Errors = append(out.Errors, errorEntryJSON{inst.LastSeen, inst.Instance, msg})
-		}
-	}
-	out.Instances.Heartbeats = len(out.Instances.Alive)
-	if len(w.TopicsInput) < 2 {
-		return // no join, nothing pending
-	}
-	store, err := join.New(s.redis, join.Options{Worker: w.ConsumerName, Topics: w.TopicsInput})
-	if err == nil {
-		var n int64
-		if n, err = store.Pending(ctx); err == nil {
-			out.PendingAggregates = &n
-		}
-	}
-	if err != nil {
+	if n, err := monitor.Pending(ctx, s.redis, w.ConsumerName, w.TopicsInput); err != nil {
 		out.Warnings = append(out.Warnings, "pending aggregates: "+err.Error())
+	} else {
+		out.PendingAggregates = &n
 	}
 }
 
-func num(s string) float64 {
-	f, _ := strconv.ParseFloat(s, 64)
-	return f
-}
-
-// allocationsOf counts the worker's running allocations in Nomad.
-func (s *Server) allocationsOf(ctx context.Context, w apiserver.ConsumerConfig, out *metricsJSON) {
+// allocationMetrics counts the worker's allocations in Nomad: running ones,
+// and how many its job wants (0 when stopped or never deployed).
+func (s *Server) allocationMetrics(ctx context.Context, w apiserver.ConsumerConfig, out *metricsJSON) {
 	if s.sched == nil {
-		out.Warnings = append(out.Warnings, "Nomad is not configured: no allocation counts")
+		out.Warnings = append(out.Warnings, "Nomad is not configured on this server: no allocation counts")
 		return
 	}
-	st, err := s.status(ctx, w)
-	if err != nil {
-		out.Warnings = append(out.Warnings, "Nomad: "+errorMessage(err))
+	ctx, cancel := context.WithTimeout(ctx, sideTimeout)
+	defer cancel()
+	running, desired := 0, 0
+	st, err := s.sched.Status(ctx, w.ConsumerName)
+	switch {
+	case errors.Is(err, scheduler.ErrNotFound): // never deployed
+	case err != nil:
+		out.Warnings = append(out.Warnings, "Nomad: "+err.Error())
 		return
+	default:
+		for _, a := range st.Allocations {
+			if a.ClientStatus == "running" && a.DesiredStatus == "run" {
+				running++
+			}
+		}
+		if !st.Stopped {
+			desired = w.Instances
+		}
 	}
-	out.Instances.AllocationsRunning, out.Instances.AllocationsDesired = st.Running, st.Desired
+	out.Instances.AllocationsRunning, out.Instances.AllocationsDesired = &running, &desired
 }
 
+// monitoredWorker loads the worker :id names straight from consumer_configs,
+// answering 404 itself (also for an id that is not a number).
+func (s *Server) monitoredWorker(c *gin.Context) (apiserver.ConsumerConfig, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.fail(c, apiserver.Errorf(apiserver.CodeNotFound, "no worker with that id"))
+		return apiserver.ConsumerConfig{}, false
+	}
+	w, err := s.db.ConsumerConfig(c.Request.Context(), id)
+	if apiserver.ErrorCode(err) == apiserver.CodeNotFound {
+		err = apiserver.Errorf(apiserver.CodeNotFound, "no worker with that id")
+	}
+	if err != nil {
+		s.fail(c, err)
+		return w, false
+	}
+	return w, true
+}
+
+// clusterGroups lists a registered cluster's consumer groups with their
+// lag per topic; a cluster that does not answer within cfg.KafkaTimeout
+// gives 503.
 func (s *Server) clusterGroups(c *gin.Context) {
 	cl, ok := s.cluster(c)
 	if !ok {
@@ -237,12 +227,11 @@ func (s *Server) clusterGroups(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
 	defer cancel()
-	groups, err := kafkaadmin.Groups(ctx, cl.BootstrapServers)
+	kc, done := monitor.Dial(cl.BootstrapServers)
+	defer done()
+	groups, err := monitor.Groups(ctx, kc)
 	if err != nil {
-		if errors.Is(err, kafkaadmin.ErrUnreachable) || ctx.Err() != nil {
-			err = &apiserver.Error{Code: apiserver.CodeUnavailable, Message: "the cluster did not answer: " + strings.TrimPrefix(err.Error(), kafkaadmin.ErrUnreachable.Error()+": "), Err: err}
-		}
-		s.fail(c, err)
+		s.fail(c, s.kafkaUnavailable("the Kafka cluster", err))
 		return
 	}
 	c.JSON(http.StatusOK, groups)

@@ -2,29 +2,53 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	nomad "github.com/hashicorp/nomad/api"
+	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/monitor"
+	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/join"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
 
-// mnProduce writes n records to each listed partition of topic.
-func mnProduce(t *testing.T, brokers []string, topic string, perPartition map[int]int) {
+// mnWorker inserts a worker row the way the runtime's table holds it,
+// without going through the workers routes, and returns its id.
+func mnWorker(e *env, name string, inputs, outputs []string, bootstrap string) int64 {
+	e.t.Helper()
+	in, _ := json.Marshal(inputs)
+	out, _ := json.Marshal(outputs)
+	res, err := e.sql.Exec(`INSERT INTO consumer_configs (consumer_name, topics_input, topics_output, kafka_bootstrap_server)
+		VALUES (?, ?, ?, ?)`, name, in, out, bootstrap)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	id, _ := res.LastInsertId()
+	return id
+}
+
+// mnProduce writes counts[p] records to partition p of topic.
+func mnProduce(t *testing.T, brokers []string, topic string, counts map[int]int) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &partitionOf{}, BatchSize: 1000, BatchTimeout: time.Millisecond, AllowAutoTopicCreation: true}
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: mnKeyIsPartition{},
+		BatchTimeout: time.Millisecond, AllowAutoTopicCreation: true}
 	defer w.Close()
 	var msgs []kafka.Message
-	for p, n := range perPartition {
+	for p, n := range counts {
 		for i := range n {
-			msgs = append(msgs, kafka.Message{Key: []byte(fmt.Sprint(p)), Value: []byte(fmt.Sprintf(`{"id":"%d-%d"}`, p, i))})
+			msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa(p)), Value: fmt.Appendf(nil, `{"id":"%d-%d"}`, p, i)})
 		}
 	}
 	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
@@ -32,187 +56,291 @@ func mnProduce(t *testing.T, brokers []string, topic string, perPartition map[in
 	}
 }
 
-// partitionOf sends a message to the partition its key names.
-type partitionOf struct{}
+// mnKeyIsPartition sends a record to the partition its key names.
+type mnKeyIsPartition struct{}
 
-func (partitionOf) Balance(m kafka.Message, partitions ...int) int {
-	var p int
-	fmt.Sscan(string(m.Key), &p)
+func (mnKeyIsPartition) Balance(m kafka.Message, _ ...int) int {
+	p, _ := strconv.Atoi(string(m.Key))
 	return p
 }
 
-// mnCommit commits offset per partition of topic for group, as a consumer
-// that has read that far would.
-func mnCommit(t *testing.T, brokers []string, group, topic string, offsets map[int]int64) {
+// mnConsume reads n records of topic in consumer group group, committing
+// each after reading it as a worker does, then leaves the group.
+func mnConsume(t *testing.T, brokers []string, group, topic string, n int) {
 	t.Helper()
-	c := &kafka.Client{Addr: kafka.TCP(brokers...)}
-	req := &kafka.OffsetCommitRequest{GroupID: group, GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{}}
-	for p, o := range offsets {
-		req.Topics[topic] = append(req.Topics[topic], kafka.OffsetCommit{Partition: p, Offset: o})
-	}
-	resp, err := c.OffsetCommit(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ps := range resp.Topics {
-		for _, p := range ps {
-			if p.Error != nil {
-				t.Fatalf("commit partition %d: %v", p.Partition, p.Error)
-			}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: group, Topic: topic,
+		MaxWait: 50 * time.Millisecond, HeartbeatInterval: 200 * time.Millisecond, SessionTimeout: time.Second})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range n {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatalf("fetch: %v", err)
+		}
+		if err := r.CommitMessages(ctx, m); err != nil {
+			t.Fatalf("commit: %v", err)
 		}
 	}
 }
 
-// brokerLag computes lag per partition straight from the broker: high
-// watermarks by ListOffsets minus the group's committed offsets by
-// OffsetFetch, without the code under test.
-func brokerLag(t *testing.T, brokers []string, group, topic string, partitions int) map[int]int64 {
+// mnBrokerLag computes the lag of group on each partition of topic from
+// the broker, without the code under test: the leader's last offset on a
+// plain connection minus the offset OffsetFetch returns (none counts as 0).
+func mnBrokerLag(t *testing.T, brokers []string, group, topic string, partitions int) map[int]int64 {
 	t.Helper()
-	c := &kafka.Client{Addr: kafka.TCP(brokers...)}
 	ctx := context.Background()
-	var reqs []kafka.OffsetRequest
-	var ids []int
-	for p := range partitions {
-		reqs, ids = append(reqs, kafka.LastOffsetOf(p)), append(ids, p)
+	ids := make([]int, partitions)
+	for p := range ids {
+		ids[p] = p
 	}
-	lo, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	of, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ids}})
+	of, err := (&kafka.Client{Addr: kafka.TCP(brokers...)}).OffsetFetch(ctx,
+		&kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ids}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	committed := map[int]int64{}
 	for _, p := range of.Topics[topic] {
-		committed[p.Partition] = p.CommittedOffset
+		committed[p.Partition] = max(p.CommittedOffset, 0)
 	}
 	out := map[int]int64{}
-	for _, p := range lo.Topics[topic] {
-		out[p.Partition] = p.LastOffset - max(committed[p.Partition], 0)
+	for _, p := range ids {
+		conn, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, err := conn.ReadLastOffset()
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[p] = last - committed[p]
 	}
 	return out
 }
 
-func TestWorkerMetricsLagEqualsTheBrokers(t *testing.T) {
+// mnMetrics reads a worker's metrics as a viewer.
+func mnMetrics(e *env, id int64) metricsJSON {
+	e.t.Helper()
+	var m metricsJSON
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d/metrics", id), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&m)
+	return m
+}
+
+// mnCheckLag fails unless the API's lag of topic equals the broker's, per
+// partition, and the totals add up.
+func mnCheckLag(t *testing.T, m metricsJSON, topic string, want map[int]int64) {
+	t.Helper()
+	var sum, total int64
+	seen := 0
+	for _, p := range m.Lag.Partitions {
+		total += p.Lag
+		if p.Topic != topic {
+			continue
+		}
+		seen++
+		sum += p.Lag
+		if p.Lag != want[p.Partition] || p.HighWatermark-max(p.Committed, 0) != p.Lag {
+			t.Errorf("partition %d: API %+v, broker lag %d", p.Partition, p, want[p.Partition])
+		}
+	}
+	if seen != len(want) || m.Lag.ByTopic[topic] != sum || m.Lag.Total != total {
+		t.Errorf("lag %+v: want %d partitions of %s, by_topic and total adding up", m.Lag, len(want), topic)
+	}
+}
+
+func mnSum(lag map[int]int64) (n int64) {
+	for _, l := range lag {
+		n += l
+	}
+	return n
+}
+
+func mnNear(a, b float64) bool { return math.Abs(a-b) < 1e-6*math.Max(1, math.Abs(b)) }
+
+func TestMonitoringLagEqualsTheBroker(t *testing.T) {
 	brokers := stacktest.Kfake(t, 3)
 	rdb, _ := stacktest.Redis(t)
 	e := newEnvOpts(t, []Option{WithRedis(rdb)}).withUsers()
 	name := stacktest.Name(t, "lag")
-	in, other, out := name+".in", name+".other", name+".out"
-	w := e.wkCreate(fmt.Sprintf(`{"name":%q,"input_topics":[%q,%q],"output_topics":[%q],"kafka_bootstrap_server":%q}`,
-		name, in, other, out, strings.Join(brokers, ",")))
+	in, never, out := name+".in", name+".never", name+".out"
+	id := mnWorker(e, name, []string{in, never}, []string{out}, strings.Join(brokers, ","))
 
 	mnProduce(t, brokers, in, map[int]int{0: 10, 1: 7, 2: 4})
-	mnProduce(t, brokers, other, map[int]int{0: 1, 1: 1, 2: 1})
-	mnCommit(t, brokers, name, in, map[int]int64{0: 3, 1: 7}) // partition 2: nothing committed
-
-	var m metricsJSON
-	path := fmt.Sprintf("/api/v1/workers/%d/metrics", w.ID)
-	e.do("GET", path, e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&m)
-	want := brokerLag(t, brokers, name, in, 3)
-	if want[0] != 7 || want[1] != 0 || want[2] != 4 {
-		t.Fatalf("the test's own lag computation is off: %v", want)
+	mnConsume(t, brokers, name, in, 8)
+	want := mnBrokerLag(t, brokers, name, in, 3)
+	if mnSum(want) != 21-8 {
+		t.Fatalf("the test's own lag %v should total 13 after consuming 8 of 21", want)
 	}
-	var total int64
-	seen := 0
-	for _, p := range m.Lag.Partitions {
-		if p.Topic != in {
-			continue
-		}
-		seen++
-		if p.Lag != want[p.Partition] {
-			t.Errorf("partition %d: API lag %d, broker lag %d", p.Partition, p.Lag, want[p.Partition])
-		}
-		total += p.Lag
+	m := mnMetrics(e, id)
+	mnCheckLag(t, m, in, want)
+	if m.Lag.Total != 13 || m.Worker != name {
+		t.Errorf("worker %q total %d, want 13", m.Worker, m.Lag.Total)
 	}
-	if seen != 3 || m.Lag.ByTopic[in] != total || m.Lag.ByTopic[other] != 3 || m.Lag.Total != total+3 {
-		t.Fatalf("lag %+v; want 3 partitions of %s totalling %d plus 3 of %s", m.Lag, in, total, other)
+	if m.Throughput != (monitor.Throughput{}) {
+		t.Errorf("first call: %+v, want zeros and no window", m.Throughput)
 	}
-	if m.Throughput.WindowSeconds != 0 {
-		t.Errorf("first sample has a window: %+v", m.Throughput)
+	if !mnWarned(m, never) {
+		t.Errorf("warnings %v should name %s, never written", m.Warnings, never)
 	}
 
-	// The worker moves on and writes output: the rates move.
-	time.Sleep(1100 * time.Millisecond)
-	mnCommit(t, brokers, name, in, map[int]int64{0: 10, 1: 7, 2: 4})
-	mnProduce(t, brokers, out, map[int]int{0: 5})
-	e.do("GET", path, e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&m)
-	if m.Throughput.WindowSeconds < 1 || m.Throughput.InPerSec <= 0 || m.Throughput.OutPerSec <= 0 {
-		t.Fatalf("throughput after progress %+v", m.Throughput)
-	}
-	if m.Lag.ByTopic[in] != 0 {
-		t.Errorf("lag of %s after committing everything: %d", in, m.Lag.ByTopic[in])
+	// The worker moves on and writes output: the rates are the deltas over
+	// the window between the two calls.
+	mnConsume(t, brokers, name, in, 6)
+	mnProduce(t, brokers, out, map[int]int{0: 4, 2: 1})
+	m = mnMetrics(e, id)
+	want = mnBrokerLag(t, brokers, name, in, 3)
+	mnCheckLag(t, m, in, want)
+	tp := m.Throughput
+	if tp.WindowSeconds <= 0 || !mnNear(tp.InPerSec*tp.WindowSeconds, 6) || !mnNear(tp.OutPerSec*tp.WindowSeconds, 5) {
+		t.Errorf("throughput %+v, want 6 in and 5 out over the window", tp)
 	}
 
 	// The cluster's groups show the same group and lag.
 	var cl clusterJSON
-	e.do("POST", "/api/v1/clusters", e.tokens[apiserver.RoleEditor], fmt.Sprintf(`{"name":"kf","bootstrap_servers":[%q]}`, brokers[0])).want(http.StatusCreated).decode(&cl)
+	e.do("POST", "/api/v1/clusters", e.tokens[apiserver.RoleEditor],
+		fmt.Sprintf(`{"name":"kf","bootstrap_servers":[%q]}`, brokers[0])).want(http.StatusCreated).decode(&cl)
 	var groups []struct {
 		ID     string `json:"id"`
+		State  string `json:"state"`
 		Lag    int64  `json:"lag"`
 		Topics []struct {
-			Topic string `json:"topic"`
-			Lag   int64  `json:"lag"`
+			Topic      string `json:"topic"`
+			Partitions int    `json:"partitions"`
+			Lag        int64  `json:"lag"`
 		} `json:"topics"`
 	}
 	e.do("GET", fmt.Sprintf("/api/v1/clusters/%d/groups", cl.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&groups)
-	if len(groups) != 1 || groups[0].ID != name || len(groups[0].Topics) != 1 || groups[0].Topics[0].Topic != in || groups[0].Lag != 0 {
-		t.Fatalf("groups %+v", groups)
+	if len(groups) != 1 || groups[0].ID != name || groups[0].Lag != mnSum(want) || len(groups[0].Topics) != 1 ||
+		groups[0].Topics[0].Topic != in || groups[0].Topics[0].Partitions != 3 || groups[0].State == "" {
+		t.Fatalf("groups %+v, want %s lagging %d on %s", groups, name, mnSum(want), in)
 	}
 }
 
-func TestWorkerMetricsHeartbeatsAndPending(t *testing.T) {
-	brokers := stacktest.Kfake(t, 1)
-	rdb, _ := stacktest.Redis(t)
-	e := newEnvOpts(t, []Option{WithRedis(rdb)}).withUsers()
-	name := stacktest.Name(t, "hb")
-	w := e.wkCreate(fmt.Sprintf(`{"name":%q,"input_topics":["a","b"],"kafka_bootstrap_server":%q}`, name, brokers[0]))
-	ctx := context.Background()
-	now := time.Now().UTC()
-	for i, inst := range []string{"alloc-1", "alloc-2"} {
-		key := worker.HeartbeatKey(name, inst)
-		t.Cleanup(func() { rdb.Del(context.Background(), key) })
-		fields := map[string]any{"instance": inst, "host": "h", "version": "1.0.0", "config_version": "1",
-			"started_at": now.Format(time.RFC3339), "updated_at": now.Format(time.RFC3339Nano),
-			"consumed": 100, "emitted": 90, "joined": 90, "expired": i + 1, "dead_lettered": 2 * (i + 1), "last_error": ""}
-		if i == 1 {
-			fields["last_error"] = "process: content.text is not a string"
-		}
-		if err := rdb.HSet(ctx, key, fields).Err(); err != nil {
-			t.Fatal(err)
+func mnWarned(m metricsJSON, s string) bool {
+	for _, w := range m.Warnings {
+		if strings.Contains(w, s) {
+			return true
 		}
 	}
-	store, err := join.New(rdb, join.Options{Worker: name, Topics: []string{"a", "b"}})
+	return false
+}
+
+// mnBeat writes a heartbeat with the commands and fields of the runtime's
+// own (unexported) beat in shared/worker: HSET and EXPIRE in a pipeline.
+func mnBeat(t *testing.T, rdb redis.UniversalClient, name, instance string, expired, deadLettered int, lastErr string) {
+	t.Helper()
+	ctx := context.Background()
+	key := worker.HeartbeatKey(name, instance)
+	pipe := rdb.Pipeline()
+	pipe.HSet(ctx, key, map[string]any{"instance": instance, "host": "h", "version": "1.0.0", "config_version": 1,
+		"started_at": time.Now().UTC().Format(time.RFC3339), "updated_at": time.Now().UTC().Format(time.RFC3339Nano),
+		"consumed": 100.0, "emitted": 90.0, "joined": 90.0, "expired": float64(expired),
+		"dead_lettered": float64(deadLettered), "last_error": lastErr})
+	pipe.Expire(ctx, key, 15*time.Second)
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Del(context.Background(), key) })
+}
+
+func TestMonitoringHeartbeatsPendingAndDeadLetters(t *testing.T) {
+	brokers := stacktest.Kfake(t, 1)
+	rdb, _ := stacktest.Redis(t)
+	sched := mnScheduler(t)
+	e := newEnvOpts(t, []Option{WithRedis(rdb), WithScheduler(sched)}).withUsers()
+	name := stacktest.Name(t, "hb")
+	inputs := []string{name + ".a", name + ".b"}
+	id := mnWorker(e, name, inputs, nil, brokers[0])
+	mnBeat(t, rdb, name, "alloc-1", 1, 2, "")
+	mnBeat(t, rdb, name, "alloc-2", 2, 4, "process: content.text is not a string")
+	mnBeat(t, rdb, name+"-other", "alloc-3", 50, 50, "not ours")
+	mnProduce(t, brokers, name+".dlq", map[int]int{0: 3})
+
+	ctx := context.Background()
+	store, err := join.New(rdb, join.Options{Worker: name, Topics: inputs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Add(ctx, []join.Fragment{{ID: "x1", Topic: "a", Value: []byte(`{"id":"x1"}`)},
-		{ID: "x2", Topic: "a", Value: []byte(`{"id":"x2"}`)}}, time.Now()); err != nil {
+	t.Cleanup(func() { stacktest.DeleteKeys(context.Background(), rdb, "trib:{"+name+":*") })
+	if _, err := store.Add(ctx, []join.Fragment{{ID: "x1", Topic: inputs[0], Value: []byte(`{"id":"x1"}`)},
+		{ID: "x2", Topic: inputs[1], Value: []byte(`{"id":"x2"}`)}}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stacktest.DeleteKeys(context.Background(), rdb, "trib:{"+name+":*") })
 
-	var m metricsJSON
-	e.do("GET", fmt.Sprintf("/api/v1/workers/%d/metrics", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&m)
-	if m.Instances.Heartbeats != 2 || m.Expired != 3 || m.DeadLettered != 6 {
-		t.Fatalf("instances %+v expired %v dead-lettered %v", m.Instances, m.Expired, m.DeadLettered)
+	m := mnMetrics(e, id)
+	in := m.Instances
+	if in.Heartbeats == nil || *in.Heartbeats != 2 || len(in.Alive) != 2 || in.Alive[0].Instance != "alloc-1" || in.Alive[1].Consumed != 100 {
+		t.Fatalf("instances %+v", in)
+	}
+	if m.Expired == nil || *m.Expired != 3 || m.DeadLettered == nil || *m.DeadLettered != 6 {
+		t.Errorf("expired %v dead-lettered %v, want 3 and 6", m.Expired, m.DeadLettered)
+	}
+	if m.DeadLetterTopic.Topic != name+".dlq" || m.DeadLetterTopic.Records != 3 {
+		t.Errorf("dead-letter topic %+v, want 3 records in %s.dlq", m.DeadLetterTopic, name)
 	}
 	if m.PendingAggregates == nil || *m.PendingAggregates != 2 {
-		t.Fatalf("pending %v, want 2", m.PendingAggregates)
+		t.Errorf("pending %v, want 2", m.PendingAggregates)
 	}
 	if len(m.Errors) != 1 || m.Errors[0].Instance != "alloc-2" || !strings.Contains(m.Errors[0].Message, "not a string") {
-		t.Fatalf("errors %+v", m.Errors)
+		t.Errorf("errors %+v", m.Errors)
 	}
-	// No Nomad configured: said, not failed.
-	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0], "Nomad") {
+	// Nomad answers: never deployed, so nothing runs and nothing is wanted.
+	if in.AllocationsRunning == nil || *in.AllocationsRunning != 0 || in.AllocationsDesired == nil || *in.AllocationsDesired != 0 {
+		t.Errorf("allocations %v/%v, want 0/0", in.AllocationsRunning, in.AllocationsDesired)
+	}
+	if mnWarned(m, "Nomad") || mnWarned(m, "Redis") {
 		t.Errorf("warnings %v", m.Warnings)
 	}
+}
 
-	// A cluster that does not answer: 503 within the Kafka timeout.
-	dead := e.wkCreate(fmt.Sprintf(`{"name":%q,"input_topics":["a"],"kafka_bootstrap_server":"127.0.0.1:1"}`, name+"-dead"))
-	got := e.do("GET", fmt.Sprintf("/api/v1/workers/%d/metrics", dead.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusServiceUnavailable).errorOf()
-	if !strings.Contains(got.Message, "Kafka") {
-		t.Errorf("unreachable cluster: %q", got.Message)
+// TestMonitoringDegraded: without Redis or Nomad the rest still answers,
+// their sections null and a warning saying why; a dead cluster is a 503.
+func TestMonitoringDegraded(t *testing.T) {
+	brokers := stacktest.Kfake(t, 1)
+	e := newEnv(t, func(c *config.Config) { c.KafkaTimeout = 2 * time.Second }).withUsers()
+	id := mnWorker(e, "alone", []string{"a", "b"}, []string{"c"}, brokers[0])
+	mnProduce(t, brokers, "a", map[int]int{0: 4})
+	var raw map[string]json.RawMessage
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d/metrics", id), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&raw)
+	var inst map[string]json.RawMessage
+	json.Unmarshal(raw["instances"], &inst)
+	for _, v := range []json.RawMessage{raw["pending_aggregates"], raw["expired"], raw["dead_lettered"], raw["errors"],
+		inst["heartbeats"], inst["alive"], inst["allocations_running"], inst["allocations_desired"]} {
+		if string(v) != "null" {
+			t.Errorf("%s in %s / %s, want null", v, raw, inst)
+		}
 	}
+	m := mnMetrics(e, id)
+	if m.Lag.Total != 4 || !mnWarned(m, "Redis is not configured") || !mnWarned(m, "Nomad is not configured") {
+		t.Errorf("lag %d warnings %v", m.Lag.Total, m.Warnings)
+	}
+
+	dead := mnWorker(e, "dead", []string{"a"}, nil, "127.0.0.1:1")
+	got := e.do("GET", fmt.Sprintf("/api/v1/workers/%d/metrics", dead), e.tokens[apiserver.RoleViewer], "").want(http.StatusServiceUnavailable).errorOf()
+	if !strings.Contains(got.Message, "Kafka cluster did not answer") {
+		t.Errorf("dead cluster: %q", got.Message)
+	}
+	var cl clusterJSON
+	e.do("POST", "/api/v1/clusters", e.tokens[apiserver.RoleEditor], `{"name":"dead","bootstrap_servers":["127.0.0.1:1"]}`).want(http.StatusCreated).decode(&cl)
+	e.do("GET", fmt.Sprintf("/api/v1/clusters/%d/groups", cl.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusServiceUnavailable)
+
+	for _, path := range []string{"/api/v1/workers/999/metrics", "/api/v1/workers/x/metrics", "/api/v1/clusters/999/groups"} {
+		e.do("GET", path, e.tokens[apiserver.RoleViewer], "").want(http.StatusNotFound)
+	}
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d/metrics", id), "", "").want(http.StatusUnauthorized)
+}
+
+// mnScheduler is a scheduler on the stack's Nomad.
+func mnScheduler(t *testing.T) *scheduler.Scheduler {
+	t.Helper()
+	nc, err := nomad.NewClient(&nomad.Config{Address: stacktest.Nomad(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := scheduler.New(nc, "../../jobs/worker.nomad.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sched
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/auth"
 	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/monitor"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
 	"github.com/tributary-etl/tributary/scheduler"
 )
@@ -42,7 +43,7 @@ type Server struct {
 
 	metrics *httpMetrics
 
-	rates rateCache // throughput samples per worker
+	rates monitor.Rates // throughput samples per worker
 
 	ownerOnce sync.Mutex // guards owner
 	owner     string     // this installation's id, read once from MySQL

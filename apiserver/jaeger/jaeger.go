@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,7 +23,8 @@ var ErrNotFound = errors.New("trace not found")
 // ErrUnavailable wraps every failure to get an answer from Jaeger.
 var ErrUnavailable = errors.New("jaeger query API unavailable")
 
-// Client queries one Jaeger.
+// Client queries one Jaeger. It holds no state: a value is safe for
+// concurrent use.
 type Client struct {
 	Base string       // e.g. http://127.0.0.1:16686
 	HTTP *http.Client // nil: http.DefaultClient
@@ -100,7 +102,11 @@ func (c Client) Traces(ctx context.Context, service string, limit int, lookback 
 	q := url.Values{"service": {service}, "limit": {strconv.Itoa(limit)},
 		"start": {strconv.FormatInt(end.Add(-lookback).UnixMicro(), 10)}, "end": {strconv.FormatInt(end.UnixMicro(), 10)}}
 	var r response
-	if err := c.get(ctx, "/api/traces?"+q.Encode(), &r); err != nil {
+	err := c.get(ctx, "/api/traces?"+q.Encode(), &r)
+	if errors.Is(err, ErrNotFound) {
+		return []Trace{}, nil // a service Jaeger never saw
+	}
+	if err != nil {
 		return nil, err
 	}
 	out := make([]Trace, 0, len(r.Data))
@@ -130,10 +136,14 @@ func start(t Trace) time.Time {
 	return t.Spans[0].Start
 }
 
+// maxResponse bounds what is read of one answer: a search of 100 large
+// traces stays well below it.
+const maxResponse = 64 << 20
+
 func (c Client) get(ctx context.Context, path string, v *response) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+path, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	hc := c.HTTP
 	if hc == nil {
@@ -147,11 +157,16 @@ func (c Client) get(ctx context.Context, path string, v *response) error {
 	if resp.StatusCode == http.StatusNotFound {
 		return ErrNotFound
 	}
+	decodeErr := json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(v)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: %s answered %s", ErrUnavailable, path, resp.Status)
+		msg := resp.Status
+		if decodeErr == nil && len(v.Errors) > 0 {
+			msg += ": " + v.Errors[0].Msg
+		}
+		return fmt.Errorf("%w: %s answered %s", ErrUnavailable, path, msg)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("%w: decode %s: %w", ErrUnavailable, path, err)
+	if decodeErr != nil {
+		return fmt.Errorf("%w: decode %s: %w", ErrUnavailable, path, decodeErr)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -16,4 +17,15 @@ type Pipeline struct {
 	Workers   int // how many workers it has (in lists)
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// StaleVersionError is the cause (Error.Err) of the conflict a pipeline save
+// gets when it started from an older version than the stored one, so that
+// the HTTP adapter can tell the editor which version to reload.
+type StaleVersionError struct {
+	Current int // the stored version
+}
+
+func (e *StaleVersionError) Error() string {
+	return fmt.Sprintf("the pipeline is at version %d", e.Current)
 }

@@ -113,7 +113,9 @@ func (e *env) waitStatus(id int64, d time.Duration, ok func(statusJSON) bool) st
 	return st
 }
 
-func healthy(st statusJSON) bool { return st.Job != nil && !st.Job.Stopped && st.Healthy >= st.Desired && st.Desired > 0 }
+func healthy(st statusJSON) bool {
+	return st.Job != nil && !st.Job.Stopped && st.Healthy >= st.Desired && st.Desired > 0
+}
 
 // TestPipelineDeployEndToEnd: a pipeline saved from the editor's JSON
 // creates its workers; deploying it through the API brings their jobs up

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -39,6 +40,7 @@ type graphJSON struct {
 type graphWorker struct {
 	ID string `json:"id"`
 	workerInput
+	given map[string]bool // the keys the graph gave, for mysql.PipelineWorker.Given
 }
 
 type graphTopic struct {
@@ -55,86 +57,102 @@ type position struct {
 // level, node ids unique, worker names unique, every topic a worker names
 // listed in topics, and each worker's settings valid. defaultCluster is
 // given to workers that name neither a cluster nor bootstrap servers (0:
-// none is registered). It returns the workers to store and their fields.
-func parseGraph(raw []byte, defaultCluster int64) (graphJSON, []apiserver.ConsumerConfig, []string, error) {
+// none is registered). It returns the workers to store. It does no I/O.
+func parseGraph(raw []byte, defaultCluster int64) (graphJSON, []mysql.PipelineWorker, error) {
 	g, err := decodeGraph(raw)
 	if err != nil {
-		return g, nil, nil, err
-	}
-	bad := func(field, format string, args ...any) error {
-		return apiserver.FieldErrorf(apiserver.CodeInvalid, field, format, args...)
+		return g, nil, err
 	}
 	if len(g.Workers) > MaxGraphWorkers || len(g.Topics) > MaxGraphTopics {
-		return g, nil, nil, bad("graph", "at most %d workers and %d topics", MaxGraphWorkers, MaxGraphTopics)
+		return g, nil, apiserver.FieldErrorf(apiserver.CodeInvalid, "graph", "at most %d workers and %d topics", MaxGraphWorkers, MaxGraphTopics)
 	}
-	ids := map[string]bool{}
-	topics := topicIndex{byID: map[string]string{}, names: map[string]bool{}}
-	checkID := func(field, id string) error {
-		switch {
-		case id == "" || len(id) > MaxNodeIDBytes:
-			return bad(field, "must be 1 to %d bytes", MaxNodeIDBytes)
-		case ids[id]:
-			return bad(field, "%q is the id of another node", id)
+	ids := nodeIDs{}
+	topics, err := graphTopics(g.Topics, ids)
+	if err != nil {
+		return g, nil, err
+	}
+	names := map[string]bool{}
+	workers := make([]mysql.PipelineWorker, len(g.Workers))
+	for i, gw := range g.Workers {
+		f := fmt.Sprintf("graph.workers[%d]", i)
+		if err := ids.add(f+".id", gw.ID); err != nil {
+			return g, nil, err
 		}
-		ids[id] = true
-		return nil
+		if names[gw.Name] {
+			return g, nil, apiserver.FieldErrorf(apiserver.CodeInvalid, f+".name", "another worker of the graph is named %q", gw.Name)
+		}
+		names[gw.Name] = true
+		if workers[i], err = graphWorkerConfig(gw, f, topics, defaultCluster); err != nil {
+			return g, nil, err
+		}
 	}
-	for i, t := range g.Topics {
+	for id, p := range g.Positions {
+		switch {
+		case !ids[id]:
+			return g, nil, apiserver.FieldErrorf(apiserver.CodeInvalid, "graph.positions."+id, "names no node of the graph")
+		case math.IsNaN(p.X) || math.IsInf(p.X, 0) || math.IsNaN(p.Y) || math.IsInf(p.Y, 0):
+			return g, nil, apiserver.FieldErrorf(apiserver.CodeInvalid, "graph.positions."+id, "must be finite numbers")
+		}
+	}
+	return g, workers, nil
+}
+
+// nodeIDs are the ids of a graph's nodes, workers and topics alike.
+type nodeIDs map[string]bool
+
+func (ids nodeIDs) add(field, id string) error {
+	switch {
+	case id == "" || len(id) > MaxNodeIDBytes:
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, field, "must be 1 to %d bytes", MaxNodeIDBytes)
+	case ids[id]:
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, field, "%q is the id of another node", id)
+	}
+	ids[id] = true
+	return nil
+}
+
+// graphTopics checks the topic nodes and indexes them.
+func graphTopics(nodes []graphTopic, ids nodeIDs) (topicIndex, error) {
+	topics := topicIndex{byID: map[string]string{}, names: map[string]bool{}}
+	for i, t := range nodes {
 		f := fmt.Sprintf("graph.topics[%d]", i)
-		if err := checkID(f+".id", t.ID); err != nil {
-			return g, nil, nil, err
+		if err := ids.add(f+".id", t.ID); err != nil {
+			return topics, err
 		}
 		if r := worker.ValidTopic(t.Name); r != "" {
-			return g, nil, nil, bad(f+".name", "topic %q %s", t.Name, r)
+			return topics, apiserver.FieldErrorf(apiserver.CodeInvalid, f+".name", "topic %q %s", t.Name, r)
 		}
 		if topics.names[t.Name] {
-			return g, nil, nil, bad(f+".name", "topic %q is listed twice", t.Name)
+			return topics, apiserver.FieldErrorf(apiserver.CodeInvalid, f+".name", "topic %q is listed twice", t.Name)
 		}
 		topics.byID[t.ID], topics.names[t.Name] = t.Name, true
 	}
-	names := map[string]bool{}
-	var workers []apiserver.ConsumerConfig
-	var fields []string
-	for i, gw := range g.Workers {
-		f := fmt.Sprintf("graph.workers[%d]", i)
-		if err := checkID(f+".id", gw.ID); err != nil {
-			return g, nil, nil, err
-		}
-		if names[gw.Name] {
-			return g, nil, nil, bad(f+".name", "another worker of the graph is named %q", gw.Name)
-		}
-		names[gw.Name] = true
-		in := gw.workerInput
-		if in.InputTopics, err = resolveTopics(gw.InputTopics, topics, f+".input_topics"); err != nil {
-			return g, nil, nil, err
-		}
-		if in.OutputTopics, err = resolveTopics(gw.OutputTopics, topics, f+".output_topics"); err != nil {
-			return g, nil, nil, err
-		}
-		if in.ClusterID == nil && in.KafkaBootstrapServer == "" {
-			if defaultCluster == 0 {
-				return g, nil, nil, bad(f+".cluster_id", "no Kafka cluster is registered: add one (POST /api/v1/clusters) or give kafka_bootstrap_server")
-			}
+	return topics, nil
+}
+
+// graphWorkerConfig resolves a graph worker's topics and validates it as
+// POST /api/v1/workers would; f is its path in the request.
+func graphWorkerConfig(gw graphWorker, f string, topics topicIndex, defaultCluster int64) (mysql.PipelineWorker, error) {
+	pw := mysql.PipelineWorker{Field: f, Given: gw.given}
+	in := gw.workerInput
+	var err error
+	if in.InputTopics, err = resolveTopics(gw.InputTopics, topics, f+".input_topics"); err != nil {
+		return pw, err
+	}
+	if in.OutputTopics, err = resolveTopics(gw.OutputTopics, topics, f+".output_topics"); err != nil {
+		return pw, err
+	}
+	if in.ClusterID == nil && in.KafkaBootstrapServer == "" {
+		delete(pw.Given, "cluster_id") // empty or null says nothing: a stored worker keeps its servers
+		delete(pw.Given, "kafka_bootstrap_server")
+		if defaultCluster != 0 {
 			in.ClusterID = &defaultCluster
-		}
-		w, err := in.worker(f + ".")
-		if err != nil {
-			return g, nil, nil, err
-		}
-		if gw.Instances == nil {
-			w.Instances = 0 // keep the stored count (see mysql.PipelineSave)
-		}
-		workers, fields = append(workers, w), append(fields, f)
-	}
-	for id, p := range g.Positions {
-		if !ids[id] {
-			return g, nil, nil, bad("graph.positions."+id, "names no node of the graph")
-		}
-		if math.IsNaN(p.X) || math.IsInf(p.X, 0) || math.IsNaN(p.Y) || math.IsInf(p.Y, 0) {
-			return g, nil, nil, bad("graph.positions."+id, "must be finite numbers")
+		} else { // never stored: a new worker is refused (see mysql.PipelineWorker)
+			pw.NoCluster, in.KafkaBootstrapServer = true, "placeholder:9092"
 		}
 	}
-	return g, workers, fields, nil
+	pw.Config, err = in.worker(f + ".")
+	return pw, err
 }
 
 // decodeGraph decodes a graph strictly, node by node, so that an unknown
@@ -155,6 +173,13 @@ func decodeGraph(raw []byte) (graphJSON, error) {
 	for i, w := range nodes.Workers {
 		if err := strictJSON(w, &g.Workers[i]); err != nil {
 			return g, prefixed(err, fmt.Sprintf("graph.workers[%d]", i))
+		}
+		var keys map[string]json.RawMessage
+		if json.Unmarshal(w, &keys) == nil { // strictJSON has seen an object or null
+			g.Workers[i].given = map[string]bool{}
+			for k := range keys {
+				g.Workers[i].given[k] = true
+			}
 		}
 	}
 	g.Topics = make([]graphTopic, len(nodes.Topics))
@@ -184,15 +209,15 @@ type topicIndex struct {
 	names map[string]bool
 }
 
-// resolveTopics maps a worker's topic references, each a topic node's id
-// or its name (the original editor wrote ids), to topic names; an id wins
-// over a name.
+// resolveTopics maps a worker's topic references to topic names. A
+// reference is a topic's name, or else a topic node's id (the original
+// visualizer wrote ids); a name wins when both match.
 func resolveTopics(refs []string, topics topicIndex, field string) ([]string, error) {
 	out := make([]string, len(refs))
 	for i, ref := range refs {
-		name, ok := topics.byID[ref]
-		if !ok && topics.names[ref] {
-			name, ok = ref, true
+		name, ok := ref, topics.names[ref]
+		if !ok {
+			name, ok = topics.byID[ref]
 		}
 		if !ok {
 			return nil, apiserver.FieldErrorf(apiserver.CodeInvalid, fmt.Sprintf("%s[%d]", field, i),
@@ -324,15 +349,15 @@ func (s *Server) savePipeline(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	_, workers, fields, err := parseGraph(in.Graph, cluster)
+	_, workers, err := parseGraph(in.Graph, cluster)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	ps.Name, ps.Graph, ps.Version, ps.Workers, ps.Fields = in.Name, in.Graph, in.Version, workers, fields
+	ps.Name, ps.Graph, ps.Version, ps.Workers = in.Name, in.Graph, in.Version, workers
 	p, ids, err := s.db.SavePipeline(c.Request.Context(), ps, actor(c))
 	if err != nil {
-		s.fail(c, err)
+		s.failSave(c, err)
 		return
 	}
 	s.notifyChanged() // workers removed from the graph have their jobs stopped
@@ -341,6 +366,25 @@ func (s *Server) savePipeline(c *gin.Context) {
 		status = http.StatusCreated
 	}
 	c.JSON(status, pipelineJSON{p.ID, p.Name, p.Version, p.Graph, ids, p.CreatedAt.UTC(), p.UpdatedAt.UTC()})
+}
+
+// staleDetail is the error of a stale save, with the stored version for
+// the editor to reload.
+type staleDetail struct {
+	errorDetail
+	CurrentVersion int `json:"current_version"`
+}
+
+// failSave is fail, plus "current_version" in the body of a stale save's
+// conflict.
+func (s *Server) failSave(c *gin.Context, err error) {
+	e, ok := errors.AsType[*apiserver.Error](err)
+	stale, isStale := errors.AsType[*apiserver.StaleVersionError](err)
+	if !ok || !isStale {
+		s.fail(c, err)
+		return
+	}
+	c.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": staleDetail{errorDetail{e.Code, e.Message, e.Field}, stale.Current}})
 }
 
 func (s *Server) deletePipeline(c *gin.Context) {

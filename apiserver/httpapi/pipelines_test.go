@@ -88,8 +88,10 @@ func TestPipelineSaveCreatesUpdatesAndRemovesWorkers(t *testing.T) {
 
 	// A stale version is a conflict that names the current one.
 	r := e.do("PUT", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), e.tokens[apiserver.RoleEditor], `{"name":"example","graph":{"workers":[],"topics":[]},"version":1}`)
-	if got := r.want(http.StatusConflict).errorOf(); got.Field != "version" || !strings.Contains(got.Message, "version 2") {
-		t.Fatalf("stale save: %+v", got)
+	var stale struct{ Error staleDetail }
+	r.want(http.StatusConflict).decode(&stale)
+	if got := stale.Error; got.Code != apiserver.CodeConflict || got.Field != "version" || got.CurrentVersion != 2 || !strings.Contains(got.Message, "version 2") {
+		t.Fatalf("stale save: %s", r.body)
 	}
 
 	var list []pipelineSummary
@@ -141,7 +143,7 @@ func TestPipelineBadInput(t *testing.T) {
 		{"empty node id", `{"name":"p2","graph":{"workers":[],"topics":[{"id":"","name":"a"}]}}`, 422, "graph.topics[0].id"},
 		{"unknown topic reference", w(`,"output_topics":["zzz"]`), 422, "graph.workers[1].output_topics[0]"},
 		{"second worker: bad timeout", w(`,"timeout_seconds":-1`), 422, "graph.workers[1].timeout_seconds"},
-		{"second worker: bad name", w(`,"name":"a b"`), 400, ""},
+		{"second worker: bad name", w(`,"name":"a b"`), 422, "graph.workers[1].name"},
 		{"second worker: unknown function", w(`,"function":"nope","function_version":"1"`), 422, "graph.workers[1].function_version"},
 		{"second worker: a standalone worker's name", `{"name":"p2","graph":{"workers":[{"id":"w1","name":"ok-worker","input_topics":["a"]},{"id":"w2","name":"standalone","input_topics":["a"]}],` + topics + `}}`, 409, "graph.workers[1].name"},
 		{"second worker: another pipeline's worker", `{"name":"p2","graph":{"workers":[{"id":"w1","name":"ok-worker","input_topics":["a"]},{"id":"w2","name":"worker-1","input_topics":["a"]}],` + topics + `}}`, 409, "graph.workers[1].name"},
@@ -236,27 +238,205 @@ func sameJSONText(t *testing.T, a json.RawMessage, b string) bool {
 // FuzzParseGraph: the graph parser never panics, and what it accepts it
 // accepts again after a round trip through its own output.
 func FuzzParseGraph(f *testing.F) {
-	for _, seed := range []string{originalExample, validExample, `{"workers":[],"topics":[]}`, `{}`, `null`, `[]`,
+	for _, seed := range []string{originalExample, validExample, readmeExample, `{"workers":[],"topics":[]}`, `{}`, `null`, `[]`,
 		`{"workers":[{"id":"w","name":"w","input_topics":["t"],"metadata":{"a":[1,{"b":null}]},"instances":2}],"topics":[{"id":"t","name":"t"}]}`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		g, workers, fields, err := parseGraph(raw, 1)
+		g, workers, err := parseGraph(raw, 1)
 		if err != nil {
 			if _, ok := err.(*apiserver.Error); !ok {
 				t.Fatalf("error %T %v is not an *apiserver.Error", err, err)
 			}
 			return
 		}
-		if len(workers) != len(g.Workers) || len(fields) != len(workers) {
-			t.Fatalf("%d workers, %d fields for %d graph workers", len(workers), len(fields), len(g.Workers))
+		if len(workers) != len(g.Workers) {
+			t.Fatalf("%d workers for %d graph workers", len(workers), len(g.Workers))
+		}
+		for i, w := range workers {
+			if w.Config.ConsumerName != g.Workers[i].Name || len(w.Config.TopicsInput) == 0 || w.Field != fmt.Sprintf("graph.workers[%d]", i) {
+				t.Fatalf("worker %d: %+v from %+v", i, w, g.Workers[i])
+			}
 		}
 		again, err := json.Marshal(g)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, _, err := parseGraph(again, 1); err != nil {
+		if _, _, err := parseGraph(again, 1); err != nil {
 			t.Fatalf("accepted %s but not its re-encoding %s: %v", raw, again, err)
 		}
 	})
+}
+
+// readmeExample is the original visualizer's example with the smallest
+// edits that make it a pipeline Kafka can run, taken from the same README's
+// consumer_configs table: worker names as its consumer_name column, topic
+// names as its topics columns (the example's topic ids), and worker2's two
+// topics, which the example leaves out of its topic list, added.
+const readmeExample = `{
+  "workers": [
+    {"id": "worker1", "name": "worker1", "input_topics": ["input_topic_1"], "output_topics": ["output_topic_1"]},
+    {"id": "worker2", "name": "worker2", "input_topics": ["input_topic_2"], "output_topics": ["output_topic_2"]}
+  ],
+  "topics": [
+    {"id": "input_topic_1", "name": "input_topic_1"},
+    {"id": "output_topic_1", "name": "output_topic_1"},
+    {"id": "input_topic_2", "name": "input_topic_2"},
+    {"id": "output_topic_2", "name": "output_topic_2"}
+  ]
+}`
+
+// Saved as a pipeline, the README's example gives the README's own
+// consumer_configs table through the original API.
+func TestPipelineReadmeExampleGivesReadmeTable(t *testing.T) {
+	e := wkEnv(t)
+	p := e.plSave("POST", "/api/v1/pipelines", map[string]any{"name": "readme", "graph": json.RawMessage(readmeExample)}, http.StatusCreated)
+	if len(p.WorkerIDs) != 2 || p.WorkerIDs["worker1"] == 0 || p.WorkerIDs["worker2"] == 0 {
+		t.Fatalf("saved %+v", p)
+	}
+	var legacy []legacyConfig
+	e.do("GET", "/api/consumer_configs", e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&legacy)
+	want := [][3]string{{"worker1", "input_topic_1", "output_topic_1"}, {"worker2", "input_topic_2", "output_topic_2"}}
+	if len(legacy) != 2 {
+		t.Fatalf("legacy view %+v", legacy)
+	}
+	for i, l := range legacy {
+		if got := [3]string{l.ConsumerName, l.TopicsInput, l.TopicsOutput}; got != want[i] || l.KafkaBootstrapServer != "127.0.0.1:9092,127.0.0.1:9093" {
+			t.Errorf("row %d = %+v, want %v", i, l, want[i])
+		}
+	}
+}
+
+// Each problem of the original example as written is refused on its own,
+// naming its field.
+func TestPipelineOriginalExampleProblems(t *testing.T) {
+	e := wkEnv(t)
+	cases := []struct{ name, from, to, field string }{
+		{"topic label as name", `"name": "input_topic_1"}`, `"name": "Input Topic 1"}`, "graph.topics[0].name"},
+		{"worker label as name", `"name": "worker2"`, `"name": "Worker 2"`, "graph.workers[1].name"},
+		{"topic left out of the list", `{"id": "input_topic_2", "name": "input_topic_2"},`, ``, "graph.workers[1].input_topics[0]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			graph := strings.Replace(readmeExample, tc.from, tc.to, 1)
+			if graph == readmeExample {
+				t.Fatalf("%q not in the example", tc.from)
+			}
+			got := e.do("POST", "/api/v1/pipelines", e.tokens[apiserver.RoleEditor], `{"name":"orig","graph":`+graph+`}`).want(422).errorOf()
+			if got.Field != tc.field {
+				t.Errorf("field %q (%s), want %q", got.Field, got.Message, tc.field)
+			}
+			if n := e.count("consumer_configs") + e.count("pipelines"); n != 0 {
+				t.Errorf("%d rows written", n)
+			}
+		})
+	}
+}
+
+// A worker's topic reference is a topic name first, a node id second.
+func TestPipelineTopicReferences(t *testing.T) {
+	e := wkEnv(t)
+	graph := `{"workers":[{"id":"w","name":"w","input_topics":["a","t-b"],"output_topics":["x"]}],
+	  "topics":[{"id":"a","name":"x"},{"id":"t-a","name":"a"},{"id":"t-b","name":"b"}]}`
+	p := e.plSave("POST", "/api/v1/pipelines", map[string]any{"name": "refs", "graph": json.RawMessage(graph)}, http.StatusCreated)
+	var w workerJSON
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d", p.WorkerIDs["w"]), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&w)
+	if strings.Join(w.InputTopics, ",") != "a,b" || strings.Join(w.OutputTopics, ",") != "x" {
+		t.Fatalf("topics %v → %v", w.InputTopics, w.OutputTopics)
+	}
+}
+
+// Settings changed through the worker routes survive a save of a graph
+// that does not mention them; a pipeline's worker keeps its pipeline and
+// cannot be renamed outside the graph.
+func TestPipelineWorkerSettingsSurviveSaves(t *testing.T) {
+	e := wkEnv(t)
+	p := e.plSave("POST", "/api/v1/pipelines", map[string]any{"name": "p", "graph": json.RawMessage(readmeExample)}, http.StatusCreated)
+	path := fmt.Sprintf("/api/v1/workers/%d", p.WorkerIDs["worker1"])
+	e.do("PUT", path, e.tokens[apiserver.RoleEditor], `{"name":"worker1","input_topics":["input_topic_1"],"output_topics":["output_topic_1"],
+	  "kafka_bootstrap_server":"127.0.0.1:9999","function":"wordcount","function_version":"1.0.0","timeout_seconds":60,"instances":4}`).want(http.StatusOK)
+	got := e.do("PUT", path, e.tokens[apiserver.RoleEditor], `{"name":"renamed","input_topics":["input_topic_1"],"kafka_bootstrap_server":"127.0.0.1:9999"}`).want(422).errorOf()
+	if got.Field != "name" {
+		t.Errorf("rename of a pipeline's worker: %+v", got)
+	}
+
+	graph := strings.Replace(readmeExample, `"output_topics": ["output_topic_1"]`, `"output_topics": ["output_topic_2"]`, 1)
+	e.plSave("PUT", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), map[string]any{"name": "p", "graph": json.RawMessage(graph)}, http.StatusOK)
+	var w workerJSON
+	e.do("GET", path, e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&w)
+	if strings.Join(w.OutputTopics, ",") != "output_topic_2" || w.Function != "wordcount" || w.Instances != 4 || w.TimeoutSeconds != 60 ||
+		w.KafkaBootstrapServer != "127.0.0.1:9999" || w.ClusterID != nil || w.PipelineID == nil || *w.PipelineID != p.ID || w.ConfigVersion != 3 {
+		t.Fatalf("after the graph save: %+v", w)
+	}
+
+	// A setting the graph does give wins; null clears.
+	graph = strings.Replace(readmeExample, `"name": "worker1",`, `"name": "worker1", "function": null, "function_version": null, "cluster_id": 1,`, 1)
+	e.plSave("PUT", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), map[string]any{"name": "p", "graph": json.RawMessage(graph)}, http.StatusOK)
+	e.do("GET", path, e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&w)
+	if w.Function != "" || w.ClusterID == nil || w.KafkaBootstrapServer != "127.0.0.1:9092,127.0.0.1:9093" || w.Instances != 4 {
+		t.Fatalf("after a graph giving settings: %+v", w)
+	}
+}
+
+// With no cluster registered, a graph's new worker needs servers; a stored
+// one keeps its own.
+func TestPipelineWithoutCluster(t *testing.T) {
+	e := newEnv(t).withUsers()
+	body := func(servers string) string {
+		return `{"name":"p","graph":{"workers":[{"id":"w","name":"w","input_topics":["a"]` + servers + `}],"topics":[{"id":"a","name":"a"}]}}`
+	}
+	got := e.do("POST", "/api/v1/pipelines", e.tokens[apiserver.RoleEditor], body("")).want(422).errorOf()
+	if got.Field != "graph.workers[0].cluster_id" || e.count("pipelines") != 0 {
+		t.Fatalf("no cluster: %+v", got)
+	}
+	var p pipelineJSON
+	e.do("POST", "/api/v1/pipelines", e.tokens[apiserver.RoleEditor], body(`,"kafka_bootstrap_server":"127.0.0.1:9092"`)).want(http.StatusCreated).decode(&p)
+	e.do("PUT", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), e.tokens[apiserver.RoleEditor], body("")).want(http.StatusOK)
+	var w workerJSON
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d", p.WorkerIDs["w"]), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&w)
+	if w.KafkaBootstrapServer != "127.0.0.1:9092" || w.ConfigVersion != 1 {
+		t.Fatalf("stored worker after a save without servers: %+v", w)
+	}
+}
+
+func TestPipelineWritesNeedEditorAndWakeReconciler(t *testing.T) {
+	e := wkEnv(t)
+	p := e.plSave("POST", "/api/v1/pipelines", map[string]any{"name": "p", "graph": json.RawMessage(readmeExample)}, http.StatusCreated)
+	path := fmt.Sprintf("/api/v1/pipelines/%d", p.ID)
+	wkWritesGuarded(t, e, []wkWrite{
+		{"POST", "/api/v1/pipelines", `{"name":"q","graph":{"workers":[],"topics":[]}}`},
+		{"PUT", path, `{"name":"p","version":1,"graph":{"workers":[],"topics":[]}}`},
+		{"DELETE", path, ""},
+	})
+	if n := e.count("consumer_configs"); n != 0 {
+		t.Errorf("%d workers left", n)
+	}
+}
+
+// Eight new pipelines claiming the same new worker name at once: one gets
+// it, the others get 409 and write nothing.
+func TestPipelineConcurrentClaimsOfOneWorkerName(t *testing.T) {
+	e := wkEnv(t)
+	codes := make([]int, 8)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			body := fmt.Sprintf(`{"name":"p%d","graph":{"workers":[{"id":"w","name":"shared","input_topics":["t%d"]}],"topics":[{"id":"t","name":"t%d"}]}}`, i, i, i)
+			codes[i] = e.do("POST", "/api/v1/pipelines", e.tokens[apiserver.RoleEditor], body).code
+		})
+	}
+	wg.Wait()
+	won := 0
+	for i, c := range codes {
+		switch c {
+		case http.StatusCreated:
+			won++
+		case http.StatusConflict:
+		default:
+			t.Errorf("save %d: status %d", i, c)
+		}
+	}
+	if won != 1 || e.count("pipelines") != 1 || e.count("consumer_configs") != 1 || e.count("config_versions") != 1 {
+		t.Fatalf("%d won (%v); %d pipelines, %d workers, %d versions", won, codes, e.count("pipelines"), e.count("consumer_configs"), e.count("config_versions"))
+	}
 }

@@ -106,15 +106,8 @@ func (in workerInput) worker(prefix string) (apiserver.ConsumerConfig, error) {
 		}
 		c.ClusterID = *in.ClusterID
 	}
-	for i, t := range in.InputTopics {
-		if r := worker.ValidTopic(t); r != "" {
-			return c, bad("input_topics["+strconv.Itoa(i)+"]", "topic %q %s", t, r)
-		}
-	}
-	for i, t := range in.OutputTopics {
-		if r := worker.ValidTopic(t); r != "" {
-			return c, bad("output_topics["+strconv.Itoa(i)+"]", "topic %q %s", t, r)
-		}
+	if err := checkTopics(in.InputTopics, in.OutputTopics, bad); err != nil {
+		return c, err
 	}
 	if (in.Function == "") != (in.FunctionVersion == "") {
 		return c, bad("function", "function and function_version go together: give both or neither")
@@ -152,6 +145,39 @@ func (in workerInput) worker(prefix string) (apiserver.ConsumerConfig, error) {
 		}
 	}
 	return c, validateRuntime(c, prefix)
+}
+
+// checkTopics checks each topic name, that no list names a topic twice and
+// that no topic is both read and written, naming the element at fault
+// ("input_topics[1]"); the runtime's own check would name only the list.
+func checkTopics(inputs, outputs []string, bad func(field, format string, args ...any) error) error {
+	if len(inputs) == 0 {
+		return bad("input_topics", "needs at least one topic")
+	}
+	in, out := map[string]bool{}, map[string]bool{}
+	for i, t := range inputs {
+		f := "input_topics[" + strconv.Itoa(i) + "]"
+		if r := worker.ValidTopic(t); r != "" {
+			return bad(f, "topic %q %s", t, r)
+		}
+		if in[t] {
+			return bad(f, "topic %q is listed twice", t)
+		}
+		in[t] = true
+	}
+	for i, t := range outputs {
+		f := "output_topics[" + strconv.Itoa(i) + "]"
+		switch r := worker.ValidTopic(t); {
+		case r != "":
+			return bad(f, "topic %q %s", t, r)
+		case out[t]:
+			return bad(f, "topic %q is listed twice", t)
+		case in[t]:
+			return bad(f, "topic %q is also an input: the worker would consume its own output", t)
+		}
+		out[t] = true
+	}
+	return nil
 }
 
 // runtimeFields maps the runtime's field names to this API's.
@@ -241,6 +267,7 @@ func (s *Server) createWorker(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.notifyChanged()
 	c.JSON(http.StatusCreated, toWorkerJSON(saved))
 }
 
@@ -287,17 +314,13 @@ func (s *Server) putWorker(c *gin.Context) {
 	if !ok {
 		return
 	}
-	cur, err := s.db.ConsumerConfig(c.Request.Context(), id)
-	if err == nil {
-		w.PipelineID = cur.PipelineID // a pipeline's worker stays in its pipeline
-		cur, err = s.db.UpdateWorker(c.Request.Context(), id, w, actor(c))
-	}
+	saved, err := s.db.UpdateWorker(c.Request.Context(), id, w, actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	s.notifyChanged()
-	c.JSON(http.StatusOK, toWorkerJSON(cur))
+	c.JSON(http.StatusOK, toWorkerJSON(saved))
 }
 
 func (s *Server) deleteWorker(c *gin.Context) {

@@ -121,8 +121,22 @@ func TestWorkerBadInput(t *testing.T) {
 		{"bad topic name", `{"name":"w2","input_topics":["a","b/c"],"cluster_id":1}`, 422, "input_topics[1]"},
 		{"topic too long", `{"name":"w2","input_topics":["` + strings.Repeat("t", 250) + `"],"cluster_id":1}`, 422, "input_topics[0]"},
 		{"dot-dot topic", `{"name":"w2","input_topics":[".."],"cluster_id":1}`, 422, "input_topics[0]"},
-		{"duplicate topic", `{"name":"w2","input_topics":["a","a"],"cluster_id":1}`, 422, "input_topics"},
-		{"output is an input", `{` + ok + `,"output_topics":["a"]}`, 422, "output_topics"},
+		{"empty topic", `{"name":"w2","input_topics":[""],"cluster_id":1}`, 422, "input_topics[0]"},
+		{"topics null", `{"name":"w2","input_topics":null,"cluster_id":1}`, 422, "input_topics"},
+		{"duplicate topic", `{"name":"w2","input_topics":["a","b","a"],"cluster_id":1}`, 422, "input_topics[2]"},
+		{"duplicate output", `{` + ok + `,"output_topics":["x","x"]}`, 422, "output_topics[1]"},
+		{"output is an input", `{` + ok + `,"output_topics":["x","a"]}`, 422, "output_topics[1]"},
+		{"topic not a string", `{"name":"w2","input_topics":[1],"cluster_id":1}`, 400, "input_topics"},
+		{"name not a string", `{"name":7,"input_topics":["a"],"cluster_id":1}`, 400, "name"},
+		{"name too long", `{"name":"` + strings.Repeat("n", 201) + `","input_topics":["a"],"cluster_id":1}`, 422, "name"},
+		{"cluster id zero", `{"name":"w2","input_topics":["a"],"cluster_id":0}`, 422, "cluster_id"},
+		{"version without function", `{` + ok + `,"function_version":"1.0.0"}`, 422, "function"},
+		{"metadata not JSON", `{` + ok + `,"metadata":{"a":}}`, 400, ""},
+		{"metadata too large", `{` + ok + `,"metadata":{"a":"` + strings.Repeat("m", MaxMetadataBytes) + `"}}`, 422, "metadata"},
+		{"body too large", `{` + ok + `,"metadata":{"a":"` + strings.Repeat("m", 300<<10) + `"}}`, 413, ""},
+		{"read-only config_version", `{` + ok + `,"config_version":9}`, 400, "config_version"},
+		{"read-only pipeline_id", `{` + ok + `,"pipeline_id":1}`, 400, "pipeline_id"},
+		{"two JSON values", `{` + ok + `} {}`, 400, ""},
 		{"bad output topic", `{` + ok + `,"output_topics":["x y"]}`, 422, "output_topics[0]"},
 		{"unknown cluster", `{"name":"w2","input_topics":["a"],"cluster_id":99}`, 422, "cluster_id"},
 		{"no cluster nor servers", `{"name":"w2","input_topics":["a"]}`, 422, "kafka_bootstrap_server"},
@@ -166,14 +180,151 @@ func TestWorkerBadInput(t *testing.T) {
 			})
 		}
 	}
-	rollback := []struct{ body, field string }{{`{"version":0}`, "version"}, {`{"version":7}`, "version"}, {`{"version":"1"}`, "version"}, {`{"v":1}`, "v"}}
-	for _, rb := range rollback {
-		r := e.do("POST", fmt.Sprintf("/api/v1/workers/%d/rollback", w.ID), e.tokens[apiserver.RoleEditor], rb.body)
-		if r.code/100 != 4 || r.errorOf().Field != rb.field {
-			t.Errorf("rollback %s: %d %s", rb.body, r.code, r.body)
+	wkBadRollbacks(t, e)
+}
+
+// wkBadRollbacks: refused rollbacks name their field and write nothing,
+// including one to a version whose function version has been deleted.
+func wkBadRollbacks(t *testing.T, e *env) {
+	if _, err := e.sql.Exec(`INSERT INTO functions (name, version, sha256, size_bytes) VALUES ('doomed', '0.1', ?, 1)`, strings.Repeat("c", 64)); err != nil {
+		t.Fatal(err)
+	}
+	w := e.wkCreate(`{"name":"rb","input_topics":["a"],"cluster_id":1,"function":"doomed","function_version":"0.1"}`)
+	path := fmt.Sprintf("/api/v1/workers/%d", w.ID)
+	e.do("PUT", path, e.tokens[apiserver.RoleEditor], `{"name":"rb","input_topics":["b"],"cluster_id":1}`).want(http.StatusOK)
+	if _, err := e.sql.Exec(`DELETE FROM functions WHERE name = 'doomed'`); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, path, body string
+		code             int
+		field            string
+	}{
+		{"version zero", path, `{"version":0}`, 422, "version"},
+		{"negative version", path, `{"version":-3}`, 422, "version"},
+		{"no such version", path, `{"version":7}`, 422, "version"},
+		{"function version gone", path, `{"version":1}`, 422, "version"},
+		{"version a string", path, `{"version":"1"}`, 400, "version"},
+		{"version a fraction", path, `{"version":1.5}`, 400, "version"},
+		{"unknown field", path, `{"v":1}`, 400, "v"},
+		{"no body", path, ``, 400, ""},
+		{"not JSON", path, `{"version":`, 400, ""},
+		{"no such worker", "/api/v1/workers/999999", `{"version":1}`, 404, ""},
+		{"malformed id", "/api/v1/workers/x1", `{"version":1}`, 404, ""},
+	}
+	before := map[string]int{}
+	for _, tb := range []string{"consumer_configs", "config_versions"} {
+		before[tb] = e.count(tb)
+	}
+	for _, tc := range cases {
+		t.Run("rollback "+tc.name, func(t *testing.T) {
+			got := e.do("POST", tc.path+"/rollback", e.tokens[apiserver.RoleEditor], tc.body).want(tc.code).errorOf()
+			if got.Field != tc.field {
+				t.Errorf("field %q (%s), want %q", got.Field, got.Message, tc.field)
+			}
+			for tb, n := range before {
+				if now := e.count(tb); now != n {
+					t.Errorf("%s: %d rows, was %d", tb, now, n)
+				}
+			}
+		})
+	}
+	var now workerJSON
+	e.do("GET", path, e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&now)
+	if now.ConfigVersion != 2 || strings.Join(now.InputTopics, ",") != "b" {
+		t.Errorf("refused rollbacks changed the worker: %+v", now)
+	}
+}
+
+// A legacy write changes only the legacy fields; what v1 added (function,
+// instances, cluster, timeout) keeps its stored value, and the change is a
+// config version whose snapshot still holds them.
+func TestWorkerLegacyUpdateKeepsNewColumns(t *testing.T) {
+	e := wkEnv(t)
+	w := e.wkCreate(`{"name":"enricher","input_topics":["a"],"cluster_id":1,"function":"wordcount","function_version":"1.0.0",
+	  "timeout_seconds":30,"instances":3,"join_key":"doc_id","dead_letter_topic":"dlq"}`)
+	e.do("PUT", fmt.Sprintf("/api/consumer_configs/%d", w.ID), e.tokens[apiserver.RoleEditor],
+		`{"consumer_name":"enricher","topics_input":"a,b","topics_output":"c","kafka_bootstrap_server":"127.0.0.1:9092"}`).want(http.StatusOK)
+	var got workerJSON
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&got)
+	if strings.Join(got.InputTopics, ",") != "a,b" || strings.Join(got.OutputTopics, ",") != "c" || got.ConfigVersion != 2 ||
+		got.Function != "wordcount" || got.FunctionVersion != "1.0.0" || got.Instances != 3 || got.TimeoutSeconds != 30 ||
+		got.JoinKey != "doc_id" || got.DeadLetterTopic != "dlq" || got.ClusterID == nil || *got.ClusterID != 1 {
+		t.Fatalf("after a legacy update: %+v", got)
+	}
+	var versions []versionJSON
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d/versions", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&versions)
+	var snap map[string]any
+	if len(versions) != 2 || json.Unmarshal(versions[1].Snapshot, &snap) != nil {
+		t.Fatalf("versions %+v", versions)
+	}
+	if snap["function"] != "wordcount" || snap["instances"] != float64(3) || snap["topics_input"].([]any)[1] != "b" {
+		t.Errorf("version 2 snapshot %v", snap)
+	}
+}
+
+// wkWrite is one write route with a body that would succeed.
+type wkWrite struct{ method, path, body string }
+
+// wkWritesGuarded checks that each write is refused to a viewer (403) and
+// to an anonymous caller (401) without changing any table, then that the
+// editor's identical request succeeds and wakes the reconciler.
+func wkWritesGuarded(t *testing.T, e *env, writes []wkWrite) {
+	t.Helper()
+	tables := []string{"consumer_configs", "config_versions", "pipelines"}
+	for _, w := range writes {
+		before := map[string]int{}
+		for _, tb := range tables {
+			before[tb] = e.count(tb)
+		}
+		e.do(w.method, w.path, e.tokens[apiserver.RoleViewer], w.body).want(http.StatusForbidden).errorOf()
+		e.do(w.method, w.path, "", w.body).want(http.StatusUnauthorized).errorOf()
+		for _, tb := range tables {
+			if n := e.count(tb); n != before[tb] {
+				t.Errorf("%s %s refused to a viewer changed %s: %d rows, was %d", w.method, w.path, tb, n, before[tb])
+			}
+		}
+		select { // drain a wake-up left by setting up
+		case <-e.srv.changed:
+		default:
+		}
+		if r := e.do(w.method, w.path, e.tokens[apiserver.RoleEditor], w.body); r.code/100 != 2 {
+			t.Fatalf("%s %s as editor: %d %s", w.method, w.path, r.code, r.body)
+		}
+		select {
+		case <-e.srv.changed:
+		default:
+			t.Errorf("%s %s did not wake the reconciler", w.method, w.path)
 		}
 	}
-	if n := e.count("config_versions"); n != before["config_versions"] {
-		t.Errorf("refused rollbacks wrote versions")
+}
+
+func TestWorkerWritesNeedEditorAndWakeReconciler(t *testing.T) {
+	e := wkEnv(t)
+	w := e.wkCreate(`{"name":"w","input_topics":["a"],"cluster_id":1}`)
+	path := fmt.Sprintf("/api/v1/workers/%d", w.ID)
+	wkWritesGuarded(t, e, []wkWrite{
+		{"POST", "/api/v1/workers", `{"name":"w2","input_topics":["a"],"cluster_id":1}`},
+		{"PUT", path, `{"name":"w","input_topics":["b"],"cluster_id":1}`},
+		{"POST", path + "/rollback", `{"version":1}`},
+		{"DELETE", path, ""},
+	})
+}
+
+func TestWorkerListByPipeline(t *testing.T) {
+	e := wkEnv(t)
+	e.wkCreate(`{"name":"standalone","input_topics":["a"],"cluster_id":1}`)
+	p := e.plSave("POST", "/api/v1/pipelines", map[string]any{"name": "example", "graph": json.RawMessage(validExample)}, http.StatusCreated)
+	var all, mine []workerJSON
+	e.do("GET", "/api/v1/workers", e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&all)
+	e.do("GET", fmt.Sprintf("/api/v1/workers?pipeline_id=%d", p.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&mine)
+	if len(all) != 3 || len(mine) != 2 || mine[0].PipelineID == nil || *mine[0].PipelineID != p.ID || mine[0].Name != "worker-1" {
+		t.Fatalf("all %d, pipeline's %+v", len(all), mine)
+	}
+	for _, q := range []string{"0", "-1", "x", "1.5"} {
+		got := e.do("GET", "/api/v1/workers?pipeline_id="+q, e.tokens[apiserver.RoleViewer], "").want(422).errorOf()
+		if got.Field != "pipeline_id" {
+			t.Errorf("pipeline_id=%s: field %q", q, got.Field)
+		}
 	}
 }

@@ -61,15 +61,55 @@ func getPipeline(ctx context.Context, q querier, id int64, lock bool) (apiserver
 
 // PipelineSave is one save of a pipeline: its row and its workers.
 type PipelineSave struct {
-	ID      int64  // 0 creates the pipeline
-	Version *int   // the version the editor started from; nil: last write wins
-	Name    string // the pipeline's name
-	Graph   []byte // the editor's JSON, stored as given
-	// Workers are the graph's workers, validated. A worker whose
-	// Instances is 0 keeps its stored count (1 when new).
-	Workers []apiserver.ConsumerConfig
-	// Fields name each worker's entry in the request, for errors.
-	Fields []string
+	ID      int64            // 0 creates the pipeline
+	Version *int             // the version the editor started from; nil: last write wins
+	Name    string           // the pipeline's name
+	Graph   []byte           // the editor's JSON, stored as given
+	Workers []PipelineWorker // the graph's workers, validated
+}
+
+// PipelineWorker is one worker of a graph being saved. A setting the graph
+// left out keeps the stored worker's value, so that a graph that says
+// nothing about a worker's function, cluster or instances (the original
+// visualizer's never does) does not undo what was set through the worker
+// routes; a new worker gets the defaults Config holds.
+type PipelineWorker struct {
+	Config apiserver.ConsumerConfig
+	Field  string          // the worker's path in the request ("graph.workers[2]"), for errors
+	Given  map[string]bool // JSON names of the settings the graph gave
+	// NoCluster: the graph gave neither cluster_id nor
+	// kafka_bootstrap_server and no cluster is registered, so Config's
+	// servers are a placeholder; a new worker is refused.
+	NoCluster bool
+}
+
+// merged is w's config with what the graph left out taken from cur.
+func (w PipelineWorker) merged(cur apiserver.ConsumerConfig) apiserver.ConsumerConfig {
+	c, given := w.Config, w.Given
+	if !given["cluster_id"] && !given["kafka_bootstrap_server"] {
+		c.ClusterID, c.KafkaBootstrapServer = cur.ClusterID, cur.KafkaBootstrapServer
+	}
+	if !given["function"] && !given["function_version"] {
+		c.FunctionName, c.FunctionVersion = cur.FunctionName, cur.FunctionVersion
+	}
+	keep := func(name string, dst *string, stored string) {
+		if !given[name] {
+			*dst = stored
+		}
+	}
+	keep("join_key", &c.JoinKey, cur.JoinKey)
+	keep("expiry_topic", &c.ExpiryTopic, cur.ExpiryTopic)
+	keep("dead_letter_topic", &c.DeadLetterTopic, cur.DeadLetterTopic)
+	if !given["metadata"] {
+		c.Metadatas = cur.Metadatas
+	}
+	if !given["timeout_seconds"] {
+		c.TimeoutSeconds = cur.TimeoutSeconds
+	}
+	if !given["instances"] {
+		c.Instances = cur.Instances
+	}
+	return c
 }
 
 // SavePipeline writes the pipeline and creates, updates and deletes its
@@ -87,8 +127,8 @@ func (db *DB) SavePipeline(ctx context.Context, ps PipelineSave, by *int64) (api
 		if err != nil {
 			return err
 		}
-		for i, w := range ps.Workers {
-			saved, err := savePipelineWorker(ctx, tx, id, w, ps.Fields[i], by)
+		for _, w := range ps.Workers {
+			saved, err := savePipelineWorker(ctx, tx, id, w, by)
 			if err != nil {
 				return err
 			}
@@ -103,6 +143,10 @@ func (db *DB) SavePipeline(ctx context.Context, ps PipelineSave, by *int64) (api
 		p, err = getPipeline(ctx, tx, id, false)
 		return err
 	})
+	if isMySQLError(err, errDeadlock) { // two saves creating the same worker name at once
+		err = &apiserver.Error{Code: apiserver.CodeConflict, Err: err,
+			Message: "another save changed the same workers at the same time; nothing was written: save again"}
+	}
 	return p, ids, err
 }
 
@@ -123,7 +167,8 @@ func upsertPipelineRow(ctx context.Context, tx *sql.Tx, ps PipelineSave) (int64,
 	}
 	if ps.Version != nil && *ps.Version != cur.Version {
 		return 0, &apiserver.Error{Code: apiserver.CodeConflict, Field: "version",
-			Message: fmt.Sprintf("the pipeline changed since version %d: it is at version %d; reload it and save again", *ps.Version, cur.Version)}
+			Message: fmt.Sprintf("the pipeline changed since version %d: it is at version %d; reload it and save again", *ps.Version, cur.Version),
+			Err:     &apiserver.StaleVersionError{Current: cur.Version}}
 	}
 	_, err = tx.ExecContext(ctx, "UPDATE pipelines SET name = ?, graph = ?, version = version + 1 WHERE id = ?", ps.Name, string(ps.Graph), ps.ID)
 	if isMySQLError(err, errDupEntry) {
@@ -153,12 +198,15 @@ func pipelineWorkers(ctx context.Context, tx *sql.Tx, id int64) (map[int64]apise
 	return out, rows.Err()
 }
 
-func savePipelineWorker(ctx context.Context, tx *sql.Tx, pipeline int64, w apiserver.ConsumerConfig, field string, by *int64) (apiserver.ConsumerConfig, error) {
+func savePipelineWorker(ctx context.Context, tx *sql.Tx, pipeline int64, pw PipelineWorker, by *int64) (apiserver.ConsumerConfig, error) {
+	w, field := pw.Config, pw.Field
 	w.PipelineID = pipeline
 	cur, err := getConfig(ctx, tx, "consumer_name = ?", w.ConsumerName, true)
 	switch {
+	case apiserver.ErrorCode(err) == apiserver.CodeNotFound && pw.NoCluster:
+		return cur, apiserver.FieldErrorf(apiserver.CodeInvalid, field+".cluster_id",
+			"no Kafka cluster is registered: add one (POST /api/v1/clusters) or give kafka_bootstrap_server")
 	case apiserver.ErrorCode(err) == apiserver.CodeNotFound:
-		w.Instances = max(w.Instances, 1)
 		saved, err := createWorker(ctx, tx, w, by)
 		return saved, renameFields(err, field)
 	case err != nil:
@@ -170,9 +218,8 @@ func savePipelineWorker(ctx context.Context, tx *sql.Tx, pipeline int64, w apise
 		}
 		return cur, apiserver.FieldErrorf(apiserver.CodeConflict, field+".name", "%q is already %s", w.ConsumerName, owner)
 	}
-	if w.Instances == 0 {
-		w.Instances = cur.Instances
-	}
+	w = pw.merged(cur)
+	w.PipelineID = pipeline
 	saved, err := updateWorker(ctx, tx, cur, w, by)
 	return saved, renameFields(err, field)
 }

@@ -46,13 +46,19 @@ func (db *DB) CreateWorker(ctx context.Context, c apiserver.ConsumerConfig, by *
 }
 
 // UpdateWorker replaces the settings of the worker with that id; a change
-// makes a new config version, no change makes none.
+// makes a new config version, no change makes none. A pipeline's worker
+// stays in its pipeline and keeps its name: the pipeline's graph matches
+// workers by name, so a rename there would orphan it.
 func (db *DB) UpdateWorker(ctx context.Context, id int64, c apiserver.ConsumerConfig, by *int64) (apiserver.ConsumerConfig, error) {
 	var saved apiserver.ConsumerConfig
 	err := db.Transact(ctx, func(tx *sql.Tx) error {
 		cur, err := getConfig(ctx, tx, "id = ?", id, true)
 		if err != nil {
 			return notFoundWorker(err)
+		}
+		c.PipelineID = cur.PipelineID
+		if err := keepPipelineName(cur, c, "name"); err != nil {
+			return err
 		}
 		saved, err = updateWorker(ctx, tx, cur, c, by)
 		return err
@@ -86,6 +92,9 @@ func (db *DB) RollbackWorker(ctx context.Context, id int64, version int, by *int
 		}
 		old := sn.config()
 		old.PipelineID = cur.PipelineID
+		if err := keepPipelineName(cur, old, "version"); err != nil {
+			return err
+		}
 		if err := checkReferences(ctx, tx, &old, "version"); err != nil {
 			return err
 		}
@@ -93,6 +102,15 @@ func (db *DB) RollbackWorker(ctx context.Context, id int64, version int, by *int
 		return err
 	})
 	return saved, err
+}
+
+// keepPipelineName refuses renaming a pipeline's worker outside its graph.
+func keepPipelineName(cur, c apiserver.ConsumerConfig, field string) error {
+	if cur.PipelineID == 0 || cur.ConsumerName == c.ConsumerName {
+		return nil
+	}
+	return apiserver.FieldErrorf(apiserver.CodeInvalid, field,
+		"worker %q belongs to pipeline %d, which knows it by name: rename it in the pipeline's graph", cur.ConsumerName, cur.PipelineID)
 }
 
 // DeleteWorker is DeleteConsumerConfig with a worker's wording.

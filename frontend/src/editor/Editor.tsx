@@ -30,11 +30,24 @@ export function Editor({ pipelineId, readOnly }: { pipelineId: number | null; re
     else api.pipeline(pipelineId).then((p) => store.getState().load(p)).catch((e: ApiError) => setNotice(e.message));
   }, [pipelineId, store]);
 
-  // Unsaved changes: warn before leaving the page.
+  // Unsaved changes: warn before leaving the page, or this pipeline for another.
   useEffect(() => {
+    const here = window.location.hash;
     const warn = (e: BeforeUnloadEvent) => { if (store.getState().dirty) e.preventDefault(); };
+    const leaving = (e: HashChangeEvent) => {
+      const st = store.getState();
+      if (!st.dirty || new URL(e.newURL).hash === `#/pipelines/${st.pipelineId}`) return;
+      if (!window.confirm("This pipeline has unsaved changes. Leave it anyway?")) {
+        e.stopImmediatePropagation();
+        window.history.replaceState(null, "", here);
+      }
+    };
     window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
+    window.addEventListener("hashchange", leaving, true);
+    return () => {
+      window.removeEventListener("beforeunload", warn);
+      window.removeEventListener("hashchange", leaving, true);
+    };
   }, [store]);
 
   useEffect(() => {

@@ -321,20 +321,28 @@ up_api() {
   ensure_admin
 }
 
-# ensure_admin registers the first user, an admin, with a generated
-# password kept in the state directory. On an installation that has users
-# already the API refuses anonymous registration, and nothing changes.
+# ensure_admin makes sure $ADMIN_EMAIL can log in with the password kept in
+# the state directory (generated once): it registers the first user of an
+# empty installation, and when the database has users already (another
+# clone's stack, or a lost state directory) but that password does not
+# work, it sets it with `apiserver set-password`, straight in the database.
 ensure_admin() {
   local pw_file=$STATE/admin-password code
   [[ -s $pw_file ]] || (umask 077 && head -c 18 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$pw_file")
+  local body="{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$(cat "$pw_file")\"}"
   code=$(curl -s -o "$LOGS/admin-register.json" -w '%{http_code}' --max-time 10 \
-    -H 'Content-Type: application/json' "http://127.0.0.1:$API_PORT/api/v1/auth/register" \
-    -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$(cat "$pw_file")\"}") || code=000
-  case $code in
-    201) ok "first admin created: $ADMIN_EMAIL" ;;
-    401 | 403 | 409) info "users exist already; the admin made by this stack is $ADMIN_EMAIL" ;;
-    *) warn "registering the first admin answered HTTP $code: $(cat "$LOGS/admin-register.json")" ;;
-  esac
+    -H 'Content-Type: application/json' "http://127.0.0.1:$API_PORT/api/v1/auth/register" -d "$body") || code=000
+  if [[ $code == 201 ]]; then
+    ok "first admin created: $ADMIN_EMAIL"
+  elif [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
+    "http://127.0.0.1:$API_PORT/api/v1/auth/login" -d "$body") == 200 ]]; then
+    info "admin $ADMIN_EMAIL exists"
+  else
+    env TRIBUTARY_MYSQL_DSN="$DB_USER:$DB_PASS@tcp(127.0.0.1:$MYSQL_PORT)/$DB_NAME" \
+      "$BIN/apiserver" set-password "$ADMIN_EMAIL" <"$pw_file" >>"$LOGS/api.log" 2>&1 ||
+      fail api "could not set the admin's password (apiserver set-password)"
+    ok "admin $ADMIN_EMAIL: password set to the one in $pw_file"
+  fi
   ok "log in at http://127.0.0.1:$API_PORT/ as $ADMIN_EMAIL, password in $pw_file"
 }
 

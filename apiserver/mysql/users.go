@@ -80,3 +80,15 @@ func (db *DB) user(ctx context.Context, where string, arg any) (apiserver.User, 
 	u.Role = apiserver.Role(role)
 	return u, nil
 }
+
+// SetPassword sets the password hash and role of the user with email,
+// creating the user when there is none: the operator's way back in when an
+// admin's password is lost (apiserver set-password).
+func (db *DB) SetPassword(ctx context.Context, email, hash string, role apiserver.Role) error {
+	_, err := db.db.ExecContext(ctx, `INSERT INTO users (email, password_hash, role) VALUES (?, ?, ?)
+	  ON DUPLICATE KEY UPDATE password_hash = VALUES(password_hash), role = VALUES(role)`, email, hash, string(role))
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", email, err)
+	}
+	return nil
+}

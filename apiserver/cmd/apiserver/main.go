@@ -27,9 +27,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "set-password" {
+		os.Exit(setPassword(os.Args[2:], os.Stdin))
+	}
 	flag.Usage = func() {
 		w := flag.CommandLine.Output()
-		fmt.Fprintf(w, "Usage: %s\n\nServes Tributary's REST API. Configuration comes from the environment:\n\n", os.Args[0])
+		fmt.Fprintf(w, "Usage: %s\n       %s set-password [-role ROLE] EMAIL < password\n\n"+
+			"Serves Tributary's REST API. Configuration comes from the environment:\n\n", os.Args[0], os.Args[0])
 		for _, v := range config.Vars {
 			fmt.Fprintf(w, "  %-28s %s (default %s)\n", v.Name, v.Help, v.Default)
 		}

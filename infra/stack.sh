@@ -24,6 +24,12 @@ BIN=$STATE/bin
 LOGS=$STATE/logs
 RUN=$STATE/run
 DATA=$STATE/data
+# The API server's own data — uploaded function binaries, the JWT secret, the
+# admin's password — lives beside the database it belongs with, which is the
+# machine's MariaDB (/var/lib/mysql), not a clone's state: a fresh clone then
+# still finds the binaries the database lists, and logs in with the password
+# the database holds.
+APIDATA=${TRIBUTARY_API_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/tributary}
 
 MYSQL_PORT=3306
 REDIS_PORT=6379
@@ -289,8 +295,8 @@ api_env() {
 TRIBUTARY_HTTP_ADDR=127.0.0.1:$API_PORT
 TRIBUTARY_MYSQL_DSN=$dsn
 TRIBUTARY_WORKER_MYSQL_DSN=$dsn
-TRIBUTARY_JWT_SECRET=$(cat "$STATE/jwt-secret")
-TRIBUTARY_DATA_DIR=$DATA/api
+TRIBUTARY_JWT_SECRET=$(cat "$APIDATA/jwt-secret")
+TRIBUTARY_DATA_DIR=$APIDATA
 TRIBUTARY_LOG_DIR=$LOGS/api
 TRIBUTARY_UI_DIR=$ROOT/frontend/dist
 TRIBUTARY_REDIS_ADDR=127.0.0.1:$REDIS_PORT
@@ -313,7 +319,8 @@ up_api() {
     fail build-api "go build failed"
   stop_pid api # a server this stack started earlier is replaced by the new build
   mv "$BIN/apiserver.new" "$BIN/apiserver"
-  [[ -s $STATE/jwt-secret ]] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$STATE/jwt-secret")
+  mkdir -p "$APIDATA"
+  [[ -s $APIDATA/jwt-secret ]] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$APIDATA/jwt-secret")
   local -a envv
   mapfile -t envv < <(api_env)
   start_bg api env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 "${envv[@]}" "$BIN/apiserver"
@@ -327,7 +334,7 @@ up_api() {
 # clone's stack, or a lost state directory) but that password does not
 # work, it sets it with `apiserver set-password`, straight in the database.
 ensure_admin() {
-  local pw_file=$STATE/admin-password code
+  local pw_file=$APIDATA/admin-password code
   [[ -s $pw_file ]] || (umask 077 && head -c 18 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$pw_file")
   local body="{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$(cat "$pw_file")\"}"
   code=$(curl -s -o "$LOGS/admin-register.json" -w '%{http_code}' --max-time 10 \
@@ -400,8 +407,30 @@ cmd_up() {
     declare -F "up_$svc" >/dev/null || die "unknown service '$svc' (one of: ${SERVICES[*]})"
     "up_$svc"
   done
+  # A full `up` ends with the demo pipeline deployed (TRIBUTARY_DEMO=0 skips it).
+  (($#)) || [[ ${TRIBUTARY_DEMO:-1} == 0 ]] || up_demo
   step "stack up in $((SECONDS - started))s"
   cmd_status
+  (($#)) || closing_lines
+}
+
+# up_demo registers the cluster and the functions and deploys the demo
+# pipeline through the API (infra/demo); it waits until every worker is healthy.
+up_demo() {
+  step "demo pipeline: documents.raw → raw-data → language-detector + summarizer → enricher → documents.enriched"
+  (cd "$ROOT" && eval "$(cmd_env)" && go run ./infra/demo/cmd/demo -repo "$ROOT") ||
+    fail api "the demo pipeline could not be deployed (the lines above say why)"
+}
+
+closing_lines() {
+  cat <<EOF
+
+${B}Tributary is up.${N}
+  UI       http://127.0.0.1:$API_PORT/   (log in as $ADMIN_EMAIL, password: cat $APIDATA/admin-password)
+  API      http://127.0.0.1:$API_PORT/docs
+  Jaeger   http://127.0.0.1:$JAEGER_QUERY_PORT/
+  Load     go run ./infra/loadgen -topics documents.raw -rate 50 -count 5000
+EOF
 }
 
 # cmd_browser installs Debian's Chromium for the UI's end-to-end tests
@@ -484,7 +513,7 @@ export TRIBUTARY_NOMAD_BIN=$BIN/nomad
 export TRIBUTARY_BROKER_BIN=$BIN/broker
 export TRIBUTARY_API_URL=http://127.0.0.1:$API_PORT
 export TRIBUTARY_ADMIN_EMAIL=$ADMIN_EMAIL
-export TRIBUTARY_ADMIN_PASSWORD_FILE=$STATE/admin-password
+export TRIBUTARY_ADMIN_PASSWORD_FILE=$APIDATA/admin-password
 EOF
 }
 
@@ -509,6 +538,8 @@ Environment:
   TRIBUTARY_DB_PASSWORD       password of the '$DB_USER' database user (default: tributary)
   TRIBUTARY_API_PORT          port of the API server and UI (default: 8080)
   TRIBUTARY_ADMIN_EMAIL       the first admin's login (default: admin@tributary.local)
+  TRIBUTARY_API_DATA_DIR      the API server's binaries, JWT secret and admin password (default: ~/.local/share/tributary)
+  TRIBUTARY_DEMO              0 to skip deploying the demo pipeline at the end of a full up
 EOF
 }
 

@@ -12,7 +12,7 @@ export const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
 export const shots = resolve(import.meta.dirname, "../test-results");
 export const admin = {
   email: process.env.TRIBUTARY_ADMIN_EMAIL ?? "admin@tributary.local",
-  password: readFileSync(process.env.TRIBUTARY_ADMIN_PASSWORD_FILE ?? join(repo, ".state/admin-password"), "utf8").trim(),
+  password: readFileSync(process.env.TRIBUTARY_ADMIN_PASSWORD_FILE ?? join(process.env.HOME, ".local/share/tributary/admin-password"), "utf8").trim(),
 };
 export const viewer = { email: "viewer-e2e@tributary.local", password: "viewer-e2e-password" };
 export const FUNCTION = { name: "template", version: "0.0.0-e2e" };
@@ -42,7 +42,13 @@ export async function prepare() {
     if (c.status !== 201) throw new Error(`create cluster: ${JSON.stringify(c.json)}`);
   }
   const fns = await call("GET", `/api/v1/functions`, token);
-  if (!fns.json.some((f) => f.name === FUNCTION.name && f.version === FUNCTION.version)) {
+  const served = async () => (await fetch(`${base}/artifacts/${FUNCTION.name}/${FUNCTION.version}`, { method: "HEAD" })).status === 200;
+  const registered = fns.json.some((f) => f.name === FUNCTION.name && f.version === FUNCTION.version);
+  if (registered && !(await served())) {
+    // Listed, but its binary is gone (a data directory lost): use a new version.
+    FUNCTION.version = `0.0.0-e2e.${Date.now()}`;
+  }
+  if (!registered || FUNCTION.version.startsWith("0.0.0-e2e.")) {
     const dir = mkdtempSync(join(tmpdir(), "e2e-fn-"));
     execFileSync("go", ["build", "-o", join(dir, "template"), "./functions/template"], { cwd: repo, stdio: "inherit" });
     const form = new FormData();

@@ -1,0 +1,218 @@
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// Functions are the demo's functions, folders of functions/.
+var Functions = []string{"raw-data", "language-detector", "summarizer", "enricher"}
+
+// Options name a copy of the demo. The demo `make up` deploys uses the
+// zero prefix; tests use a private one.
+type Options struct {
+	Repo     string    // the repository root (functions/ is built from it)
+	Prefix   string    // put before every worker, topic and pipeline name
+	Progress io.Writer // progress lines; nil: none
+}
+
+func (o Options) say(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "    "+format+"\n", args...)
+	}
+}
+
+// Topics of the demo, without prefix.
+const (
+	TopicRaw        = "documents.raw"
+	TopicNormalized = "documents.normalized"
+	TopicLanguage   = "documents.language"
+	TopicSummary    = "documents.summary"
+	TopicEnriched   = "documents.enriched"
+)
+
+// EnsureCluster registers the local broker as cluster "local" unless a
+// cluster exists, and returns the first cluster's id.
+func EnsureCluster(ctx context.Context, c *Client, bootstrap string) (int64, error) {
+	var cs []struct {
+		ID int64 `json:"id"`
+	}
+	if err := c.Do(ctx, "GET", "/api/v1/clusters", nil, &cs); err != nil {
+		return 0, err
+	}
+	if len(cs) > 0 {
+		return cs[0].ID, nil
+	}
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	err := c.Do(ctx, "POST", "/api/v1/clusters", map[string]any{"name": "local", "bootstrap_servers": []string{bootstrap}}, &created)
+	return created.ID, err
+}
+
+// RegisterFunctions builds each demo function and registers it under a
+// version named after its content ("dev-" and 12 hex digits of its
+// sha256), so an unchanged function is not uploaded again and a changed
+// one gets a new version. It returns the versions by function.
+func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]string, error) {
+	dir, err := os.MkdirTemp("", "tributary-demo")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	versions := map[string]string{}
+	for _, fn := range Functions {
+		bin := filepath.Join(dir, fn)
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./functions/"+fn)
+		cmd.Dir = o.Repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("build %s: %v\n%s", fn, err, out)
+		}
+		f, err := os.Open(bin)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		size, _ := io.Copy(h, f)
+		version := "dev-" + hex.EncodeToString(h.Sum(nil))[:12]
+		if c.registeredWithoutFile(ctx, fn, version) {
+			// The database lists it but its file is gone (a data directory
+			// lost or moved): register the same bytes under a new version.
+			version += "-" + time.Now().UTC().Format("20060102150405")
+		}
+		versions[fn] = version
+		f.Seek(0, io.SeekStart)
+		err = c.Upload(ctx, fn, version, f)
+		f.Close()
+		var apiErr *APIError
+		switch {
+		case errors.As(err, &apiErr) && apiErr.Status == 409:
+			o.say("function %s %s: registered already", fn, version)
+		case err != nil:
+			return nil, fmt.Errorf("upload %s: %w", fn, err)
+		default:
+			o.say("function %s %s: built and registered (%d MB, %s)", fn, version, size>>20, time.Since(start).Round(time.Second))
+		}
+	}
+	return versions, nil
+}
+
+// Graph is the demo pipeline: raw-data normalizes documents.raw; the
+// language-detector and the summarizer read its output in parallel; the
+// enricher joins their two outputs by id into documents.enriched.
+func Graph(o Options, versions map[string]string, cluster int64) map[string]any {
+	p := o.Prefix
+	topic := func(id, name string) map[string]any { return map[string]any{"id": id, "name": p + name} }
+	worker := func(fn string, in, out []string, meta map[string]any) map[string]any {
+		return map[string]any{"id": fn, "name": p + fn, "input_topics": in, "output_topics": out,
+			"function": fn, "function_version": versions[fn], "cluster_id": cluster, "metadata": meta, "timeout_seconds": 120}
+	}
+	return map[string]any{
+		"topics": []any{topic("raw", TopicRaw), topic("normalized", TopicNormalized), topic("language", TopicLanguage),
+			topic("summary", TopicSummary), topic("enriched", TopicEnriched)},
+		"workers": []any{
+			worker("raw-data", []string{"raw"}, []string{"normalized"}, nil),
+			worker("language-detector", []string{"normalized"}, []string{"language"}, nil),
+			worker("summarizer", []string{"normalized"}, []string{"summary"}, map[string]any{"max_sentences": 2}),
+			worker("enricher", []string{"language", "summary"}, []string{"enriched"}, nil),
+		},
+		"layout": map[string]any{"direction": "LR", "node_sep": 50, "rank_sep": 90},
+	}
+}
+
+// Pipeline is what the API answers about a saved pipeline.
+type Pipeline struct {
+	ID        int64            `json:"id"`
+	Version   int              `json:"version"`
+	WorkerIDs map[string]int64 `json:"worker_ids"`
+}
+
+// SavePipeline creates the pipeline named name, or replaces its graph.
+func SavePipeline(ctx context.Context, c *Client, name string, graph map[string]any) (Pipeline, error) {
+	var list []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	if err := c.Do(ctx, "GET", "/api/v1/pipelines", nil, &list); err != nil {
+		return Pipeline{}, err
+	}
+	var p Pipeline
+	for _, l := range list {
+		if l.Name == name {
+			err := c.Do(ctx, "PUT", fmt.Sprintf("/api/v1/pipelines/%d", l.ID), map[string]any{"name": name, "graph": graph}, &p)
+			return p, err
+		}
+	}
+	err := c.Do(ctx, "POST", "/api/v1/pipelines", map[string]any{"name": name, "graph": graph}, &p)
+	return p, err
+}
+
+// Status is the part of a worker's status the demo waits on.
+type Status struct {
+	Worker     string `json:"worker"`
+	Healthy    int    `json:"healthy"`
+	Desired    int    `json:"desired"`
+	Deployment *struct {
+		Status      string `json:"status"`
+		Description string `json:"description"`
+	} `json:"deployment"`
+	PlacementFailures []string `json:"placement_failures"`
+}
+
+// DeployAndWait deploys the pipeline and waits until every worker has all
+// its allocations healthy, printing progress, or fails with Nomad's reason.
+func DeployAndWait(ctx context.Context, c *Client, p Pipeline, o Options) error {
+	var res []struct {
+		Worker string `json:"worker"`
+		Error  string `json:"error"`
+	}
+	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/v1/pipelines/%d/deploy", p.ID), nil, &res); err != nil {
+		return fmt.Errorf("deploy: %w", err)
+	}
+	for _, r := range res {
+		if r.Error != "" {
+			return fmt.Errorf("deploy %s: %s", r.Worker, r.Error)
+		}
+	}
+	start, last := time.Now(), ""
+	for {
+		var sts []Status
+		if err := c.Do(ctx, "GET", fmt.Sprintf("/api/v1/pipelines/%d/status", p.ID), nil, &sts); err != nil {
+			return err
+		}
+		ready, line := 0, ""
+		for _, s := range sts {
+			line += fmt.Sprintf(" %s %d/%d", s.Worker, s.Healthy, s.Desired)
+			if s.Deployment != nil && s.Deployment.Status == "failed" {
+				return fmt.Errorf("worker %s: Nomad: %s", s.Worker, s.Deployment.Description)
+			}
+			if len(s.PlacementFailures) > 0 {
+				return fmt.Errorf("worker %s: Nomad: %s", s.Worker, s.PlacementFailures[0])
+			}
+			if s.Desired > 0 && s.Healthy >= s.Desired {
+				ready++
+			}
+		}
+		if line != last {
+			o.say("healthy allocations after %s:%s", time.Since(start).Round(time.Second), line)
+			last = line
+		}
+		if ready == len(sts) && len(sts) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the demo's workers: %w (last:%s)", ctx.Err(), line)
+		case <-time.After(time.Second):
+		}
+	}
+}

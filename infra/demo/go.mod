@@ -1,0 +1,3 @@
+module github.com/tributary-etl/tributary/infra/demo
+
+go 1.26.0

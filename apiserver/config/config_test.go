@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,19 @@ func TestRedactedDSN(t *testing.T) {
 	c := Config{MySQLDSN: "u:hunter2@tcp(127.0.0.1:3306)/db"}
 	if got := c.RedactedDSN(); strings.Contains(got, "hunter2") {
 		t.Fatalf("RedactedDSN = %q", got)
+	}
+}
+
+// TestEveryVariableIsDocumented: docs/configuration.md lists every
+// variable FromEnv reads.
+func TestEveryVariableIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars {
+		if !strings.Contains(string(doc), "| `"+v.Name+"` |") {
+			t.Errorf("docs/configuration.md has no line for %s", v.Name)
+		}
 	}
 }

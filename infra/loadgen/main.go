@@ -24,6 +24,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/tributary-etl/tributary/infra/loadgen/sample"
 	"github.com/tributary-etl/tributary/shared/kafkax"
 )
 
@@ -103,7 +104,7 @@ func produce(ctx context.Context, o options, progress io.Writer) (int, error) {
 		msgs := make([]kafka.Message, 0, n*len(topics))
 		for i := range n {
 			id := fmt.Sprintf("%s%d", o.prefix, sent+i)
-			doc := Document(id, sent+i)
+			doc := sample.Document(id, sent+i)
 			for _, t := range topics {
 				msgs = append(msgs, kafka.Message{Topic: t, Key: []byte(id), Value: doc})
 			}

@@ -1,4 +1,7 @@
-package main
+// Package sample makes the sample documents of the load generator: several
+// languages, each document carrying its expected language so that tests can
+// check what the pipeline made of it.
+package sample
 
 import (
 	"encoding/json"

@@ -59,6 +59,8 @@ type Allocation struct {
 	Healthy  *bool
 	Restarts uint64      // summed over the tasks
 	Events   []TaskEvent // the most recent last, at most maxEvents per task
+	// TaskStates are the tasks' states (pending, running, dead), by task.
+	TaskStates map[string]string
 }
 
 // TaskEvent is one entry of a task's event log, as `nomad alloc status`
@@ -158,6 +160,10 @@ func toAllocations(stubs []*api.AllocationListStub) []Allocation {
 				continue
 			}
 			al.Restarts += ts.Restarts
+			if al.TaskStates == nil {
+				al.TaskStates = map[string]string{}
+			}
+			al.TaskStates[task] = ts.State
 			events := ts.Events
 			if len(events) > maxEvents {
 				events = events[len(events)-maxEvents:]

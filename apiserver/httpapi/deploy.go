@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/mysql"
 	"github.com/tributary-etl/tributary/scheduler"
 )
 
@@ -43,27 +43,21 @@ func (s *Server) ownerID(ctx context.Context) (string, error) {
 	return s.owner, nil
 }
 
-// spec is the Nomad job of worker w running function version fn. The
-// routes and the reconciler both build specs here, so that a pass finds
+// jobSettings are the server's settings every worker's job carries.
+func (s *Server) jobSettings() mysql.JobSettings {
+	return mysql.JobSettings{PublicURL: s.cfg.PublicURL, WorkerMySQLDSN: s.cfg.WorkerMySQLDSN,
+		RedisAddr: s.cfg.RedisAddr, WorkerOTLP: s.cfg.WorkerOTLP}
+}
+
+// spec is the Nomad job of worker w running function version fn, built by
+// mysql.WorkerSpec as the reconciler's specs are, so that a pass finds
 // what a deploy registered unchanged.
 func (s *Server) spec(ctx context.Context, w apiserver.ConsumerConfig, fn apiserver.Function) (scheduler.WorkerSpec, error) {
 	owner, err := s.ownerID(ctx)
 	if err != nil {
 		return scheduler.WorkerSpec{}, err
 	}
-	env := map[string]string{
-		"TRIBUTARY_MYSQL_DSN":     s.cfg.WorkerMySQLDSN,
-		"TRIBUTARY_REDIS_ADDR":    s.cfg.RedisAddr,
-		"TRIBUTARY_KAFKA_BROKERS": w.KafkaBootstrapServer,
-	}
-	if s.cfg.WorkerOTLP != "" {
-		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = s.cfg.WorkerOTLP
-	}
-	return scheduler.WorkerSpec{
-		Worker: w.ConsumerName, WorkerID: strconv.FormatInt(w.ID, 10), Owner: owner,
-		Instances: w.Instances, ArtifactURL: s.artifactURL(fn.Name, fn.Version), ArtifactSHA256: fn.SHA256,
-		FunctionName: fn.Name, FunctionVersion: fn.Version, ConfigVersion: strconv.Itoa(w.ConfigVersion), Env: env,
-	}, nil
+	return mysql.WorkerSpec(w, fn, owner, s.jobSettings()), nil
 }
 
 // deployable returns w's spec, or a 422 naming what w lacks.
@@ -115,6 +109,8 @@ func (s *Server) deploy(ctx context.Context, w apiserver.ConsumerConfig) (deploy
 	if err != nil {
 		return out, err
 	}
+	s.nomadMu.Lock()
+	defer s.nomadMu.Unlock()
 	if err := s.db.SetDesiredState(ctx, w.ID, apiserver.DesiredRunning); err != nil {
 		return out, err
 	}
@@ -199,6 +195,8 @@ func (s *Server) stopWorker(c *gin.Context) {
 }
 
 func (s *Server) stop(ctx context.Context, w apiserver.ConsumerConfig) error {
+	s.nomadMu.Lock()
+	defer s.nomadMu.Unlock()
 	if err := s.db.SetDesiredState(ctx, w.ID, apiserver.DesiredStopped); err != nil {
 		return err
 	}

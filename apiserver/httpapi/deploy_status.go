@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -34,6 +36,7 @@ type allocationJSON struct {
 	ClientStatus string `json:"client_status"`
 	Healthy      *bool  `json:"healthy"`
 	Restarts     uint64 `json:"restarts"`
+	TaskState    string `json:"task_state"` // the task's state; "task: state, ..." for several
 	LastEvent    string `json:"last_event,omitempty"`
 	FailedReason string `json:"failed_reason,omitempty"`
 }
@@ -74,7 +77,7 @@ func (s *Server) status(ctx context.Context, w apiserver.ConsumerConfig) (status
 	out.PlacementFailures = append(out.PlacementFailures, st.PlacementFailures...)
 	for _, a := range st.Allocations {
 		aj := allocationJSON{ID: a.ID, Name: a.Name, Node: a.NodeName, JobVersion: a.JobVersion,
-			ClientStatus: a.ClientStatus, Healthy: a.Healthy, Restarts: a.Restarts}
+			ClientStatus: a.ClientStatus, Healthy: a.Healthy, Restarts: a.Restarts, TaskState: taskState(a.TaskStates)}
 		if n := len(a.Events); n > 0 {
 			aj.LastEvent = a.Events[n-1].Type + ": " + a.Events[n-1].Message
 			for _, ev := range a.Events {
@@ -92,6 +95,21 @@ func (s *Server) status(ctx context.Context, w apiserver.ConsumerConfig) (status
 		}
 	}
 	return out, nil
+}
+
+// taskState is the state of an allocation's only task, or "task: state"
+// for each of several.
+func taskState(states map[string]string) string {
+	if len(states) == 1 {
+		for _, st := range states {
+			return st
+		}
+	}
+	var parts []string
+	for _, task := range slices.Sorted(maps.Keys(states)) {
+		parts = append(parts, task+": "+states[task])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (s *Server) workerStatus(c *gin.Context) {
@@ -219,7 +237,9 @@ func (s *Server) RunReconciler(ctx context.Context) error {
 func (s *Server) reconcilePass(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	specs, err := s.desiredSpecs(ctx)
+	s.nomadMu.Lock()
+	defer s.nomadMu.Unlock()
+	specs, err := s.db.Desired(s.jobSettings(), s.log).Workers(ctx)
 	if err != nil {
 		s.log.Error("reconcile: read desired workers", "error", err.Error())
 		return
@@ -229,31 +249,15 @@ func (s *Server) reconcilePass(ctx context.Context) {
 		s.log.Error("reconcile: read installation id", "error", err.Error())
 		return
 	}
+	// Owner scopes removal to this installation's jobs under the default
+	// tributary- prefix: other jobs, and other installations' workers, are
+	// never touched.
 	rep, err := s.sched.ReconcileWith(ctx, specs, scheduler.ReconcileOptions{Owner: owner, Log: s.log})
 	if err != nil {
 		s.log.Warn("reconcile pass had failures", "failed", len(rep.Failed), "error", err.Error())
 	}
-}
-
-// desiredSpecs are the specs of the workers that should run. A worker
-// that cannot run (its function version is gone) is logged and left out,
-// which stops its job.
-func (s *Server) desiredSpecs(ctx context.Context) ([]scheduler.WorkerSpec, error) {
-	ws, fns, err := s.db.RunningWorkers(ctx)
-	if err != nil {
-		return nil, err
+	if n := len(rep.Registered) + len(rep.Removed); n > 0 {
+		s.log.Info("reconcile pass", "registered", len(rep.Registered), "removed", len(rep.Removed),
+			"unchanged", len(rep.Unchanged), "failed", len(rep.Failed))
 	}
-	var specs []scheduler.WorkerSpec
-	for i, w := range ws {
-		if fns[i].SHA256 == "" {
-			s.log.Warn("reconcile: worker marked running has no function version to run", slog.String("worker", w.ConsumerName))
-			continue
-		}
-		spec, err := s.spec(ctx, w, fns[i])
-		if err != nil {
-			return nil, err
-		}
-		specs = append(specs, spec)
-	}
-	return specs, nil
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
-// templateBinary builds functions/template once per test process.
-var templateBinary = sync.OnceValues(func() ([]byte, error) {
+// dpTemplateBinary builds functions/template once per test process.
+var dpTemplateBinary = sync.OnceValues(func() ([]byte, error) {
 	dir, err := os.MkdirTemp("", "apiserver-fn")
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func dpEnv(t *testing.T) (*env, *nomad.Client) {
 	e.withUsers()
 	e.do("POST", "/api/v1/clusters", e.tokens[apiserver.RoleEditor],
 		`{"name":"stack","bootstrap_servers":["`+strings.Join(brokers, `","`)+`"]}`).want(http.StatusCreated)
-	bin, err := templateBinary()
+	bin, err := dpTemplateBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,15 +89,15 @@ func dpEnv(t *testing.T) (*env, *nomad.Client) {
 	return e, client
 }
 
-// purgeJob removes a worker's job when the test ends, whatever happened.
-func purgeJob(t *testing.T, client *nomad.Client, worker string) {
+// dpPurgeJob removes a worker's job when the test ends, whatever happened.
+func dpPurgeJob(t *testing.T, client *nomad.Client, worker string) {
 	t.Cleanup(func() {
 		client.Jobs().DeregisterOpts(scheduler.JobID(worker), &nomad.DeregisterOptions{Purge: true}, nil)
 	})
 }
 
-// waitStatus polls the worker's status until ok says yes, for at most d.
-func (e *env) waitStatus(id int64, d time.Duration, ok func(statusJSON) bool) statusJSON {
+// dpWaitStatus polls the worker's status until ok says yes, for at most d.
+func (e *env) dpWaitStatus(id int64, d time.Duration, ok func(statusJSON) bool) statusJSON {
 	e.t.Helper()
 	var st statusJSON
 	deadline := time.Now().Add(d)
@@ -113,72 +113,8 @@ func (e *env) waitStatus(id int64, d time.Duration, ok func(statusJSON) bool) st
 	return st
 }
 
-func healthy(st statusJSON) bool {
+func dpHealthy(st statusJSON) bool {
 	return st.Job != nil && !st.Job.Stopped && st.Healthy >= st.Desired && st.Desired > 0
-}
-
-// TestPipelineDeployEndToEnd: a pipeline saved from the editor's JSON
-// creates its workers; deploying it through the API brings their jobs up
-// in Nomad; removing a worker from the graph stops its job.
-func TestPipelineDeployEndToEnd(t *testing.T) {
-	e, client := dpEnv(t)
-	keep, drop := stacktest.Name(t, "keep"), stacktest.Name(t, "drop")
-	in1, in2, out := stacktest.Name(t, "in1"), stacktest.Name(t, "in2"), stacktest.Name(t, "out")
-	purgeJob(t, client, keep)
-	purgeJob(t, client, drop)
-	graph := map[string]any{
-		"workers": []map[string]any{
-			{"id": "w1", "name": keep, "input_topics": []string{"t1", "t2"}, "output_topics": []string{"t3"}, "function": "template", "function_version": "1.0.0"},
-			{"id": "w2", "name": drop, "input_topics": []string{"t3"}, "output_topics": []string{}, "function": "template", "function_version": "1.0.0"},
-		},
-		"topics": []map[string]any{{"id": "t1", "name": in1}, {"id": "t2", "name": in2}, {"id": "t3", "name": out}},
-	}
-	p := e.plSave("POST", "/api/v1/pipelines", map[string]any{"name": "e2e", "graph": graph}, http.StatusCreated)
-	if len(p.WorkerIDs) != 2 {
-		t.Fatalf("pipeline created workers %v", p.WorkerIDs)
-	}
-
-	var deployed []deployJSON
-	e.do("POST", fmt.Sprintf("/api/v1/pipelines/%d/deploy", p.ID), e.tokens[apiserver.RoleEditor], "").want(http.StatusAccepted).decode(&deployed)
-	if len(deployed) != 2 || deployed[0].EvalID == "" || deployed[0].Error != "" {
-		t.Fatalf("deploy answered %+v", deployed)
-	}
-	for _, name := range []string{keep, drop} {
-		st := e.waitStatus(p.WorkerIDs[name], 3*time.Minute, healthy)
-		t.Logf("%s healthy: %d/%d allocations", name, st.Healthy, st.Desired)
-		job, _, err := client.Jobs().Info(scheduler.JobID(name), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if job.Meta[scheduler.MetaOwner] == "" || job.Meta["tributary_worker_id"] != fmt.Sprint(p.WorkerIDs[name]) {
-			t.Errorf("job meta %v lacks the owner or worker id", job.Meta)
-		}
-	}
-
-	// The editor removes drop from the graph: its row goes and the
-	// reconciler, woken by the save, stops its job.
-	graph["workers"] = graph["workers"].([]map[string]any)[:1]
-	e.plSave("PUT", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), map[string]any{"name": "e2e", "graph": graph, "version": 1}, http.StatusOK)
-	deadline := time.Now().Add(time.Minute)
-	for {
-		_, _, err := client.Jobs().Info(scheduler.JobID(drop), nil)
-		if err != nil && strings.Contains(err.Error(), "404") {
-			break // purged
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job of %s still in Nomad a minute after its worker left the graph (err %v)", drop, err)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	if st := e.waitStatus(p.WorkerIDs[keep], time.Minute, healthy); st.DesiredState != "running" {
-		t.Errorf("the worker left in the graph: %+v", st)
-	}
-
-	var statuses []statusJSON
-	e.do("GET", fmt.Sprintf("/api/v1/pipelines/%d/status", p.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&statuses)
-	if len(statuses) != 1 || statuses[0].Worker != keep {
-		t.Fatalf("pipeline status %+v", statuses)
-	}
 }
 
 // TestDeployScaleStopAndReconcile drives one worker through the API and
@@ -186,7 +122,7 @@ func TestPipelineDeployEndToEnd(t *testing.T) {
 func TestDeployScaleStopAndReconcile(t *testing.T) {
 	e, client := dpEnv(t)
 	name := stacktest.Name(t, "solo")
-	purgeJob(t, client, name)
+	dpPurgeJob(t, client, name)
 	w := e.wkCreate(`{"name":"` + name + `","input_topics":["` + stacktest.Name(t, "in") + `"],"cluster_id":1,"function":"template","function_version":"1.0.0"}`)
 	path := fmt.Sprintf("/api/v1/workers/%d", w.ID)
 
@@ -196,71 +132,144 @@ func TestDeployScaleStopAndReconcile(t *testing.T) {
 		t.Fatalf("status before deploy %+v", st)
 	}
 	e.do("POST", path+"/deploy", e.tokens[apiserver.RoleViewer], "").want(http.StatusForbidden)
-	e.do("POST", path+"/deploy", e.tokens[apiserver.RoleEditor], "").want(http.StatusAccepted)
-	e.waitStatus(w.ID, 3*time.Minute, healthy)
+	var dep deployJSON
+	e.do("POST", path+"/deploy", e.tokens[apiserver.RoleEditor], "").want(http.StatusAccepted).decode(&dep)
+	if dep.Worker != name || dep.JobID != scheduler.JobID(name) || dep.EvalID == "" {
+		t.Fatalf("deploy answered %+v", dep)
+	}
+	st = e.dpWaitStatus(w.ID, 3*time.Minute, dpHealthy)
+	if st.Job.Version != dep.JobVersion || st.DesiredState != "running" || len(st.Allocations) == 0 ||
+		st.Allocations[0].TaskState != "running" || st.Allocations[0].Node == "" {
+		t.Errorf("status of the healthy worker %+v", st)
+	}
 
 	var scaled workerJSON
 	e.do("POST", path+"/scale", e.tokens[apiserver.RoleEditor], `{"instances":2}`).want(http.StatusOK).decode(&scaled)
 	if scaled.Instances != 2 {
 		t.Fatalf("scale answered %+v", scaled)
 	}
-	e.waitStatus(w.ID, 3*time.Minute, func(st statusJSON) bool { return st.Desired == 2 && st.Healthy >= 2 })
+	e.dpWaitStatus(w.ID, 3*time.Minute, func(st statusJSON) bool { return st.Desired == 2 && st.Healthy >= 2 })
 
 	// Out of band, as `nomad job stop` would: the reconciler registers it again.
 	if _, _, err := client.Jobs().Deregister(scheduler.JobID(name), false, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.srv.notifyChanged()
-	e.waitStatus(w.ID, 3*time.Minute, func(st statusJSON) bool { return healthy(st) && st.Healthy >= 2 })
+	st = e.dpWaitStatus(w.ID, 3*time.Minute, func(st statusJSON) bool { return dpHealthy(st) && st.Healthy >= 2 })
+	if st.Job.Version <= dep.JobVersion {
+		t.Errorf("job version %d after the reconciler registered it again; it was %d", st.Job.Version, dep.JobVersion)
+	}
 
 	var stopped workerJSON
 	e.do("POST", path+"/stop", e.tokens[apiserver.RoleEditor], "").want(http.StatusOK).decode(&stopped)
 	if stopped.DesiredState != "stopped" {
 		t.Fatalf("stop answered %+v", stopped)
 	}
-	e.waitStatus(w.ID, time.Minute, func(st statusJSON) bool { return st.Job == nil || st.Job.Stopped })
+	e.dpWaitStatus(w.ID, time.Minute, func(st statusJSON) bool { return st.Job == nil || st.Job.Stopped })
+
+	// A pass after the stop does not bring it back: the stopped worker's
+	// job is no longer desired and goes.
+	e.srv.notifyChanged()
+	dpWaitJobGone(t, client, name, time.Minute)
 }
 
-// TestDeployBadInput: refusals name the field and change nothing.
+// TestDeployBadInput: refusals name the field and change nothing, neither
+// in the database nor in Nomad.
 func TestDeployBadInput(t *testing.T) {
-	e, _ := dpEnv(t)
-	w := e.wkCreate(`{"name":"` + stacktest.Name(t, "nofn") + `","input_topics":["a"],"cluster_id":1}`)
-	path := fmt.Sprintf("/api/v1/workers/%d", w.ID)
+	e, client := dpEnv(t)
+	nofn := e.wkCreate(`{"name":"` + stacktest.Name(t, "nofn") + `","input_topics":["a"],"cluster_id":1}`)
+	gone := e.wkCreate(`{"name":"` + stacktest.Name(t, "gone") + `","input_topics":["a"],"cluster_id":1,"function":"template","function_version":"1.0.0"}`)
+	// The version disappears behind the API's back (the functions routes
+	// refuse deleting a version in use).
+	if _, err := e.sql.Exec("UPDATE consumer_configs SET function_version = '9.9.9' WHERE id = ?", gone.ID); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
+		worker      workerJSON
 		route, body string
 		code        int
 		field       string
 	}{
-		{"/deploy", "", 422, "function"},
-		{"/scale", `{"instances":0}`, 422, "instances"},
-		{"/scale", `{"instances":65}`, 422, "instances"},
-		{"/scale", `{"instances":"2"}`, 400, "instances"},
-		{"/scale", `{"instances":2,"force":true}`, 400, "force"},
-		{"/scale", ``, 400, ""},
+		{nofn, "/deploy", "", 422, "function"},
+		{gone, "/deploy", "", 422, "function_version"},
+		{nofn, "/scale", `{"instances":0}`, 422, "instances"},
+		{nofn, "/scale", `{"instances":-1}`, 422, "instances"},
+		{nofn, "/scale", `{"instances":65}`, 422, "instances"},
+		{nofn, "/scale", `{"instances":"2"}`, 400, "instances"},
+		{nofn, "/scale", `{"instances":2.5}`, 400, "instances"},
+		{nofn, "/scale", `{"instances":2,"force":true}`, 400, "force"},
+		{nofn, "/scale", `[2]`, 400, ""},
+		{nofn, "/scale", ``, 400, ""},
 	}
 	for _, tc := range cases {
-		r := e.do("POST", path+tc.route, e.tokens[apiserver.RoleEditor], tc.body).want(tc.code)
+		path := fmt.Sprintf("/api/v1/workers/%d%s", tc.worker.ID, tc.route)
+		r := e.do("POST", path, e.tokens[apiserver.RoleEditor], tc.body).want(tc.code)
 		if got := r.errorOf(); got.Field != tc.field {
-			t.Errorf("%s %s: field %q (%s), want %q", tc.route, tc.body, got.Field, got.Message, tc.field)
+			t.Errorf("%s %s: field %q (%s), want %q", path, tc.body, got.Field, got.Message, tc.field)
 		}
+	}
+	for _, w := range []workerJSON{nofn, gone} {
+		var after workerJSON
+		e.do("GET", fmt.Sprintf("/api/v1/workers/%d", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&after)
+		if after.DesiredState != "stopped" || after.Instances != 1 || after.ConfigVersion != 1 {
+			t.Errorf("refused calls changed worker %s: %+v", w.Name, after)
+		}
+		if _, _, err := client.Jobs().Info(scheduler.JobID(w.Name), nil); err == nil || !strings.Contains(err.Error(), "404") {
+			t.Errorf("a refused deploy left a job for %s in Nomad (err %v)", w.Name, err)
+		}
+	}
+	for _, path := range []string{"/workers/999999/deploy", "/workers/999999/scale", "/workers/999999/stop", "/pipelines/999999/deploy", "/pipelines/999999/stop"} {
+		e.do("POST", "/api/v1"+path, e.tokens[apiserver.RoleEditor], `{"instances":1}`).want(http.StatusNotFound)
+	}
+	e.do("GET", "/api/v1/workers/999999/status", e.tokens[apiserver.RoleViewer], "").want(http.StatusNotFound)
+	e.do("GET", "/api/v1/pipelines/999999/status", e.tokens[apiserver.RoleViewer], "").want(http.StatusNotFound)
+}
+
+// TestDeployWithoutNomad: a server without a scheduler answers 503 naming
+// Nomad on every route; one whose Nomad does not answer says 503 with the
+// reason, and keeps the worker marked running for the reconciler.
+func TestDeployWithoutNomad(t *testing.T) {
+	bare := newEnv(t).withUsers()
+	routes := []struct{ method, path string }{
+		{"POST", "/workers/1/deploy"}, {"POST", "/workers/1/scale"}, {"POST", "/workers/1/stop"}, {"GET", "/workers/1/status"},
+		{"POST", "/pipelines/1/deploy"}, {"POST", "/pipelines/1/stop"}, {"GET", "/pipelines/1/status"},
+	}
+	for _, r := range routes {
+		got := bare.do(r.method, "/api/v1"+r.path, bare.tokens[apiserver.RoleEditor], `{"instances":1}`).want(http.StatusServiceUnavailable).errorOf()
+		if !strings.Contains(got.Message, "Nomad is not configured") {
+			t.Errorf("%s %s without Nomad: %q", r.method, r.path, got.Message)
+		}
+	}
+	bare.do("POST", "/api/v1/workers/1/deploy", "", "").want(http.StatusUnauthorized)
+
+	// A Nomad address nothing listens on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	client, err := nomad.NewClient(&nomad.Config{Address: "http://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := scheduler.New(client, "../../jobs/worker.nomad.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOpts(t, []Option{WithScheduler(sched)}, func(c *config.Config) { c.PublicURL = "http://127.0.0.1:1" }).withUsers()
+	if _, err := e.sql.Exec("INSERT INTO functions (name, version, sha256, size_bytes) VALUES ('template', '1.0.0', ?, 1)", strings.Repeat("c", 64)); err != nil {
+		t.Fatal(err)
+	}
+	w := e.wkCreate(`{"name":"` + stacktest.Name(t, "lost") + `","input_topics":["a"],"kafka_bootstrap_server":"127.0.0.1:9092","function":"template","function_version":"1.0.0"}`)
+	got := e.do("POST", fmt.Sprintf("/api/v1/workers/%d/deploy", w.ID), e.tokens[apiserver.RoleEditor], "").want(http.StatusServiceUnavailable).errorOf()
+	if !strings.Contains(got.Message, "Nomad") || !strings.Contains(got.Message, "connection refused") {
+		t.Errorf("deploy with Nomad down: %q", got.Message)
 	}
 	var after workerJSON
-	e.do("GET", path, e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&after)
-	if after.DesiredState != "stopped" || after.Instances != 1 || after.ConfigVersion != 1 {
-		t.Errorf("refused calls changed the worker: %+v", after)
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&after)
+	if after.DesiredState != "running" || after.ConfigVersion != 1 {
+		t.Errorf("after a deploy Nomad did not take: %+v; want it marked running for the reconciler", after)
 	}
-	e.do("POST", "/api/v1/workers/999999/deploy", e.tokens[apiserver.RoleEditor], "").want(http.StatusNotFound)
-	e.do("POST", "/api/v1/pipelines/999999/deploy", e.tokens[apiserver.RoleEditor], "").want(http.StatusNotFound)
-
-	// Without Nomad configured, the routes say so.
-	bare := newEnv(t).withUsers()
-	for _, route := range []string{"/deploy", "/stop", "/status"} {
-		method := "POST"
-		if route == "/status" {
-			method = "GET"
-		}
-		if got := bare.do(method, "/api/v1/workers/1"+route, bare.tokens[apiserver.RoleEditor], "").want(http.StatusServiceUnavailable).errorOf(); !strings.Contains(got.Message, "Nomad") {
-			t.Errorf("%s without Nomad: %q", route, got.Message)
-		}
-	}
+	e.do("GET", fmt.Sprintf("/api/v1/workers/%d/status", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusServiceUnavailable)
 }

@@ -40,6 +40,10 @@ type Server struct {
 	// changed wakes the reconciler after a write that changes which
 	// workers should run (see notifyChanged).
 	changed chan struct{}
+	// nomadMu serialises a reconcile pass with the deploy and stop routes,
+	// so that a pass never acts on a desired state older than a job the
+	// route just registered or stopped.
+	nomadMu sync.Mutex
 
 	metrics *httpMetrics
 

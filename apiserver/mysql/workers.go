@@ -258,38 +258,3 @@ func nullID(id int64) any {
 	}
 	return id
 }
-
-// RunningWorkers returns every worker whose desired state is running, with
-// its function version's record (a zero Function when it has none or the
-// version is gone), by id.
-func (db *DB) RunningWorkers(ctx context.Context) ([]apiserver.ConsumerConfig, []apiserver.Function, error) {
-	rows, err := db.db.QueryContext(ctx, "SELECT "+ccColumns+" FROM consumer_configs WHERE desired_state = 'running' ORDER BY id")
-	if err != nil {
-		return nil, nil, fmt.Errorf("list running workers: %w", err)
-	}
-	var ws []apiserver.ConsumerConfig
-	for rows.Next() {
-		c, err := scanConfig(rows)
-		if err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("list running workers: %w", err)
-		}
-		ws = append(ws, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
-	fns := make([]apiserver.Function, len(ws))
-	for i, w := range ws {
-		if w.FunctionName == "" {
-			continue
-		}
-		f, err := db.Function(ctx, w.FunctionName, w.FunctionVersion)
-		if err != nil && apiserver.ErrorCode(err) != apiserver.CodeNotFound {
-			return nil, nil, err
-		}
-		fns[i] = f
-	}
-	return ws, fns, nil
-}

@@ -1,0 +1,112 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/scheduler"
+)
+
+// JobSettings are what a worker's Nomad job needs beyond its row: where
+// Nomad downloads artifacts and where the worker finds its config store,
+// Redis and the trace collector.
+type JobSettings struct {
+	PublicURL      string // artifacts are fetched from <PublicURL>/artifacts/<name>/<version>
+	WorkerMySQLDSN string // the worker loads its config from consumer_configs by name
+	RedisAddr      string
+	WorkerOTLP     string // "" leaves OTEL_EXPORTER_OTLP_ENDPOINT unset
+}
+
+// WorkerSpec is the job of worker w running function version fn, owned by
+// this installation. It is the only conversion from a row to a job: the
+// deploy routes and the reconciler both use it, so that a reconcile pass
+// finds a job a route registered unchanged (same spec hash).
+func WorkerSpec(w apiserver.ConsumerConfig, fn apiserver.Function, owner string, set JobSettings) scheduler.WorkerSpec {
+	env := map[string]string{
+		"TRIBUTARY_MYSQL_DSN":     set.WorkerMySQLDSN,
+		"TRIBUTARY_REDIS_ADDR":    set.RedisAddr,
+		"TRIBUTARY_KAFKA_BROKERS": w.KafkaBootstrapServer,
+	}
+	if set.WorkerOTLP != "" {
+		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = set.WorkerOTLP
+	}
+	return scheduler.WorkerSpec{
+		Worker: w.ConsumerName, WorkerID: strconv.FormatInt(w.ID, 10), Owner: owner, Instances: w.Instances,
+		ArtifactURL: set.PublicURL + "/artifacts/" + fn.Name + "/" + fn.Version, ArtifactSHA256: fn.SHA256,
+		FunctionName: fn.Name, FunctionVersion: fn.Version, ConfigVersion: strconv.Itoa(w.ConfigVersion), Env: env,
+	}
+}
+
+// Desired is scheduler.DesiredState read from MySQL: the workers whose
+// desired_state is running. It is safe for concurrent use.
+type Desired struct {
+	db  *DB
+	set JobSettings
+	log *slog.Logger
+}
+
+// Desired returns the desired state of this installation's workers; log
+// receives the workers marked running that cannot run (nil: slog.Default).
+func (db *DB) Desired(set JobSettings, log *slog.Logger) *Desired {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Desired{db: db, set: set, log: log}
+}
+
+var _ scheduler.DesiredState = (*Desired)(nil)
+
+// Workers returns the spec of every worker marked running, by id. A worker
+// marked running without a function version to run (none chosen, or its
+// row gone) is logged and left out, which makes the reconciler stop its job.
+func (d *Desired) Workers(ctx context.Context) ([]scheduler.WorkerSpec, error) {
+	owner, err := d.db.OwnerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.db.db.QueryContext(ctx, `SELECT `+ccPrefixed+`, f.sha256
+	  FROM consumer_configs c LEFT JOIN functions f ON f.name = c.function_name AND f.version = c.function_version
+	  WHERE c.desired_state = 'running' ORDER BY c.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list running workers: %w", err)
+	}
+	defer rows.Close()
+	specs := []scheduler.WorkerSpec{}
+	for rows.Next() {
+		var sha sql.NullString
+		w, err := scanConfig(rowWith{rows, &sha})
+		if err != nil {
+			return nil, fmt.Errorf("list running workers: %w", err)
+		}
+		if !sha.Valid {
+			d.log.Warn("reconcile: worker marked running has no function version to run; its job is stopped",
+				slog.String("worker", w.ConsumerName), slog.String("function", w.FunctionName+" "+w.FunctionVersion))
+			continue
+		}
+		fn := apiserver.Function{Name: w.FunctionName, Version: w.FunctionVersion, SHA256: sha.String}
+		specs = append(specs, WorkerSpec(w, fn, owner, d.set))
+	}
+	return specs, rows.Err()
+}
+
+// ccPrefixed is ccColumns qualified by the alias c, for joins.
+var ccPrefixed = func() string {
+	cols := strings.Split(ccColumns, ",")
+	for i, c := range cols {
+		cols[i] = "c." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// rowWith scans a row's config columns and then extra columns.
+type rowWith struct {
+	s     scanner
+	extra *sql.NullString
+}
+
+func (r rowWith) Scan(dest ...any) error { return r.s.Scan(append(dest, r.extra)...) }

@@ -36,6 +36,7 @@ test: up ## start the stack if needed, then run every test: Go, the UI's unit te
 	@$(STACK_ENV); export CHROMIUM="$$(infra/stack.sh browser | tail -1)"; \
 	echo "==> UI end-to-end tests (headless $$CHROMIUM; screenshots in frontend/test-results)"; \
 	cd frontend && npm run e2e --silent
+	@echo "==> the README's 'Your first function' steps"; infra/first-function-test.sh
 
 bench: up ## run the benchmarks (BENCH=regexp to choose)
 	@$(STACK_ENV); go test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 60m $(GO_PKGS)

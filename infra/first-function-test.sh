@@ -19,7 +19,7 @@ cleanup() { # the worker "shout" and function shout 1.0.0, if they exist
   local t id
   t=$(token)
   id=$(curl -fsS -H "Authorization: Bearer $t" "$API/api/v1/workers" | tr '}' '\n' | grep '"name":"shout"' |
-    sed -n 's/.*"id":\([0-9]*\),"name":"shout".*/\1/p' | head -1)
+    sed -n 's/.*"id":\([0-9]*\),"name":"shout".*/\1/p' | head -1) || true
   if [[ -n $id ]]; then
     curl -s -o /dev/null -X POST -H "Authorization: Bearer $t" "$API/api/v1/workers/$id/stop"
     curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $t" "$API/api/v1/workers/$id"

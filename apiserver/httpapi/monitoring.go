@@ -113,9 +113,10 @@ func (s *Server) kafkaMetrics(ctx context.Context, w apiserver.ConsumerConfig, o
 	}
 	out.Lag = toLagJSON(lag)
 	out.DeadLetterTopic.Records = ends[out.DeadLetterTopic.Topic]
-	sample := monitor.Sample{At: time.Now()}
+	sample := monitor.Sample{At: time.Now(), InByTopic: map[string]int64{}}
 	for _, l := range lag {
 		sample.In += max(l.Committed, 0)
+		sample.InByTopic[l.Topic] += max(l.Committed, 0)
 	}
 	for _, t := range w.TopicsOutput {
 		sample.Out += ends[t]

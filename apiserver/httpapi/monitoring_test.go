@@ -17,7 +17,6 @@ import (
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/config"
-	"github.com/tributary-etl/tributary/apiserver/monitor"
 	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/join"
 	"github.com/tributary-etl/tributary/shared/stacktest"
@@ -177,7 +176,7 @@ func TestMonitoringLagEqualsTheBroker(t *testing.T) {
 	if m.Lag.Total != 13 || m.Worker != name {
 		t.Errorf("worker %q total %d, want 13", m.Worker, m.Lag.Total)
 	}
-	if m.Throughput != (monitor.Throughput{}) {
+	if tp := m.Throughput; tp.InPerSec != 0 || tp.OutPerSec != 0 || tp.WindowSeconds != 0 || len(tp.InPerSecByTopic) != 0 {
 		t.Errorf("first call: %+v, want zeros and no window", m.Throughput)
 	}
 	if !mnWarned(m, never) {
@@ -194,6 +193,9 @@ func TestMonitoringLagEqualsTheBroker(t *testing.T) {
 	tp := m.Throughput
 	if tp.WindowSeconds <= 0 || !mnNear(tp.InPerSec*tp.WindowSeconds, 6) || !mnNear(tp.OutPerSec*tp.WindowSeconds, 5) {
 		t.Errorf("throughput %+v, want 6 in and 5 out over the window", tp)
+	}
+	if !mnNear(tp.InPerSecByTopic[in]*tp.WindowSeconds, 6) {
+		t.Errorf("throughput of %s %+v, want 6 over the window", in, tp.InPerSecByTopic)
 	}
 
 	// The cluster's groups show the same group and lag.

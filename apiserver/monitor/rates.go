@@ -10,13 +10,17 @@ type Sample struct {
 	At  time.Time
 	In  int64 // committed offsets of the worker's group, summed over its input partitions
 	Out int64 // high watermarks of its output topics, summed
+	// InByTopic is In per input topic (the rate of each edge into the worker).
+	InByTopic map[string]int64
 }
 
 // Throughput is the rate of a worker's counters between two samples.
 type Throughput struct {
-	InPerSec      float64 `json:"in_per_sec"`  // records the worker's group committed per second
-	OutPerSec     float64 `json:"out_per_sec"` // records written to its output topics per second (by anyone)
-	WindowSeconds float64 `json:"window_seconds"`
+	InPerSec  float64 `json:"in_per_sec"`  // records the worker's group committed per second
+	OutPerSec float64 `json:"out_per_sec"` // records written to its output topics per second (by anyone)
+	// InPerSecByTopic is InPerSec per input topic.
+	InPerSecByTopic map[string]float64 `json:"in_per_sec_by_topic"`
+	WindowSeconds   float64            `json:"window_seconds"`
 }
 
 // maxSampleAge is how long a sample is kept: an older one is dropped, so
@@ -52,16 +56,21 @@ func (r *Rates) Observe(key string, s Sample) Throughput {
 	}
 	prev, ok := r.last[key]
 	if ok && !s.At.After(prev.At) {
-		return Throughput{} // out of order: keep the newer sample
+		return Throughput{InPerSecByTopic: map[string]float64{}} // out of order: keep the newer sample
 	}
 	r.last[key] = s
 	if !ok {
-		return Throughput{}
+		return Throughput{InPerSecByTopic: map[string]float64{}}
 	}
 	window := s.At.Sub(prev.At).Seconds()
-	return Throughput{
-		InPerSec:      float64(max(s.In-prev.In, 0)) / window,
-		OutPerSec:     float64(max(s.Out-prev.Out, 0)) / window,
-		WindowSeconds: window,
+	tp := Throughput{
+		InPerSec:        float64(max(s.In-prev.In, 0)) / window,
+		OutPerSec:       float64(max(s.Out-prev.Out, 0)) / window,
+		InPerSecByTopic: map[string]float64{},
+		WindowSeconds:   window,
 	}
+	for topic, n := range s.InByTopic {
+		tp.InPerSecByTopic[topic] = float64(max(n-prev.InByTopic[topic], 0)) / window
+	}
+	return tp
 }

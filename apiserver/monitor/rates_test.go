@@ -25,7 +25,8 @@ func TestRates(t *testing.T) {
 	}
 	var r Rates
 	for _, s := range steps {
-		if got := r.Observe(s.key, s.sample); got != s.want {
+		got := r.Observe(s.key, s.sample)
+		if got.InPerSec != s.want.InPerSec || got.OutPerSec != s.want.OutPerSec || got.WindowSeconds != s.want.WindowSeconds || got.InPerSecByTopic == nil {
 			t.Errorf("%s: %+v, want %+v", s.name, got, s.want)
 		}
 	}
@@ -33,6 +34,19 @@ func TestRates(t *testing.T) {
 	defer r.mu.Unlock()
 	if _, ok := r.last["v"]; ok || len(r.last) != 1 {
 		t.Errorf("samples kept %v: v should have aged out", r.last)
+	}
+}
+
+func TestRatesByTopic(t *testing.T) {
+	t0 := time.Now()
+	var r Rates
+	r.Observe("w", Sample{At: t0, In: 30, InByTopic: map[string]int64{"a": 10, "b": 20}})
+	got := r.Observe("w", Sample{At: t0.Add(2 * time.Second), In: 60, InByTopic: map[string]int64{"a": 30, "b": 30, "c": 4}})
+	want := map[string]float64{"a": 10, "b": 5, "c": 2}
+	for topic, rate := range want {
+		if got.InPerSecByTopic[topic] != rate {
+			t.Errorf("topic %s: %v/s, want %v/s (all: %v)", topic, got.InPerSecByTopic[topic], rate, got.InPerSecByTopic)
+		}
 	}
 }
 

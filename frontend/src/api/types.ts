@@ -101,6 +101,7 @@ export interface Allocation {
   id: string;
   client_status: string;
   healthy: boolean | null;
+  task_state?: string;
   last_event?: string;
   failed_reason?: string;
 }
@@ -126,7 +127,7 @@ export interface WorkerMetrics {
     by_topic: Record<string, number>;
     partitions: { topic: string; partition: number; committed: number; high_watermark: number; lag: number }[];
   };
-  throughput: { in_per_sec: number; out_per_sec: number; window_seconds: number };
+  throughput: { in_per_sec: number; out_per_sec: number; in_per_sec_by_topic: Record<string, number>; window_seconds: number };
   instances: { heartbeats: number; allocations_running: number; allocations_desired: number };
   pending_aggregates: number | null;
   expired: number;

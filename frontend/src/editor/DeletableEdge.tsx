@@ -13,7 +13,7 @@ export function DeletableEdge(p: EdgeProps) {
   let label = "";
   if (src?.type === "topic" && dst?.type === "worker") {
     const m = live.metrics[dst.data.name];
-    if (m) label = `lag ${m.lag.by_topic[src.data.name] ?? 0} · ${m.throughput.in_per_sec.toFixed(1)}/s`;
+    if (m) label = `lag ${m.lag.by_topic[src.data.name] ?? 0} · ${(m.throughput.in_per_sec_by_topic?.[src.data.name] ?? 0).toFixed(1)}/s`;
   }
   return (
     <>

@@ -11,8 +11,15 @@ GO_PKGS = $(shell go list -m -f '{{.Dir}}/...')
 STACK_ENV = eval "$$(infra/stack.sh env)"
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 BENCH ?= .
+# Fuzz targets (package:Target): message decoding and merging, the worker's
+# and the API server's configuration, the pipeline-graph parser. Crashers
+# are kept in each package's testdata/fuzz and rerun by every go test.
+FUZZ_TARGETS = ./shared/fn:FuzzAdapt ./shared/join:FuzzMerge ./shared/worker:FuzzJoinID ./shared/worker:FuzzValidate \
+	./apiserver/config:FuzzFromEnv ./apiserver/httpapi:FuzzParseGraph ./functions/summarizer:FuzzSummarize
+FUZZTIME ?= 60s
+TEST_FUZZTIME ?= 15s
 
-.PHONY: help up down status logs test bench bench-api
+.PHONY: help up down status logs test bench bench-api fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,9 +44,14 @@ test: up ## start the stack if needed, then run every test: Go, the UI's unit te
 	echo "==> UI end-to-end tests (headless $$CHROMIUM; screenshots in frontend/test-results)"; \
 	cd frontend && npm run e2e --silent
 	@echo "==> the README's 'Your first function' steps"; infra/first-function-test.sh
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 bench: up ## run the benchmarks (BENCH=regexp to choose)
 	@$(STACK_ENV); go test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 60m $(GO_PKGS)
 
 bench-api: up ## load the API with wrk: GET /api/v1/workers with 200 workers, against /healthz
 	@infra/bench-api.sh
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+	echo "==> fuzz $$name ($$pkg, $(FUZZTIME))"; go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; done

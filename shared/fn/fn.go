@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/tributary-etl/tributary/shared/worker"
@@ -104,10 +105,18 @@ func AdaptTyped[In, Out any](f func(ctx context.Context, in In, meta Metadata) (
 	}
 }
 
+// decode reads raw as exactly one JSON value (numbers as json.Number):
+// anything after it is an error, as in json.Unmarshal.
 func decode(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value")
+	}
+	return nil
 }
 
 func decodeMeta(raw json.RawMessage) (Metadata, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 )
 
@@ -45,7 +46,7 @@ func joinID(value []byte, key string, maxBytes int) (string, error) {
 	if _, err := dec.Token(); err != nil {
 		return "", &InputError{ClassNotJSON, fmt.Errorf("message is not valid JSON: %w", err)}
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // More() misses a stray '}' or ']'
 		return "", &InputError{ClassNotJSON, errors.New("trailing data after the JSON object")}
 	}
 	if !found {

@@ -301,17 +301,26 @@ func (a *privateAgent) cleanup() {
 		// The client unmounts and removes an allocation's directory when it
 		// collects it: force that (synchronously) before stopping, or the
 		// agent may exit halfway and leave mounts behind.
-		if nodes, _, err := c.Nodes().List((&api.QueryOptions{}).WithContext(ctx)); err != nil {
-			t.Errorf("private agent: nodes: %v", err)
-		} else {
-			for _, n := range nodes {
-				if err := c.Nodes().GC(n.ID, (&api.QueryOptions{}).WithContext(ctx)); err != nil {
-					// Nomad 1.6.3 collects the allocations but may
-					// answer with a closed connection (EOF); the mount and
-					// process checks below are what count.
-					t.Logf("private agent: client gc of node %s: %v", n.ID, err)
+		// A loaded machine can leave the collection half done when the
+		// agent answers early (EOF), so collect until the mounts are gone,
+		// for up to ten seconds.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			if nodes, _, err := c.Nodes().List((&api.QueryOptions{}).WithContext(ctx)); err != nil {
+				t.Errorf("private agent: nodes: %v", err)
+			} else {
+				for _, n := range nodes {
+					if err := c.Nodes().GC(n.ID, (&api.QueryOptions{}).WithContext(ctx)); err != nil {
+						// Nomad 1.6.3 collects the allocations but may
+						// answer with a closed connection (EOF); the mount
+						// and process checks below are what count.
+						t.Logf("private agent: client gc of node %s: %v", n.ID, err)
+					}
 				}
 			}
+			if len(a.mounts()) == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(300 * time.Millisecond)
 		}
 		if err := c.System().GarbageCollect(); err != nil {
 			t.Errorf("private agent: gc: %v", err)

@@ -429,7 +429,7 @@ ${B}Tributary is up.${N}
   UI       http://127.0.0.1:$API_PORT/   (log in as $ADMIN_EMAIL, password: cat $APIDATA/admin-password)
   API      http://127.0.0.1:$API_PORT/docs
   Jaeger   http://127.0.0.1:$JAEGER_QUERY_PORT/
-  Load     go run ./infra/loadgen -topics documents.raw -rate 50 -count 5000
+  Load     go run ./infra/loadgen -topics documents.raw -rate 50 -count 5000 -await documents.enriched
 EOF
 }
 

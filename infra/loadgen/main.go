@@ -33,11 +33,11 @@ func main() {
 }
 
 type options struct {
-	brokers, topics, prefix string
-	count                   int
-	rate                    float64
-	duration                time.Duration
-	batch                   int
+	brokers, topics, prefix, await string
+	count                          int
+	rate                           float64
+	duration                       time.Duration
+	batch                          int
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -55,6 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.rate, "rate", 100, "documents per second; 0 means as fast as possible")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long; 0 means no limit (use -count)")
 	fs.IntVar(&o.batch, "batch", 100, "documents per write")
+	fs.StringVar(&o.await, "await", "", "then wait for every document to come out on this topic (e.g. documents.enriched) and print the latencies")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: loadgen [flags]\n\nProduces sample documents in several languages to Kafka.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -73,8 +74,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, o.duration)
 		defer cancel()
 	}
-	n, err := produce(ctx, o, stderr)
+	var aw *awaiter
+	if o.await != "" {
+		var err error
+		if aw, err = newAwaiter(ctx, strings.Split(o.brokers, ","), o.await, o.prefix); err != nil {
+			fmt.Fprintf(stderr, "loadgen: -await %s: %v\n", o.await, err)
+			return 1
+		}
+		defer aw.close()
+	}
+	n, err := produce(ctx, o, aw, stderr)
 	fmt.Fprintf(stdout, "produced %d documents to %s\n", n, o.topics)
+	if aw != nil && err == nil {
+		if err := aw.wait(ctx, n, stdout); err != nil {
+			fmt.Fprintf(stderr, "loadgen: %v\n", err)
+			return 1
+		}
+	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return 1
@@ -82,7 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func produce(ctx context.Context, o options, progress io.Writer) (int, error) {
+func produce(ctx context.Context, o options, aw *awaiter, progress io.Writer) (int, error) {
 	w := kafkax.NewWriter(strings.Split(o.brokers, ","), 5*time.Millisecond)
 	defer w.Close()
 	topics := strings.Split(o.topics, ",")
@@ -108,6 +124,9 @@ func produce(ctx context.Context, o options, progress io.Writer) (int, error) {
 			for _, t := range topics {
 				msgs = append(msgs, kafka.Message{Topic: t, Key: []byte(id), Value: doc})
 			}
+		}
+		if aw != nil {
+			aw.sent(time.Now(), n)
 		}
 		if err := w.WriteMessages(ctx, msgs...); err != nil {
 			return sent, err

@@ -69,3 +69,22 @@ func TestRefusesUnboundedRun(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }
+
+// TestAwaitReportsLatency awaits the very topic it produces to: every
+// document "comes out" there, so the run must report all of them.
+func TestAwaitReportsLatency(t *testing.T) {
+	brokers := stacktest.Kfake(t, 3)
+	var out, errb bytes.Buffer
+	// Create the topic first: the awaiter reads its partitions' ends.
+	if code := run([]string{"-brokers", strings.Join(brokers, ","), "-topics", "echo", "-count", "1", "-rate", "0", "-id-prefix", "warm-"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	code := run([]string{"-brokers", strings.Join(brokers, ","), "-topics", "echo", "-count", "50", "-rate", "100", "-id-prefix", "aw-", "-await", "echo", "-duration", "30s"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "all 50 documents came out: latency p50 ") {
+		t.Fatalf("stdout %q", out.String())
+	}
+}

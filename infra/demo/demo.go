@@ -72,7 +72,8 @@ func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]st
 	for _, fn := range Functions {
 		bin := filepath.Join(dir, fn)
 		start := time.Now()
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./functions/"+fn)
+		// No VCS stamp: the version then changes only when the function does.
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", bin, "./functions/"+fn)
 		cmd.Dir = o.Repo
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("build %s: %v\n%s", fn, err, out)

@@ -17,16 +17,18 @@ type Code string
 
 // Error codes. Their HTTP statuses live in httpapi's status table.
 const (
-	CodeBadRequest      Code = "bad_request"        // malformed body: not JSON, wrong type, unknown field
-	CodeInvalid         Code = "invalid"            // well-formed but semantically wrong value
-	CodeUnauthenticated Code = "unauthenticated"    // missing, expired or bad token; wrong password
-	CodeForbidden       Code = "forbidden"          // authenticated but the role is too low
-	CodeNotFound        Code = "not_found"          // no such resource
-	CodeConflict        Code = "conflict"           // unique name taken, concurrent first registration
-	CodeTooLarge        Code = "too_large"          // body over the configured limit
-	CodeUnavailable     Code = "unavailable"        // a dependency (the database) does not answer
-	CodeInternal        Code = "internal"           // anything else; its message is never shown
-	CodeMethod          Code = "method_not_allowed" // route exists, method does not
+	CodeBadRequest      Code = "bad_request"            // malformed body: not JSON, wrong type, unknown field
+	CodeInvalid         Code = "invalid"                // well-formed but semantically wrong value
+	CodeUnauthenticated Code = "unauthenticated"        // missing, expired or bad token; wrong password
+	CodeForbidden       Code = "forbidden"              // authenticated but the role is too low
+	CodeNotFound        Code = "not_found"              // no such resource
+	CodeConflict        Code = "conflict"               // unique name taken, concurrent first registration
+	CodeTooLarge        Code = "too_large"              // body over the configured limit
+	CodeMediaType       Code = "unsupported_media_type" // a body that is not JSON (or multipart where asked)
+	CodeTooMany         Code = "too_many_requests"      // throttled: too many failed logins
+	CodeUnavailable     Code = "unavailable"            // a dependency (the database) does not answer
+	CodeInternal        Code = "internal"               // anything else; its message is never shown
+	CodeMethod          Code = "method_not_allowed"     // route exists, method does not
 )
 
 // Error is the error every layer returns for a condition a client can act

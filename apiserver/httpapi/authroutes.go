@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,15 +130,25 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, apiserver.FieldErrorf(apiserver.CodeInvalid, "password", "is required"))
 		return
 	}
+	email := strings.ToLower(strings.TrimSpace(cr.Email))
+	keys := []string{"ip:" + c.ClientIP(), "email:" + email}
+	if blocked, wait := s.logins.blocked(keys...); blocked {
+		secs := int(wait.Seconds()) + 1
+		c.Header("Retry-After", strconv.Itoa(secs))
+		s.fail(c, apiserver.Errorf(apiserver.CodeTooMany, "too many failed logins; try again in %d seconds", secs))
+		return
+	}
 	u, err := s.db.UserByEmail(c.Request.Context(), strings.TrimSpace(cr.Email))
 	if err != nil && apiserver.ErrorCode(err) != apiserver.CodeNotFound {
 		s.fail(c, err)
 		return
 	}
 	if !auth.CheckPassword(u.PasswordHash, cr.Password) {
+		s.logins.fail(keys...)
 		s.fail(c, apiserver.Errorf(apiserver.CodeUnauthenticated, "wrong email or password"))
 		return
 	}
+	s.logins.clear("email:" + email)
 	tok, exp, err := s.tokens.Issue(u)
 	if err != nil {
 		s.fail(c, err)

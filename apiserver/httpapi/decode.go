@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -18,6 +19,12 @@ import (
 // (else CodeTooLarge), no unknown fields, nothing after the value. Every
 // failure is CodeBadRequest naming the field when the decoder knows it.
 func (s *Server) decode(c *gin.Context, dst any) error {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return apiserver.Errorf(apiserver.CodeMediaType, "the body must be JSON (Content-Type: application/json), not %q", ct)
+		}
+	}
 	if c.Request.ContentLength > s.cfg.MaxBodyBytes {
 		return tooLarge(s.cfg.MaxBodyBytes)
 	}

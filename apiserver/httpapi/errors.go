@@ -20,6 +20,8 @@ var statusOf = map[apiserver.Code]int{
 	apiserver.CodeMethod:          http.StatusMethodNotAllowed,
 	apiserver.CodeConflict:        http.StatusConflict,
 	apiserver.CodeTooLarge:        http.StatusRequestEntityTooLarge,
+	apiserver.CodeMediaType:       http.StatusUnsupportedMediaType,
+	apiserver.CodeTooMany:         http.StatusTooManyRequests,
 	apiserver.CodeUnavailable:     http.StatusServiceUnavailable,
 	apiserver.CodeInternal:        http.StatusInternalServerError,
 }

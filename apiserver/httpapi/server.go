@@ -47,7 +47,8 @@ type Server struct {
 
 	metrics *httpMetrics
 
-	rates monitor.Rates // throughput samples per worker
+	rates  monitor.Rates   // throughput samples per worker
+	logins *failureLimiter // failed logins per client address and email
 
 	ownerOnce sync.Mutex // guards owner
 	owner     string     // this installation's id, read once from MySQL
@@ -81,6 +82,7 @@ func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Ser
 	for _, o := range opts {
 		o(s)
 	}
+	s.logins = newFailureLimiter(time.Now)
 	return s
 }
 

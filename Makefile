@@ -19,7 +19,7 @@ FUZZ_TARGETS = ./shared/fn:FuzzAdapt ./shared/join:FuzzMerge ./shared/worker:Fuz
 FUZZTIME ?= 60s
 TEST_FUZZTIME ?= 15s
 
-.PHONY: help up down status logs test bench bench-api fuzz
+.PHONY: help up down status logs test bench bench-api fuzz chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,3 +55,6 @@ bench-api: up ## load the API with wrk: GET /api/v1/workers with 200 workers, ag
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 	echo "==> fuzz $$name ($$pkg, $(FUZZTIME))"; go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; done
+
+chaos: up ## fault scenarios on the real stack (so far: SIGKILL of a worker instance), ids lost/duplicated and recovery time
+	@$(STACK_ENV); go test -count=1 -v -run 'TestChaos' -timeout 30m ./infra/demo | grep -E '^(---|ok|FAIL|PASS)|chaos_test.go'

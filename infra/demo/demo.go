@@ -19,9 +19,10 @@ var Functions = []string{"raw-data", "language-detector", "summarizer", "enriche
 // Options name a copy of the demo. The demo `make up` deploys uses the
 // zero prefix; tests use a private one.
 type Options struct {
-	Repo     string    // the repository root (functions/ is built from it)
-	Prefix   string    // put before every worker, topic and pipeline name
-	Progress io.Writer // progress lines; nil: none
+	Repo      string    // the repository root (functions/ is built from it)
+	Functions []string  // the functions RegisterFunctions builds; nil means Functions
+	Prefix    string    // put before every worker, topic and pipeline name
+	Progress  io.Writer // progress lines; nil: none
 }
 
 func (o Options) say(format string, args ...any) {
@@ -69,7 +70,11 @@ func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]st
 	}
 	defer os.RemoveAll(dir)
 	versions := map[string]string{}
-	for _, fn := range Functions {
+	fns := o.Functions
+	if fns == nil {
+		fns = Functions
+	}
+	for _, fn := range fns {
 		bin := filepath.Join(dir, fn)
 		start := time.Now()
 		// No VCS stamp: the version then changes only when the function does.

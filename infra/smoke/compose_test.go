@@ -27,7 +27,7 @@ import (
 const (
 	composePath    = "../../docker-compose.yml"
 	stackPath      = "../stack.sh"
-	apiserverPort  = "8080" // DESIGN.md "Local stack"; stack.sh does not start the API server yet
+	apiserverPort  = "8080" // the API server's port in the native stack too (infra/stack.sh)
 	healthyCond    = "service_healthy"
 	jwtSecretVar   = "TRIBUTARY_JWT_SECRET"
 	apiserverName  = "apiserver"
@@ -101,7 +101,7 @@ func TestComposeFileShape(t *testing.T) {
 				}
 			}
 		}
-		// Nothing listens beyond 127.0.0.1 by default (DESIGN.md), whatever the service.
+		// Nothing listens beyond 127.0.0.1 by default, whatever the service.
 		for _, p := range c.Services[name].Ports {
 			if p.HostIP != publishedHost {
 				t.Errorf("service %s: port %s is published on %q, want %s only", name, p, p.HostIP, publishedHost)

@@ -1,11 +1,17 @@
 package httpapi
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-etl/tributary/apiserver"
 )
@@ -41,7 +47,11 @@ type errorDetail struct {
 // "internal error".
 func (s *Server) fail(c *gin.Context, err error) {
 	e, ok := errors.AsType[*apiserver.Error](err)
-	if !ok {
+	switch {
+	case ok:
+	case databaseDown(err):
+		e = &apiserver.Error{Code: apiserver.CodeUnavailable, Message: "the database is unavailable; try again shortly", Err: err}
+	default:
 		e = &apiserver.Error{Code: apiserver.CodeInternal, Message: "internal error", Err: err}
 	}
 	status, ok := statusOf[e.Code]
@@ -56,4 +66,14 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Header("WWW-Authenticate", `Bearer realm="tributary"`)
 	}
 	c.AbortWithStatusJSON(status, errorBody{errorDetail{e.Code, e.Message, e.Field}})
+}
+
+// databaseDown reports whether err says MySQL could not be reached (as
+// opposed to a query it refused): the client gets 503, not 500, and may
+// retry. Workers keep running on the configuration they loaded.
+func databaseDown(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), "sql: database is closed")
 }

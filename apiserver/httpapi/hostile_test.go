@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"database/sql"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -8,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/mysql"
 )
 
 // TestLoginBruteForceIsThrottled: after MaxLoginFailures wrong passwords
@@ -68,4 +72,34 @@ func TestHostileBodies(t *testing.T) {
 	}
 	send("application/json; charset=utf-8", worker).want(http.StatusCreated)
 	send("", `{"name":"w2","input_topics":["a"],"kafka_bootstrap_server":"127.0.0.1:9092"}`).want(http.StatusCreated) // no type at all: JSON assumed
+}
+
+// TestDatabaseDownIs503: with MySQL unreachable, requests are answered
+// 503 with the reason, not 500 and not a hang.
+func TestDatabaseDownIs503(t *testing.T) {
+	e := newEnv(t).withUsers()
+	tok := e.tokens[apiserver.RoleViewer]
+	e.do("GET", "/api/v1/workers", tok, "").want(http.StatusOK)
+	e.sql.Close() // every later query fails as if the server were gone
+	for _, path := range []string{"/api/v1/workers", "/api/v1/pipelines", "/api/consumer_configs"} {
+		r := e.do("GET", path, tok, "").want(http.StatusServiceUnavailable)
+		if got := r.errorOf(); got.Code != apiserver.CodeUnavailable || !strings.Contains(got.Message, "database") {
+			t.Errorf("GET %s with the database down: %+v", path, got)
+		}
+	}
+
+	// A server whose MySQL refuses connections answers the same way.
+	dead, err := sql.Open("mysql", "u:p@tcp(127.0.0.1:1)/none?timeout=1s&parseTime=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dead.Close() })
+	s := New(e.cfg, mysql.New(dead), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	req := httptest.NewRequest("GET", "/api/v1/workers", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, req)
+	if r := (resp{t, w.Code, w.Body.Bytes(), w.Header()}); r.code != http.StatusServiceUnavailable || r.errorOf().Code != apiserver.CodeUnavailable {
+		t.Errorf("MySQL refusing connections: %d %s", r.code, r.body)
+	}
 }

@@ -17,6 +17,7 @@ const (
 	ClassRejected   = "rejected"
 	ClassPanic      = "panic"
 	ClassBadOutput  = "bad_output"
+	ClassExpired    = "expired" // an incomplete join timed out (with no expiry topic set)
 )
 
 // Header names of dead letters and expired aggregates.

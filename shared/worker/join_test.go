@@ -153,6 +153,40 @@ func waitForMembers(t testing.TB, e *env, group string, n int) {
 	})
 }
 
+// Without an expiry topic, expired joins go to the dead-letter topic with
+// the reason in their headers: never dropped.
+func TestExpiredJoinsGoToDeadLetterWithoutExpiryTopic(t *testing.T) {
+	e := newEnv(t)
+	in1, in2, out := e.topic("x"), e.topic("y"), e.topic("out")
+	cfg := e.config("expire-dlq", []string{in1, in2}, []string{out})
+	cfg.DeadLetter = e.topic("dlq")
+	e.createTopics(3, in1, in2, out, cfg.DeadLetter)
+	cfg.Timeout = 2 * time.Second
+	cfg.SweepInterval = 200 * time.Millisecond
+	e.start(cfg, passthrough, nil)
+
+	const n = 20
+	var msgs []kafka.Message
+	for i := 0; i < n; i++ {
+		msgs = append(msgs, kafka.Message{Topic: in2, Value: []byte(fmt.Sprintf(`{"id":"half-%d","b":%d}`, i, i))})
+	}
+	e.produce(msgs, false)
+	got := e.consume(cfg.DeadLetter, n, time.Minute, time.Second)
+	if len(got) != n {
+		t.Fatalf("%d dead letters, want %d expired joins", len(got), n)
+	}
+	for _, m := range got {
+		hs := map[string]string{}
+		for _, h := range m.Headers {
+			hs[h.Key] = string(h.Value)
+		}
+		if hs[HeaderErrorClass] != ClassExpired || hs[HeaderExpired] != "true" || !strings.Contains(hs[HeaderErrorMessage], "timed out") ||
+			hs[HeaderJoinTopics] != in2 {
+			t.Fatalf("dead letter headers %v", hs)
+		}
+	}
+}
+
 // Incomplete ids expire after the timeout: counted, published to the expiry
 // topic with what arrived, and no Redis keys left.
 func TestIncompleteJoinsExpire(t *testing.T) {

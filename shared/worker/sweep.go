@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -28,7 +29,7 @@ func (w *Worker) sweep(ctx context.Context) {
 	if len(expired) > 0 {
 		w.m.expired.Add(float64(len(expired)))
 		w.log.Info("expired incomplete joins", "count", len(expired), "timeout", w.cfg.Timeout)
-		if w.cfg.ExpiryTopic != "" {
+		{ // to the expiry topic, else the dead-letter topic: never dropped
 			msgs := make([]kafka.Message, 0, len(expired))
 			for _, e := range expired {
 				msgs = append(msgs, w.expiryRecord(ctx, e))
@@ -89,11 +90,18 @@ func (w *Worker) expiryRecord(ctx context.Context, e join.Expired) kafka.Message
 		{Key: HeaderExpired, Value: []byte("true")},
 		{Key: HeaderJoinID, Value: []byte(e.ID)},
 		{Key: HeaderJoinTopics, Value: []byte(strings.Join(topics, ","))},
+		{Key: HeaderErrorClass, Value: []byte(ClassExpired)},
+		{Key: HeaderErrorMessage, Value: []byte(fmt.Sprintf("join of %q timed out after %s with fragments from %s only",
+			e.ID, w.cfg.Timeout, strings.Join(topics, ", ")))},
 	}
 	if len(e.Fragments) > 0 {
 		if sc := spanContextOf(e.Fragments[0].TraceParent); sc.IsValid() {
 			hs = kafkax.SetHeader(hs, "traceparent", e.Fragments[0].TraceParent)
 		}
 	}
-	return kafka.Message{Topic: w.cfg.ExpiryTopic, Key: []byte(e.ID), Value: value, Headers: hs}
+	topic := w.cfg.ExpiryTopic
+	if topic == "" {
+		topic = w.cfg.DeadLetter
+	}
+	return kafka.Message{Topic: topic, Key: []byte(e.ID), Value: value, Headers: hs}
 }

@@ -52,16 +52,21 @@ func trSend(t *testing.T, service string) trSpans {
 	return trSpans{upstream.SpanContext(), join.SpanContext(), process.SpanContext()}
 }
 
-// trList polls the worker's traces until there are want of them (Jaeger
-// stores spans asynchronously), for at most 30 seconds.
-func trList(e *env, id int64, want int) []traceSummaryJSON {
+// trList polls the worker's traces until there are want of them holding
+// wantSpans spans in all (Jaeger stores spans asynchronously, and the spans
+// of one trace may arrive in separate batches), for at most 30 seconds.
+func trList(e *env, id int64, want, wantSpans int) []traceSummaryJSON {
 	e.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var list []traceSummaryJSON
 		e.do("GET", fmt.Sprintf("/api/v1/workers/%d/traces?limit=10&lookback=15m", id), e.tokens[apiserver.RoleViewer], "").
 			want(http.StatusOK).decode(&list)
-		if len(list) >= want || time.Now().After(deadline) {
+		spans := 0
+		for _, tr := range list {
+			spans += tr.SpanCount
+		}
+		if (len(list) >= want && spans >= wantSpans) || time.Now().After(deadline) {
 			return list
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -76,7 +81,7 @@ func TestTracesFromJaeger(t *testing.T) {
 	sent := trSend(t, name)
 	traceID := sent.join.TraceID().String()
 
-	list := trList(e, id, 2)
+	list := trList(e, id, 2, 3) // the upstream trace (1 span) and the join (join + process)
 	var summary *traceSummaryJSON
 	for i := range list {
 		if list[i].TraceID == traceID {
@@ -121,7 +126,7 @@ func TestTracesFromJaeger(t *testing.T) {
 	}
 	// A worker without spans has no traces; an unknown worker is a 404.
 	quiet := mnWorker(e, name+"-quiet", []string{"a"}, nil, "127.0.0.1:9092")
-	if l := trList(e, quiet, 0); len(l) != 0 {
+	if l := trList(e, quiet, 0, 0); len(l) != 0 {
 		t.Errorf("quiet worker's traces %+v", l)
 	}
 	e.do("GET", "/api/v1/workers/999/traces", e.tokens[apiserver.RoleViewer], "").want(http.StatusNotFound)

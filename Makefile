@@ -56,5 +56,5 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 	echo "==> fuzz $$name ($$pkg, $(FUZZTIME))"; go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; done
 
-chaos: up ## fault scenarios on the real stack (worker SIGKILL, Redis restart with and without AOF): ids lost, duplicated, recovery
+chaos: up ## fault scenarios on the real stack (worker SIGKILL, broker restart, Redis restart with and without AOF): ids lost, duplicated, recovery
 	@$(STACK_ENV); go test -count=1 -v -run 'TestChaos' -timeout 30m ./infra/demo ./apiserver/httpapi | grep -E '^(---|ok|FAIL|PASS)|chaos'

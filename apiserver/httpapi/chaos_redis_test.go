@@ -80,13 +80,13 @@ func (r *privateRedis) stop() {
 
 // chaosJoinWorker deploys, through the in-process API, a 2-topic join
 // worker of 2 instances whose join state is in redisAddr.
-func chaosJoinWorker(t *testing.T, e *env, redisAddr string, timeoutSec int) (id int64, name, left, right, out string) {
+func chaosJoinWorker(t *testing.T, e *env, redisAddr string, timeoutSec int, cluster int64) (id int64, name, left, right, out string) {
 	t.Helper()
 	e.srv.cfg.RedisAddr = redisAddr
 	name = stacktest.Name(t, "cr")
 	left, right, out = name+".left", name+".right", name+".out"
-	w := e.wkCreate(fmt.Sprintf(`{"name":%q,"input_topics":[%q,%q],"output_topics":[%q],"cluster_id":1,
-	  "function":"template","function_version":"1.0.0","instances":2,"timeout_seconds":%d}`, name, left, right, out, timeoutSec))
+	w := e.wkCreate(fmt.Sprintf(`{"name":%q,"input_topics":[%q,%q],"output_topics":[%q],"cluster_id":%d,
+	  "function":"template","function_version":"1.0.0","instances":2,"timeout_seconds":%d}`, name, left, right, out, cluster, timeoutSec))
 	e.do("POST", fmt.Sprintf("/api/v1/workers/%d/deploy", w.ID), e.tokens[apiserver.RoleEditor], "").want(http.StatusAccepted)
 	e.dpWaitStatus(w.ID, 3*time.Minute, func(st statusJSON) bool { return st.Desired == 2 && st.Healthy >= 2 })
 	return w.ID, name, left, right, out
@@ -159,7 +159,7 @@ func chaosRedisRestart(t *testing.T, aof bool) {
 	brokers := stacktest.Kafka(t)
 	rd := newPrivateRedis(t, aof)
 	const joinTimeout = 15
-	_, name, left, right, out := chaosJoinWorker(t, e, rd.addr, joinTimeout)
+	_, name, left, right, out := chaosJoinWorker(t, e, rd.addr, joinTimeout, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	emitted, firstOut := collect(ctx, brokers, out, false)

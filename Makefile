@@ -57,4 +57,4 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	echo "==> fuzz $$name ($$pkg, $(FUZZTIME))"; go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; done
 
 chaos: up ## fault scenarios on the real stack (worker SIGKILL, broker restart, Redis restart with and without AOF): ids lost, duplicated, recovery
-	@$(STACK_ENV); TRIBUTARY_CHAOS_BROKER=1 go test -count=1 -v -run 'TestChaos' -timeout 30m ./infra/demo ./apiserver/httpapi | grep -E '^(---|ok|FAIL|PASS)|chaos'
+	@$(STACK_ENV); go test -count=1 -v -run 'TestChaos' -timeout 30m ./infra/demo ./apiserver/httpapi | grep -E '^(---|ok|FAIL|PASS)|chaos'

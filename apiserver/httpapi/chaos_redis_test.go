@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,10 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/tributary-etl/tributary/apiserver"
-	"github.com/tributary-etl/tributary/shared/kafkax"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
@@ -92,58 +88,6 @@ func chaosJoinWorker(t *testing.T, e *env, redisAddr string, timeoutSec int, clu
 	return w.ID, name, left, right, out
 }
 
-// collect counts, per id, the records of topic (by key for outputs, by the
-// value's id for dead letters), until ctx ends.
-func collect(ctx context.Context, brokers []string, topic string, byValue bool) (func() map[string]int, func(time.Time) time.Time) {
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var arrivals []time.Time
-	go func() {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, GroupID: topic + "-checker",
-			StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
-		defer r.Close()
-		for {
-			m, err := r.ReadMessage(ctx)
-			if err != nil {
-				return
-			}
-			key := string(m.Key)
-			if byValue {
-				var v struct {
-					ID string `json:"id"`
-				}
-				json.Unmarshal(m.Value, &v)
-				key = v.ID
-			}
-			mu.Lock()
-			seen[key]++
-			arrivals = append(arrivals, time.Now())
-			mu.Unlock()
-		}
-	}()
-	snapshot := func() map[string]int {
-		mu.Lock()
-		defer mu.Unlock()
-		out := make(map[string]int, len(seen))
-		for k, v := range seen {
-			out[k] = v
-		}
-		return out
-	}
-	// firstAfter is the first arrival after t (zero if none yet).
-	firstAfter := func(t time.Time) time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, a := range arrivals {
-			if a.After(t) {
-				return a
-			}
-		}
-		return time.Time{}
-	}
-	return snapshot, firstAfter
-}
-
 // TestChaosRedisRestart restarts the join state's Redis mid-flow, with AOF
 // and without persistence, and reports what each loses.
 func TestChaosRedisRestart(t *testing.T) {
@@ -162,79 +106,42 @@ func chaosRedisRestart(t *testing.T, aof bool) {
 	_, name, left, right, out := chaosJoinWorker(t, e, rd.addr, joinTimeout, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	emitted, firstOut := collect(ctx, brokers, out, false)
-	deadLettered, _ := collect(ctx, brokers, name+".dlq", true)
+	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
+	deadLettered := stacktest.CheckIDs(ctx, brokers, name+".dlq", true)
 
 	// 200 ids/s for 15 s; each id's right fragment follows its left one 5 s
 	// later, so about a thousand joins are pending at any moment.
-	const ids, rate, lagIDs = 3000, 200, 1000
-	w := kafkax.NewWriter(brokers, 2*time.Millisecond)
-	defer w.Close()
 	var downAt, upAt time.Time
-	start := time.Now()
-	for i := 0; i < ids+lagIDs; i += 20 {
-		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / rate)))
-		var msgs []kafka.Message
-		for j := i; j < i+20; j++ {
-			if j < ids {
-				key := fmt.Sprintf("id-%d", j)
-				msgs = append(msgs, kafka.Message{Topic: left, Key: []byte(key), Value: fmt.Appendf(nil, `{"id":%q,"content":{"text":"left %d"}}`, key, j)})
+	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 3000, Rate: 200, RightLag: 1000,
+		Tick: func(elapsed time.Duration) {
+			switch {
+			case downAt.IsZero() && elapsed > 8*time.Second:
+				rd.stop()
+				downAt = time.Now()
+			case !downAt.IsZero() && upAt.IsZero() && time.Since(downAt) > 2*time.Second:
+				rd.start()
+				upAt = time.Now()
 			}
-			if k := j - lagIDs; k >= 0 && k < ids {
-				key := fmt.Sprintf("id-%d", k)
-				msgs = append(msgs, kafka.Message{Topic: right, Key: []byte(key), Value: fmt.Appendf(nil, `{"id":%q,"content":{"title":"right"}}`, key)})
-			}
-		}
-		if err := w.WriteMessages(ctx, msgs...); err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case downAt.IsZero() && time.Since(start) > 8*time.Second:
-			rd.stop()
-			downAt = time.Now()
-		case !downAt.IsZero() && upAt.IsZero() && time.Since(downAt) > 2*time.Second:
-			rd.start()
-			upAt = time.Now()
-		}
-	}
+		}}
+	feed.Run(t, ctx)
 	// Wait for every id to come out or, without persistence, to expire
 	// into the dead-letter topic (join timeout plus the sweep).
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		em, dl := emitted(), deadLettered()
-		done := 0
-		for i := range ids {
-			k := fmt.Sprintf("id-%d", i)
-			if em[k] > 0 || dl[k] > 0 {
-				done++
-			}
-		}
-		if done == ids {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	time.Sleep(3 * time.Second)
-	em, dl := emitted(), deadLettered()
+	ids := stacktest.IDs(feed.IDs)
+	stacktest.WaitFor(t, 2*time.Minute, ids, emitted, deadLettered)
 	lost, dups, expired := 0, 0, 0
-	for i := range ids {
-		k := fmt.Sprintf("id-%d", i)
-		switch {
-		case em[k] == 0 && dl[k] > 0:
+	for _, id := range ids {
+		switch em, dl := emitted.Count(id), deadLettered.Count(id); {
+		case em == 0 && dl > 0:
 			expired++
-		case em[k] == 0:
+		case em == 0:
 			lost++
-		case em[k] > 1:
-			dups += em[k] - 1
+		case em > 1:
+			dups += em - 1
 		}
 	}
-	recovery := "no output after the restart"
-	if at := firstOut(upAt); !at.IsZero() {
-		recovery = at.Sub(upAt).Round(10 * time.Millisecond).String()
-	}
-	t.Logf("Redis restart %s: %d ids, emitted %d, lost silently %d, incomplete joins expired to %s.dlq %d, duplicates %d; Redis down %s; first output %s after it was back",
-		map[bool]string{true: "with AOF", false: "without persistence"}[aof], ids, len(em), lost, name, expired, dups,
-		upAt.Sub(downAt).Round(100*time.Millisecond), recovery)
+	t.Logf("chaos: Redis restart %s: %d ids, emitted %d, lost silently %d, incomplete joins expired to %s.dlq %d, duplicates %d; Redis down %s; first output %s after it was back",
+		map[bool]string{true: "with AOF", false: "without persistence"}[aof], feed.IDs, emitted.Distinct(), lost, name, expired, dups,
+		upAt.Sub(downAt).Round(100*time.Millisecond), since(emitted.FirstAfter(upAt), upAt))
 	if lost != 0 {
 		t.Errorf("%d ids neither emitted nor dead-lettered", lost)
 	}

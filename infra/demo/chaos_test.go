@@ -6,15 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/tributary-etl/tributary/infra/demo"
-	"github.com/tributary-etl/tributary/shared/kafkax"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
@@ -138,52 +134,22 @@ func TestChaosKillWorkerInstance(t *testing.T) {
 	defer cancel()
 	id, left, right, out := chaosWorker(t, ctx, c, brokers)
 
-	seen := map[string]int{}
-	var mu sync.Mutex
-	rctx, rcancel := context.WithCancel(ctx)
-	defer rcancel()
-	go func() {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: out, GroupID: out + "-checker", StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
-		defer r.Close()
-		for {
-			m, err := r.ReadMessage(rctx)
-			if err != nil {
+	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
+
+	var killedAt time.Time
+	recovered := make(chan time.Duration, 1)                                                     // -1: not within three minutes
+	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 3000, Rate: 200, // 15 s of steady input
+		Tick: func(elapsed time.Duration) {
+			if !killedAt.IsZero() || elapsed < 3*time.Second {
 				return
 			}
-			mu.Lock()
-			seen[string(m.Key)]++
-			mu.Unlock()
-		}
-	}()
-
-	const ids, rate = 3000, 200 // 15 s of steady input
-	w := kafkax.NewWriter(brokers, 2*time.Millisecond)
-	defer w.Close()
-	var killedAt time.Time
-	recovered := make(chan time.Duration, 1) // -1: not within three minutes
-	start := time.Now()
-	for i := 0; i < ids; i += 20 {
-		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / rate)))
-		var msgs []kafka.Message
-		for j := i; j < i+20; j++ {
-			key := fmt.Sprintf("id-%d", j)
-			msgs = append(msgs,
-				kafka.Message{Topic: left, Key: []byte(key), Value: fmt.Appendf(nil, `{"id":%q,"content":{"text":"left %d"}}`, key, j)},
-				kafka.Message{Topic: right, Key: []byte(key), Value: fmt.Appendf(nil, `{"id":%q,"content":{"title":"right"}}`, key)})
-		}
-		if err := w.WriteMessages(ctx, msgs...); err != nil {
-			t.Fatal(err)
-		}
-		if killedAt.IsZero() && time.Since(start) > 3*time.Second {
 			pids := allocationPIDs(t, ctx, c, id)
 			if len(pids) != 2 {
 				t.Fatalf("found the processes of %d allocations, want 2: %v", len(pids), pids)
 			}
-			var victim string
 			for alloc, pid := range pids {
-				victim = alloc
 				before, _ := allocation(ctx, c, id, alloc)
-				t.Logf("SIGKILL to pid %d (allocation %s, %d restarts so far) after %d ids", pid, alloc[:8], before, i)
+				t.Logf("SIGKILL to pid %d (allocation %s, %d restarts so far) %s into the feed", pid, alloc[:8], before, elapsed.Round(time.Millisecond))
 				if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 					t.Fatal(err)
 				}
@@ -192,7 +158,7 @@ func TestChaosKillWorkerInstance(t *testing.T) {
 					// Recovered: Nomad restarted the task (one more restart)
 					// and it runs again.
 					for time.Since(killedAt) < 3*time.Minute {
-						if n, state := allocation(ctx, c, id, victim); n > before && state == "running" {
+						if n, state := allocation(ctx, c, id, alloc); n > before && state == "running" {
 							recovered <- time.Since(killedAt)
 							return
 						}
@@ -202,37 +168,18 @@ func TestChaosKillWorkerInstance(t *testing.T) {
 				}()
 				break
 			}
-		}
-	}
+		}}
+	feed.Run(t, ctx)
 	// Claims the killed instance held are re-emitted after the claim
 	// timeout (60 s): wait up to three minutes for every id.
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		mu.Lock()
-		n := len(seen)
-		mu.Unlock()
-		if n >= ids || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	time.Sleep(3 * time.Second)
-	mu.Lock()
-	defer mu.Unlock()
-	lost, dups := 0, 0
-	for i := range ids {
-		switch n := seen[fmt.Sprintf("id-%d", i)]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			dups += n - 1
-		}
-	}
+	ids := stacktest.IDs(feed.IDs)
+	stacktest.WaitFor(t, 3*time.Minute, ids, emitted)
+	lost, dups := emitted.Tally(ids)
 	rec := <-recovered
-	t.Logf("SIGKILL of a worker instance: %d ids, lost %d, duplicates %d, back to 2 healthy instances %s after the kill",
-		ids, lost, dups, rec.Round(100*time.Millisecond))
+	t.Logf("chaos: SIGKILL of a worker instance: %d ids, lost %d, duplicates %d, back to 2 healthy instances %s after the kill",
+		feed.IDs, lost, dups, rec.Round(100*time.Millisecond))
 	if lost != 0 {
-		t.Errorf("%d of %d ids lost", lost, ids)
+		t.Errorf("%d of %d ids lost", lost, feed.IDs)
 	}
 	if rec < 0 {
 		t.Error("the killed instance was not healthy again within three minutes")

@@ -102,26 +102,39 @@ type deployJSON struct {
 }
 
 // deploy marks w running and registers its job. The desired state is
-// recorded first: if Nomad fails now, the reconciler deploys it later.
+// recorded first: if Nomad fails now, or the server stops before it has
+// registered the job, the reconciler deploys it later.
 func (s *Server) deploy(ctx context.Context, w apiserver.ConsumerConfig) (deployJSON, error) {
-	out := deployJSON{Worker: w.ConsumerName, WorkerID: w.ID, JobID: scheduler.JobID(w.ConsumerName)}
 	spec, err := s.deployable(ctx, w)
 	if err != nil {
-		return out, err
+		return deployResult(w), err
 	}
 	s.nomadMu.Lock()
 	defer s.nomadMu.Unlock()
 	if err := s.db.SetDesiredState(ctx, w.ID, apiserver.DesiredRunning); err != nil {
-		return out, err
+		return deployResult(w), err
 	}
+	return s.submit(ctx, w, spec)
+}
+
+// submit registers the job of a worker whose desired state is recorded
+// (the caller holds nomadMu). A failure wakes the reconciler, which
+// retries it.
+func (s *Server) submit(ctx context.Context, w apiserver.ConsumerConfig, spec scheduler.WorkerSpec) (deployJSON, error) {
+	out := deployResult(w)
 	ctx, cancel := context.WithTimeout(ctx, nomadTimeout)
 	defer cancel()
 	res, err := s.sched.Deploy(ctx, spec)
 	if err != nil {
+		s.notifyChanged()
 		return out, nomadError(err)
 	}
 	out.JobVersion, out.EvalID, out.Warnings = res.JobVersion, res.EvalID, res.Warnings
 	return out, nil
+}
+
+func deployResult(w apiserver.ConsumerConfig) deployJSON {
+	return deployJSON{Worker: w.ConsumerName, WorkerID: w.ID, JobID: scheduler.JobID(w.ConsumerName)}
 }
 
 func (s *Server) deployWorker(c *gin.Context) {

@@ -157,13 +157,37 @@ func (s *Server) deployPipeline(c *gin.Context) {
 	if !ok {
 		return
 	}
-	out, failed := []deployJSON{}, false
-	for _, w := range ws {
-		d, err := s.deploy(c.Request.Context(), w)
+	ctx := c.Request.Context()
+	out, failed := make([]deployJSON, len(ws)), false
+	specs := make([]scheduler.WorkerSpec, len(ws))
+	var ids []int64
+	for i, w := range ws {
+		out[i] = deployResult(w)
+		spec, err := s.deployable(ctx, w)
+		if err != nil {
+			out[i].Error, failed = errorMessage(err), true
+			continue
+		}
+		specs[i], ids = spec, append(ids, w.ID)
+	}
+	s.nomadMu.Lock()
+	defer s.nomadMu.Unlock()
+	// Every deployable worker is marked running in one statement before any
+	// job is registered: a server stopped halfway through leaves a pipeline
+	// the reconciler finishes deploying, never half of one nobody wants.
+	if err := s.db.SetDesiredStates(ctx, ids, apiserver.DesiredRunning); err != nil {
+		s.fail(c, err)
+		return
+	}
+	for i, w := range ws {
+		if out[i].Error != "" {
+			continue
+		}
+		d, err := s.submit(ctx, w, specs[i])
 		if err != nil {
 			d.Error, failed = errorMessage(err), true
 		}
-		out = append(out, d)
+		out[i] = d
 	}
 	c.JSON(map[bool]int{false: http.StatusAccepted, true: http.StatusMultiStatus}[failed], out)
 }

@@ -123,6 +123,23 @@ func (db *DB) SetDesiredState(ctx context.Context, id int64, state string) error
 	return db.execOne(ctx, "UPDATE consumer_configs SET desired_state = ? WHERE id = ?", state, id)
 }
 
+// SetDesiredStates sets the desired state of every worker in ids, in one
+// statement: all of them or none.
+func (db *DB) SetDesiredStates(ctx context.Context, ids []int64, state string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{state}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := "UPDATE consumer_configs SET desired_state = ? WHERE id IN (?" + strings.Repeat(",?", len(ids)-1) + ")"
+	if _, err := db.db.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("update workers: %w", err)
+	}
+	return nil
+}
+
 // SetInstances records the instance count, a deployment setting: it makes
 // no config version.
 func (db *DB) SetInstances(ctx context.Context, id int64, n int) error {

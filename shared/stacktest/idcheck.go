@@ -94,6 +94,14 @@ func (c *IDCheck) FirstAfter(t time.Time) time.Time {
 	return first
 }
 
+// Times are the production times of every record counted, in the order
+// they were read.
+func (c *IDCheck) Times() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Time(nil), c.times...)
+}
+
 // Tally compares ids with what has been seen: lost are ids never seen,
 // duplicates the records beyond the first for each id.
 func (c *IDCheck) Tally(ids []string) (lost, duplicates int) {

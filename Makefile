@@ -10,6 +10,7 @@ GO_PKGS = $(shell go list -m -f '{{.Dir}}/...')
 # The stack's addresses, exported for the tests.
 STACK_ENV = eval "$$(infra/stack.sh env)"
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
+SOAK ?= 10m
 BENCH ?= .
 # Fuzz targets (package:Target): message decoding and merging, the worker's
 # and the API server's configuration, the pipeline-graph parser. Crashers
@@ -56,5 +57,5 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 	echo "==> fuzz $$name ($$pkg, $(FUZZTIME))"; go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; done
 
-chaos: up ## fault scenarios on the real stack (worker SIGKILL, broker restart, Redis restart with and without AOF): ids lost, duplicated, recovery
-	@$(STACK_ENV); go test -count=1 -v -run 'TestChaos' -timeout 30m ./infra/demo ./apiserver/httpapi | grep -E '^(---|ok|FAIL|PASS)|chaos'
+chaos: up ## fault scenarios on the real stack (worker SIGKILL; broker, Redis, Nomad agent, API server restarts; MySQL outage) and a 10-minute soak (SOAK=10m): ids lost, duplicated, recovery
+	@$(STACK_ENV); set -o pipefail; TRIBUTARY_SOAK=$(SOAK) go test -count=1 -v -run 'TestChaos' -timeout 60m ./infra/demo ./apiserver/httpapi | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos'

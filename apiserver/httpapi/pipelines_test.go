@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -199,11 +200,21 @@ func TestPipelineConcurrentEditors(t *testing.T) {
 		var wg sync.WaitGroup
 		codes := make([]int, 8)
 		graphs := make([]string, 8)
+		current := make([]int, 8) // the current_version a 409 names
 		for i := range 8 {
 			graphs[i] = fmt.Sprintf(`{"workers":[{"id":"w","name":"w-%d-%d","input_topics":["in-%d"]}],"topics":[{"id":"t","name":"in-%d"}]}`, round, i, i, i)
 			wg.Go(func() {
 				body := fmt.Sprintf(`{"name":"shared","version":%d,"graph":%s}`, version, graphs[i])
-				codes[i] = e.do("PUT", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), e.tokens[apiserver.RoleEditor], body).code
+				r := e.do("PUT", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), e.tokens[apiserver.RoleEditor], body)
+				codes[i] = r.code
+				var conflict struct {
+					Error struct {
+						CurrentVersion int `json:"current_version"`
+					} `json:"error"`
+				}
+				if r.code == http.StatusConflict && json.Unmarshal(r.body, &conflict) == nil {
+					current[i] = conflict.Error.CurrentVersion
+				}
 			})
 		}
 		wg.Wait()
@@ -226,7 +237,95 @@ func TestPipelineConcurrentEditors(t *testing.T) {
 		if !sameJSONText(t, got.Graph, graphs[won]) || len(got.WorkerIDs) != 1 || got.WorkerIDs[fmt.Sprintf("w-%d-%d", round, won)] == 0 {
 			t.Fatalf("round %d: stored %s with workers %v, want editor %d's graph", round, got.Graph, got.WorkerIDs, won)
 		}
+		for i, c := range codes {
+			if c == http.StatusConflict && current[i] != got.Version {
+				t.Errorf("round %d: editor %d's 409 names current_version %d, the stored version is %d", round, i, current[i], got.Version)
+			}
+		}
 		version = got.Version
+	}
+	checkWorkersMatchGraph(t, e, p.ID)
+}
+
+// Eight editors save the same pipeline without a version (no conflict
+// check asked): every save succeeds, the last one wins, and the stored graph
+// and its workers are exactly one editor's, never a mix.
+func TestPipelineConcurrentEditorsLastWriteWins(t *testing.T) {
+	e := wkEnv(t)
+	p := e.plSave("POST", "/api/v1/pipelines", map[string]any{"name": "lww", "graph": map[string]any{"workers": []any{}, "topics": []any{}}}, http.StatusCreated)
+	for round := range 3 {
+		var wg sync.WaitGroup
+		codes := make([]int, 8)
+		graphs := make([]string, 8)
+		for i := range 8 {
+			// Two workers per graph, so a mix of two saves would show.
+			graphs[i] = fmt.Sprintf(`{"workers":[{"id":"a","name":"a-%d-%d","input_topics":["in-%d"],"output_topics":["mid-%d"]},`+
+				`{"id":"b","name":"b-%d-%d","input_topics":["mid-%d"]}],"topics":[{"id":"in","name":"in-%d"},{"id":"mid","name":"mid-%d"}]}`,
+				round, i, i, i, round, i, i, i, i)
+			wg.Go(func() {
+				body := fmt.Sprintf(`{"name":"lww","graph":%s}`, graphs[i])
+				codes[i] = e.do("PUT", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), e.tokens[apiserver.RoleEditor], body).code
+			})
+		}
+		wg.Wait()
+		for i, c := range codes {
+			if c != http.StatusOK {
+				t.Fatalf("round %d: editor %d got %d", round, i, c)
+			}
+		}
+		var got pipelineJSON
+		e.do("GET", fmt.Sprintf("/api/v1/pipelines/%d", p.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&got)
+		won := -1
+		for i := range graphs {
+			if sameJSONText(t, got.Graph, graphs[i]) {
+				won = i
+			}
+		}
+		if won < 0 {
+			t.Fatalf("round %d: stored graph %s is none of the editors'", round, got.Graph)
+		}
+		if len(got.WorkerIDs) != 2 || got.WorkerIDs[fmt.Sprintf("a-%d-%d", round, won)] == 0 || got.WorkerIDs[fmt.Sprintf("b-%d-%d", round, won)] == 0 {
+			t.Fatalf("round %d: stored workers %v, want editor %d's two", round, got.WorkerIDs, won)
+		}
+		if got.Version != 1+8*(round+1) {
+			t.Errorf("round %d: version %d after %d saves, want %d: a save was lost", round, got.Version, 8*(round+1), 1+8*(round+1))
+		}
+	}
+	checkWorkersMatchGraph(t, e, p.ID)
+}
+
+// checkWorkersMatchGraph: the workers stored for the pipeline are exactly
+// the workers of its stored graph, with the graph's topics.
+func checkWorkersMatchGraph(t *testing.T, e *env, id int64) {
+	t.Helper()
+	var got pipelineJSON
+	e.do("GET", fmt.Sprintf("/api/v1/pipelines/%d", id), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&got)
+	var g struct {
+		Workers []struct {
+			Name        string   `json:"name"`
+			InputTopics []string `json:"input_topics"`
+		} `json:"workers"`
+		Topics []struct{ ID, Name string } `json:"topics"`
+	}
+	if err := json.Unmarshal(got.Graph, &g); err != nil {
+		t.Fatal(err)
+	}
+	topicName := map[string]string{}
+	for _, tp := range g.Topics {
+		topicName[tp.ID] = tp.Name
+	}
+	if len(got.WorkerIDs) != len(g.Workers) {
+		t.Fatalf("%d workers stored for a graph of %d", len(got.WorkerIDs), len(g.Workers))
+	}
+	for _, w := range g.Workers {
+		var stored struct {
+			InputTopics []string `json:"input_topics"`
+		}
+		e.do("GET", fmt.Sprintf("/api/v1/workers/%d", got.WorkerIDs[w.Name]), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&stored)
+		want := cmp.Or(topicName[w.InputTopics[0]], w.InputTopics[0]) // a graph names a topic by id or by name
+		if len(stored.InputTopics) != len(w.InputTopics) || stored.InputTopics[0] != want {
+			t.Errorf("worker %s reads %v, the graph says %v", w.Name, stored.InputTopics, w.InputTopics)
+		}
 	}
 }
 

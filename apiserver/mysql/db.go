@@ -15,6 +15,30 @@ import (
 	"github.com/tributary-etl/tributary/apiserver"
 )
 
+// StatementTimeout bounds each read and write on a connection (the DSN's
+// readTimeout and writeTimeout, unless it sets them).
+const StatementTimeout = 5 * time.Second
+
+// getLock takes on conn the MySQL named lock whose name is the SQL
+// expression name (with args), waiting up to wait. It asks in slices of a
+// second so that no single statement outlasts StatementTimeout. It reports
+// whether it got the lock.
+func getLock(ctx context.Context, conn *sql.Conn, wait time.Duration, name string, args ...any) (bool, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		var got sql.NullInt64
+		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK("+name+", 1)", args...).Scan(&got); err != nil {
+			return false, err
+		}
+		if got.Int64 == 1 {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+	}
+}
+
 // DB is the API server's database.
 type DB struct {
 	db *sql.DB
@@ -27,8 +51,19 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, errors.New("invalid MySQL DSN") // the driver's error may quote the password
 	}
 	cfg.ParseTime = true
+	// Unless the DSN says otherwise, no network wait is unbounded: a MySQL
+	// that accepts connections but stops answering (a dropped link) fails
+	// each request after a few seconds, as a 503, instead of holding it.
+	// No statement of this server waits longer (locks are taken in slices,
+	// see getLock).
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = StatementTimeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = StatementTimeout
 	}
 	sqldb, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tributary-etl/tributary/apiserver"
 )
@@ -139,11 +140,11 @@ func (db *DB) LockFunctionFile(ctx context.Context, sha string, fn func() error)
 		return fmt.Errorf("lock artifact file: %w", err)
 	}
 	defer conn.Close()
-	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK("+fileLock+", ?)", sha, 10).Scan(&got); err != nil {
+	got, err := getLock(ctx, conn, 10*time.Second, fileLock, sha)
+	if err != nil {
 		return fmt.Errorf("lock artifact file: %w", err)
 	}
-	if got.Int64 != 1 {
+	if !got {
 		return apiserver.Errorf(apiserver.CodeUnavailable, "another upload or delete of the same binary is in progress; try again")
 	}
 	defer func() {

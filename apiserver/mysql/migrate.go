@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -10,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tributary-etl/tributary/shared/worker"
 )
@@ -98,9 +98,12 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('tributary_migrate', 60)").Scan(&got); err != nil || got.Int64 != 1 {
-		return 0, fmt.Errorf("migrate: could not take the migration lock: %v", err)
+	got, err := getLock(ctx, conn, time.Minute, "'tributary_migrate'")
+	if err != nil {
+		return 0, fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	if !got {
+		return 0, fmt.Errorf("migrate: another server held the migration lock for a minute")
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('tributary_migrate')")
 

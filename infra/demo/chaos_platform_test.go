@@ -323,10 +323,18 @@ func newRegisterGate(t *testing.T, nomad string) *registerGate {
 }
 
 // TestChaosMySQLOutage makes MySQL unreachable for 10 s while ids flow
-// through a deployed pipeline: the workers keep running on the config they
-// have, the API answers 503 naming the database (promptly, not a hang), and
-// everything works again once MySQL is back.
+// through a deployed pipeline, in two ways: refusing connections, and
+// accepting them but never answering (a dropped link, the one that makes
+// clients hang). The workers keep running on the config they have, the API
+// answers 503 naming the database (promptly, not a hang), and everything
+// works again once MySQL is back.
 func TestChaosMySQLOutage(t *testing.T) {
+	for _, mode := range []string{"refused", "unresponsive"} {
+		t.Run(mode, func(t *testing.T) { chaosMySQL(t, mode) })
+	}
+}
+
+func chaosMySQL(t *testing.T, mode string) {
 	stacktest.Nomad(t)
 	brokers := stacktest.Kafka(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -344,22 +352,35 @@ func TestChaosMySQLOutage(t *testing.T) {
 	const outage = 10 * time.Second
 	var cutAt, backAt time.Time
 	var during []string // what the API answered while MySQL was away
+	var slowest time.Duration
 	probed := make(chan struct{})
 	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 3000, Rate: 200,
 		Tick: func(elapsed time.Duration) {
 			if cutAt.IsZero() && elapsed > 3*time.Second {
-				proxy.cut()
+				if mode == "refused" {
+					proxy.cut()
+				} else {
+					proxy.freeze()
+				}
 				cutAt = time.Now()
 				go func() {
 					defer close(probed)
 					for time.Since(cutAt) < outage-time.Second {
-						during = append(during, probe(c, "/api/v1/workers"), probe(c, fmt.Sprintf("/api/v1/pipelines/%d/status", p.ID)))
+						for _, path := range []string{"/api/v1/workers", fmt.Sprintf("/api/v1/pipelines/%d/status", p.ID)} {
+							start := time.Now()
+							during = append(during, probe(c, path))
+							slowest = max(slowest, time.Since(start))
+						}
 						time.Sleep(time.Second)
 					}
 				}()
 			}
 			if !cutAt.IsZero() && backAt.IsZero() && time.Since(cutAt) > outage {
-				proxy.restore()
+				if mode == "refused" {
+					proxy.restore()
+				} else {
+					proxy.thaw()
+				}
 				backAt = time.Now()
 			}
 		}}
@@ -384,8 +405,8 @@ func TestChaosMySQLOutage(t *testing.T) {
 			whileDown++
 		}
 	}
-	t.Logf("chaos: MySQL unreachable %s: %d ids, lost %d, duplicates %d; %d records emitted while it was away; API while away: %s; API answering again %s after MySQL was back",
-		backAt.Sub(cutAt).Round(100*time.Millisecond), feed.IDs, lost, dups, whileDown, summarize(during), apiBack.Round(10*time.Millisecond))
+	t.Logf("chaos: MySQL %s for %s: %d ids, lost %d, duplicates %d; %d records emitted while it was away; API while away: %s (slowest answer %s); API answering again %s after MySQL was back",
+		mode, backAt.Sub(cutAt).Round(100*time.Millisecond), feed.IDs, lost, dups, whileDown, summarize(during), slowest.Round(time.Millisecond), apiBack.Round(10*time.Millisecond))
 	if lost != 0 {
 		t.Errorf("%d of %d ids lost", lost, feed.IDs)
 	}
@@ -406,11 +427,11 @@ func TestChaosMySQLOutage(t *testing.T) {
 }
 
 // probe GETs path and returns "<status> <body>" or the transport error.
-// Its client gives up after 30 s, so a hang shows as an error, not a wait.
+// Its client gives up after 20 s, so a hang shows as an error, not a wait.
 func probe(c *demo.Client, path string) string {
 	req, _ := http.NewRequest("GET", c.Base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+c.Token)
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 	if err != nil {
 		return "error: " + err.Error()
 	}
@@ -435,21 +456,25 @@ func summarize(answers []string) string {
 	return strings.Join(parts, "; ")
 }
 
-// tcpProxy forwards connections to a target; cut closes its listener and
-// every open connection (the target becomes unreachable: connection
-// refused), restore listens again on the same address.
+// tcpProxy forwards connections to a target. It fails in two ways: cut
+// closes its listener and every open connection (the target refuses
+// connections), freeze stops forwarding bytes, on open and new connections
+// alike (the target accepts but never answers, like a host behind a
+// dropped link). restore and thaw undo them.
 type tcpProxy struct {
 	t      *testing.T
 	addr   string
 	target string
 
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]bool
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]bool
+	thawed chan struct{} // closed unless frozen
 }
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	p := &tcpProxy{t: t, addr: freeAddr(t), target: target, conns: map[net.Conn]bool{}}
+	p := &tcpProxy{t: t, addr: freeAddr(t), target: target, conns: map[net.Conn]bool{}, thawed: make(chan struct{})}
+	close(p.thawed)
 	p.restore()
 	t.Cleanup(p.cut)
 	return p
@@ -477,10 +502,47 @@ func (p *tcpProxy) restore() {
 			if !p.track(in, out) {
 				continue
 			}
-			go func() { io.Copy(out, in); out.Close() }()
-			go func() { io.Copy(in, out); in.Close() }()
+			go p.pipe(out, in)
+			go p.pipe(in, out)
 		}
 	}()
+}
+
+// pipe copies src to dst, holding each chunk while the proxy is frozen.
+func (p *tcpProxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			thawed := p.thawed
+			p.mu.Unlock()
+			<-thawed
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *tcpProxy) freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.thawed = make(chan struct{})
+}
+
+func (p *tcpProxy) thaw() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.thawed:
+	default:
+		close(p.thawed)
+	}
 }
 
 // track records a forwarded pair, or closes it when the proxy was cut

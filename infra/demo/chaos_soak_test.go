@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,20 +45,20 @@ const (
 // joins pending at any moment, and compares each instance's RSS and the
 // worker's Redis keys after a warm-up and at the end of the feed.
 //
-// Tombstones are reported apart and not asserted on: every joined id leaves
-// one for the tombstone TTL (1 h, which neither the API nor the runtime's
-// flags can change), so they grow linearly for the whole soak by design.
+// Tombstones are reported apart and bounded only by one per id: every
+// joined id leaves one for the tombstone TTL (1 h, which neither the API nor
+// the runtime's flags can change), so they grow linearly for the whole soak
+// by design, up to rate × TTL.
 func TestChaosSoak(t *testing.T) {
 	brokers := stacktest.Kafka(t)
 	rdb, _ := stacktest.Redis(t)
 	c := client(t)
 	soak := soakDuration(t)
 	warmup := max(soak/5, 10*time.Second)
-	steadyEnd := soak - 5*time.Second // the last sample, before the feed's tail of right fragments
-	if steadyEnd < warmup+5*time.Second {
-		t.Fatalf("TRIBUTARY_SOAK=%s is too short for a warm-up of %s and a second sample: use at least 20s", soak, warmup)
+	if soak < warmup+10*time.Second {
+		t.Fatalf("TRIBUTARY_SOAK=%s is too short for a warm-up of %s and a steady phase after it: use at least 20s", soak, warmup)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), soak+15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*soak+15*time.Minute)
 	defer cancel()
 
 	capacity := measureCapacity(t, ctx, c, brokers, rdb)
@@ -78,14 +80,28 @@ func TestChaosSoak(t *testing.T) {
 
 	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
 	deadLetters := stacktest.CheckIDs(ctx, brokers, dlq, true)
-	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: rate * int(soak/time.Second),
-		Rate: rate, RightLag: lag, Tick: soakProgress(t, soak, emitted)}
-	t.Logf("soak of worker %s: %d ids at %d ids/s (80%% of %.0f ids/s), %d joins pending, for %s; samples at %s and %s",
-		name, feed.IDs, rate, capacity, lag, soak, warmup, steadyEnd)
+	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: rate * int(soak/time.Second), Rate: rate, RightLag: lag}
+	// The last sample is taken when the output is five lags short of the
+	// end: the feed is then in its last seconds of steady input, before its
+	// tail of right fragments lets the pending joins drain.
+	steadyEnd := make(chan struct{})
+	endSteady := sync.OnceFunc(func() { close(steadyEnd) })
+	logProgress := soakProgress(t, feed.IDs, emitted, pids)
+	feed.Tick = func(elapsed time.Duration) {
+		logProgress(elapsed)
+		if emitted.Distinct() >= feed.IDs-5*lag {
+			endSteady()
+		}
+	}
+	t.Logf("soak of worker %s: %d ids at %d ids/s (80%% of %.0f ids/s), %d joins pending, for %s; first sample at %s",
+		name, feed.IDs, rate, capacity, lag, soak, warmup)
 	start := time.Now()
-	samples := sampleAt(ctx, rdb, name, pids, start, warmup, steadyEnd)
+	warm := make(chan struct{})
+	time.AfterFunc(warmup, func() { close(warm) })
+	samples := sampleOn(ctx, rdb, name, pids, start, warm, steadyEnd)
 	feed.Run(t, ctx)
 	fed := time.Since(start)
+	endSteady() // the output never got there: sample now
 	first, last := <-samples, <-samples
 
 	ids := stacktest.IDs(feed.IDs)
@@ -94,10 +110,15 @@ func TestChaosSoak(t *testing.T) {
 	drained := waitDrained(ctx, rdb, name, time.Minute)
 
 	achieved := float64(feed.IDs+feed.RightLag) / fed.Seconds() // the feed runs IDs+RightLag id slots
-	t.Logf("chaos: soak %s at %d ids/s (achieved %.0f ids/s, capacity %.0f ids/s): %d ids, lost %d, duplicates %d, dead letters %d; "+
+	t.Logf("samples at %s (took %s) and %s (took %s)", first.at.Round(time.Second), first.took.Round(time.Millisecond),
+		last.at.Round(time.Second), last.took.Round(time.Millisecond))
+	if achieved < 0.95*float64(rate) {
+		t.Logf("the feed reached only %.0f%% of its target rate: the producer, not the worker, set the load", 100*achieved/float64(rate))
+	}
+	t.Logf("chaos: soak %s (fed in %s) at %d ids/s (achieved %.0f ids/s, capacity %.0f ids/s): %d ids, lost %d, duplicates %d, dead letters %d; "+
 		"RSS %s; aggregates %s → %s, %d after the drain; tombstones %s → %s; used_memory %s → %s (shared Redis)",
-		soak, rate, achieved, capacity, feed.IDs, lost, dups, deadLetters.Distinct(),
-		rssChange(first.rss, last.rss), first.join.aggregatesText(), last.join.aggregatesText(), drained.aggregates,
+		soak, fed.Round(time.Second), rate, achieved, capacity, feed.IDs, lost, dups, deadLetters.Distinct(),
+		rssChange(first.rss, last.rss), first.join.aggregatesText(), last.join.aggregatesText(), drained,
 		first.join.tombstonesText(), last.join.tombstonesText(), humanBytes(first.usedMemory), humanBytes(last.usedMemory))
 
 	for _, s := range []soakSample{first, last} {
@@ -115,8 +136,11 @@ func TestChaosSoak(t *testing.T) {
 		t.Errorf("%d aggregates in Redis at the end of the feed, more than %d (%d× the %d joins the feed keeps pending)",
 			last.join.aggregates, limit, pendingMargin, lag)
 	}
-	if drained.aggregates != 0 {
-		t.Errorf("%d aggregates still in Redis a minute after every id came out", drained.aggregates)
+	if last.join.tombstones > int64(feed.IDs) {
+		t.Errorf("%d tombstones in Redis for a feed of %d ids: more than one per id", last.join.tombstones, feed.IDs)
+	}
+	if drained != 0 {
+		t.Errorf("%d aggregates still in Redis a minute after every id came out", drained)
 	}
 	for alloc, before := range first.rss {
 		after, ok := last.rss[alloc]
@@ -140,42 +164,63 @@ func soakDuration(t *testing.T) time.Duration {
 	return d
 }
 
-// measureCapacity deploys a join worker of its own, produces a backlog of
-// backlogIDs ids as fast as the broker takes them, and returns how many ids
-// per second the worker emits while it drains the backlog. The drain starts
-// when the backlog is complete, or at the first output if that comes later
-// (the worker joins the partitions of topics created by the backlog only
-// when it next looks for them). The worker is stopped afterwards, so that
-// it does not compete with the soak.
+// measureCapacity deploys a join worker of its own and returns how many
+// ids per second it emits while it drains a backlog of backlogIDs ids. Its
+// instances are paused (SIGSTOP) while the backlog is produced, so that the
+// drain is measured on a complete backlog, from the moment they resume; the
+// pause is kept shorter than the consumer-group session timeout (10 s) when
+// the broker takes the backlog fast enough, so that no rebalance slows the
+// drain. The worker is stopped afterwards, so that it does not compete with
+// the soak.
 func measureCapacity(t *testing.T, ctx context.Context, c *demo.Client, brokers []string, rdb *redis.Client) float64 {
 	t.Helper()
 	id, left, right, out := chaosWorker(t, ctx, c, brokers)
 	name, _ := workerTopics(t, ctx, c, id)
 	t.Cleanup(func() { deleteJoinState(t, rdb, name) })
+	createTopics(t, ctx, brokers, left, right)
+	waitAssigned(t, ctx, brokers, name, left, right)
+	pids := allocationPIDs(t, ctx, c, id)
+	if len(pids) != 2 {
+		t.Fatalf("found the processes of %d allocations, want 2: %v", len(pids), pids)
+	}
 	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
 
+	signalAll(t, pids, syscall.SIGSTOP)
+	paused := true
+	defer func() { // resume them even if producing fails
+		if paused {
+			signalAll(t, pids, syscall.SIGCONT)
+		}
+	}()
 	begin := time.Now()
 	stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: backlogIDs, Rate: 1 << 30}.Run(t, ctx)
-	produced := time.Now()
-	before := emitted.Distinct()
+	resumed := time.Now()
+	signalAll(t, pids, syscall.SIGCONT)
+	paused = false
 
-	drainStart := produced
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := resumed.Add(5 * time.Minute)
 	for emitted.Distinct() < backlogIDs {
 		if time.Now().After(deadline) {
-			t.Fatalf("capacity: %d of %d ids out after 5 minutes", emitted.Distinct(), backlogIDs)
+			t.Fatalf("capacity: %d of %d ids out 5 minutes after the backlog", emitted.Distinct(), backlogIDs)
 		}
 		time.Sleep(20 * time.Millisecond) // poll interval, bounded by deadline
 	}
-	done := time.Now()
-	if f := emitted.FirstAfter(begin); f.After(produced) {
-		drainStart, before = f, 0
-	}
-	capacity := float64(backlogIDs-before) / done.Sub(drainStart).Seconds()
-	t.Logf("capacity: backlog of %d ids produced in %s (%d already out), drained in %s: %.0f ids/s",
-		backlogIDs, produced.Sub(begin).Round(time.Millisecond), before, done.Sub(drainStart).Round(time.Millisecond), capacity)
+	drain := time.Since(resumed)
+	capacity := backlogIDs / drain.Seconds()
+	t.Logf("capacity: backlog of %d ids produced in %s with the worker paused, drained in %s: %.0f ids/s",
+		backlogIDs, resumed.Sub(begin).Round(time.Millisecond), drain.Round(time.Millisecond), capacity)
 	stopWorker(t, ctx, c, id)
 	return capacity
+}
+
+// signalAll sends sig to every process of pids (allocation → pid).
+func signalAll(t *testing.T, pids map[string]int, sig syscall.Signal) {
+	t.Helper()
+	for alloc, pid := range pids {
+		if err := syscall.Kill(pid, sig); err != nil {
+			t.Errorf("%s to pid %d (allocation %s): %v", sig, pid, alloc[:8], err)
+		}
+	}
 }
 
 // workerTopics reads the worker's name (its consumer group and Redis key
@@ -288,63 +333,81 @@ func covers(got, want map[string]int) bool {
 	return true
 }
 
-// soakProgress returns a JoinFeed Tick that logs, at most every progressEvery,
-// how far the feed is and how many ids came out.
-func soakProgress(t *testing.T, soak time.Duration, emitted *stacktest.IDCheck) func(time.Duration) {
+// soakProgress returns a JoinFeed Tick that logs, at most every
+// progressEvery, how many of ids came out and each instance's RSS.
+func soakProgress(t *testing.T, ids int, emitted *stacktest.IDCheck, pids map[string]int) func(time.Duration) {
 	next := progressEvery
 	return func(elapsed time.Duration) {
 		if elapsed < next {
 			return
 		}
 		next = elapsed + progressEvery
-		t.Logf("chaos soak: %s of %s, %d ids out", elapsed.Round(time.Second), soak, emitted.Distinct())
+		var rss []string
+		for alloc, pid := range pids {
+			b, err := processRSS(pid)
+			if err != nil {
+				rss = append(rss, alloc[:8]+" gone")
+				continue
+			}
+			rss = append(rss, alloc[:8]+" "+humanBytes(b))
+		}
+		slices.Sort(rss)
+		t.Logf("chaos soak: %s in, %d of %d ids out, RSS %s", elapsed.Round(time.Second), emitted.Distinct(), ids, strings.Join(rss, ", "))
 	}
 }
 
 // soakSample is what the soak measures at one moment.
 type soakSample struct {
 	at         time.Duration    // since the feed started
+	took       time.Duration    // how long measuring took
 	rss        map[string]int64 // VmRSS in bytes, by allocation
-	join       joinFootprint
+	join       joinState
 	usedMemory int64 // INFO used_memory of the whole Redis, shared with other tests
 	err        error // what could not be measured
 }
 
-// sampleAt measures at each offset from start, in the background (a sample
-// takes seconds once tombstones pile up, and the feed must not wait), and
-// delivers the samples in order on the returned channel.
-func sampleAt(ctx context.Context, rdb *redis.Client, worker string, pids map[string]int, start time.Time, offsets ...time.Duration) <-chan soakSample {
-	out := make(chan soakSample, len(offsets))
+// sampleOn measures once when each of triggers is closed, in turn, in the
+// background (a sample takes seconds once tombstones pile up, and the feed
+// must not wait), and delivers the samples in order on the returned channel.
+func sampleOn(ctx context.Context, rdb *redis.Client, worker string, pids map[string]int, start time.Time, triggers ...<-chan struct{}) <-chan soakSample {
+	out := make(chan soakSample, len(triggers))
 	go func() {
-		for _, at := range offsets {
+		for _, trigger := range triggers {
 			select {
-			case <-time.After(time.Until(start.Add(at))):
+			case <-trigger:
 			case <-ctx.Done():
-				out <- soakSample{at: at, err: ctx.Err()}
+				out <- soakSample{at: time.Since(start), err: ctx.Err()}
 				continue
 			}
-			s := soakSample{at: time.Since(start), rss: map[string]int64{}}
-			var errs []error
-			for alloc, pid := range pids {
-				rss, err := processRSS(pid)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("instance %s (pid %d) no longer runs: %w", alloc[:8], pid, err))
-					continue
-				}
-				s.rss[alloc] = rss
-			}
-			var err error
-			if s.join, err = readJoinFootprint(ctx, rdb, worker); err != nil {
-				errs = append(errs, err)
-			}
-			if s.usedMemory, err = usedMemory(ctx, rdb); err != nil {
-				errs = append(errs, err)
-			}
-			s.err = errors.Join(errs...)
-			out <- s
+			out <- measure(ctx, rdb, worker, pids, start)
 		}
 	}()
 	return out
+}
+
+// measure reads the RSS of each process of pids (allocation → pid) and the
+// worker's footprint in Redis.
+func measure(ctx context.Context, rdb *redis.Client, worker string, pids map[string]int, start time.Time) soakSample {
+	s := soakSample{at: time.Since(start), rss: map[string]int64{}}
+	var errs []error
+	for alloc, pid := range pids {
+		rss, err := processRSS(pid)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("instance %s (pid %d) no longer runs: %w", alloc[:8], pid, err))
+			continue
+		}
+		s.rss[alloc] = rss
+	}
+	var err error
+	if s.join, err = readJoinState(ctx, rdb, worker); err != nil {
+		errs = append(errs, err)
+	}
+	if s.usedMemory, err = usedMemory(ctx, rdb); err != nil {
+		errs = append(errs, err)
+	}
+	s.err = errors.Join(errs...)
+	s.took = time.Since(start) - s.at
+	return s
 }
 
 // processRSS is VmRSS of process pid, in bytes.
@@ -364,69 +427,127 @@ func processRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
-// joinFootprint is a worker's join state in Redis (see shared/join/doc.go
-// for its keys).
-type joinFootprint struct {
+// joinState is a worker's join state in Redis at one moment (see
+// shared/join/doc.go for its keys).
+type joinState struct {
 	aggregates     int64 // a:<id> hashes: joins pending or claimed
 	aggregateBytes int64 // the hashes and the pending and claimed sets listing them
 	tombstones     int64 // t:<id>: joins confirmed within the tombstone TTL
-	tombstoneBytes int64
+	tombstoneBytes int64 // extrapolated from the first tombstoneSample tombstones
 }
 
-func (f joinFootprint) aggregatesText() string {
-	return fmt.Sprintf("%d (%s)", f.aggregates, humanBytes(f.aggregateBytes))
+// tombstoneSample is how many tombstones MEMORY USAGE is asked about: they
+// are alike, and a 10-minute soak leaves millions of them.
+const tombstoneSample = 10000
+
+func (j joinState) aggregatesText() string {
+	return fmt.Sprintf("%d (%s)", j.aggregates, humanBytes(j.aggregateBytes))
 }
 
-func (f joinFootprint) tombstonesText() string {
-	return fmt.Sprintf("%d (%s)", f.tombstones, humanBytes(f.tombstoneBytes))
+func (j joinState) tombstonesText() string {
+	return fmt.Sprintf("%d (≈%s)", j.tombstones, humanBytes(j.tombstoneBytes))
 }
 
-// readJoinFootprint scans the keys of worker's join state and adds up
-// MEMORY USAGE of each. Keys that expire or are deleted during the scan are
-// not counted.
-func readJoinFootprint(ctx context.Context, rdb *redis.Client, worker string) (joinFootprint, error) {
-	var f joinFootprint
-	add := func(keys []string) error {
-		pipe := rdb.Pipeline()
-		cmds := make([]*redis.IntCmd, len(keys))
+// joinKeys is the SCAN pattern of worker's join keys whose kind (after the
+// hash tag) matches kind.
+func joinKeys(worker, kind string) string { return "trib:{" + worker + ":*}:" + kind }
+
+// readJoinState reads the aggregates first, which change by the second,
+// then the tombstones, which only pile up and take longer to count.
+func readJoinState(ctx context.Context, rdb *redis.Client, worker string) (joinState, error) {
+	var j joinState
+	var err error
+	if j.aggregates, j.aggregateBytes, err = readAggregates(ctx, rdb, worker); err != nil {
+		return j, err
+	}
+	j.tombstones, j.tombstoneBytes, err = readTombstones(ctx, rdb, worker)
+	return j, err
+}
+
+// readAggregates counts worker's a:<id> hashes and adds up the bytes of
+// them and of the pending and claimed sets. A key that is gone by the time
+// its size is asked is not counted.
+func readAggregates(ctx context.Context, rdb *redis.Client, worker string) (n, bytes int64, err error) {
+	err = scanKeys(ctx, rdb, joinKeys(worker, "[apc]*"), func(keys []string) error {
+		sizes, err := memoryUsage(ctx, rdb, keys)
 		for i, k := range keys {
-			cmds[i] = pipe.MemoryUsage(ctx, k)
-		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("memory usage of %s's keys: %w", worker, err)
-		}
-		for i, k := range keys {
-			bytes, err := cmds[i].Result()
-			if err != nil { // redis.Nil: gone since the scan
+			if sizes[i] < 0 {
 				continue
 			}
-			switch kind := k[strings.Index(k, "}:")+2:]; {
-			case strings.HasPrefix(kind, "t:"):
-				f.tombstones++
-				f.tombstoneBytes += bytes
-			case strings.HasPrefix(kind, "a:"):
-				f.aggregates++
-				f.aggregateBytes += bytes
-			default: // the pending and claimed sets
-				f.aggregateBytes += bytes
+			if strings.Contains(k, "}:a:") {
+				n++
+			}
+			bytes += sizes[i]
+		}
+		return err
+	})
+	return n, bytes, err
+}
+
+// readTombstones counts worker's tombstones and extrapolates their bytes
+// from the first tombstoneSample.
+func readTombstones(ctx context.Context, rdb *redis.Client, worker string) (n, bytes int64, err error) {
+	var sampled, sampledBytes int64
+	err = scanKeys(ctx, rdb, joinKeys(worker, "t:*"), func(keys []string) error {
+		n += int64(len(keys))
+		if sampled >= tombstoneSample {
+			return nil
+		}
+		sizes, err := memoryUsage(ctx, rdb, keys)
+		for _, b := range sizes {
+			if b >= 0 {
+				sampled++
+				sampledBytes += b
 			}
 		}
-		return nil
+		return err
+	})
+	if sampled > 0 {
+		bytes = sampledBytes * n / sampled
 	}
-	iter := rdb.Scan(ctx, 0, "trib:{"+worker+":*", 1000).Iterator()
+	return n, bytes, err
+}
+
+// scanKeys calls fn with the keys matching pattern, a batch at a time.
+func scanKeys(ctx context.Context, rdb *redis.Client, pattern string, fn func(keys []string) error) error {
+	iter := rdb.Scan(ctx, 0, pattern, 10000).Iterator()
 	batch := make([]string, 0, 1000)
 	for iter.Next(ctx) {
 		if batch = append(batch, iter.Val()); len(batch) == cap(batch) {
-			if err := add(batch); err != nil {
-				return f, err
+			if err := fn(batch); err != nil {
+				return err
 			}
 			batch = batch[:0]
 		}
 	}
 	if err := iter.Err(); err != nil {
-		return f, fmt.Errorf("scan %s's keys: %w", worker, err)
+		return fmt.Errorf("scan %s: %w", pattern, err)
 	}
-	return f, add(batch)
+	if len(batch) == 0 {
+		return nil
+	}
+	return fn(batch)
+}
+
+// memoryUsage is MEMORY USAGE of each key, in one round trip; -1 for a key
+// that no longer exists.
+func memoryUsage(ctx context.Context, rdb *redis.Client, keys []string) ([]int64, error) {
+	pipe := rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.MemoryUsage(ctx, k)
+	}
+	sizes := make([]int64, len(keys))
+	_, err := pipe.Exec(ctx)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return sizes, fmt.Errorf("memory usage: %w", err)
+	}
+	for i, c := range cmds {
+		if sizes[i] = c.Val(); c.Err() != nil {
+			sizes[i] = -1
+		}
+	}
+	return sizes, nil
 }
 
 // usedMemory is used_memory from INFO memory.
@@ -443,14 +564,14 @@ func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
 	return 0, errors.New("no used_memory in INFO memory")
 }
 
-// waitDrained polls the worker's join state until no aggregate is left, or
-// within passes, and returns the last footprint read.
-func waitDrained(ctx context.Context, rdb *redis.Client, worker string, within time.Duration) joinFootprint {
+// waitDrained polls the worker's aggregates until none is left, or within
+// passes, and returns the last count.
+func waitDrained(ctx context.Context, rdb *redis.Client, worker string, within time.Duration) int64 {
 	deadline := time.Now().Add(within)
 	for {
-		f, err := readJoinFootprint(ctx, rdb, worker)
-		if (err == nil && f.aggregates == 0) || time.Now().After(deadline) {
-			return f
+		n, _, err := readAggregates(ctx, rdb, worker)
+		if (err == nil && n == 0) || time.Now().After(deadline) {
+			return n
 		}
 		time.Sleep(time.Second) // poll interval, bounded by deadline
 	}
@@ -459,7 +580,7 @@ func waitDrained(ctx context.Context, rdb *redis.Client, worker string, within t
 // deleteJoinState deletes the worker's keys from the shared Redis: a soak
 // leaves one tombstone per id for an hour otherwise.
 func deleteJoinState(t *testing.T, rdb *redis.Client, worker string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if _, err := stacktest.DeleteKeys(ctx, rdb, "trib:{"+worker+":*"); err != nil {
 		t.Logf("delete the join state of %s: %v", worker, err)

@@ -177,10 +177,13 @@ type JoinFeed struct {
 // until ctx ends (then the test fails).
 func (f JoinFeed) Run(t testing.TB, ctx context.Context) {
 	t.Helper()
+	// A batch is about 20 ms of the feed (at least 20 ids, at most 500):
+	// each write waits for its acknowledgements, so a fixed small batch
+	// would cap the rate at a few thousand ids a second.
+	batch := min(max(f.Rate/50, 20), 500)
 	w := &kafka.Writer{Addr: kafka.TCP(f.Brokers...), Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
-		BatchTimeout: 2 * time.Millisecond, AllowAutoTopicCreation: true}
+		BatchTimeout: 2 * time.Millisecond, BatchSize: 2 * batch, AllowAutoTopicCreation: true}
 	defer w.Close()
-	const batch = 20
 	start := time.Now()
 	for i := 0; i < f.IDs+f.RightLag; i += batch {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(f.Rate))))

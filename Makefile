@@ -58,4 +58,4 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	echo "==> fuzz $$name ($$pkg, $(FUZZTIME))"; go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; done
 
 chaos: up ## fault scenarios on the real stack (worker SIGKILL; broker, Redis, Nomad agent, API server restarts; MySQL outage) and a 10-minute soak (SOAK=10m): ids lost, duplicated, recovery
-	@$(STACK_ENV); set -o pipefail; TRIBUTARY_SOAK=$(SOAK) go test -count=1 -v -run 'TestChaos' -timeout 60m ./infra/demo ./apiserver/httpapi | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos'
+	@$(STACK_ENV); set -o pipefail; TRIBUTARY_SOAK=$(SOAK) go test -p 1 -count=1 -v -run 'TestChaos' -timeout 60m ./infra/demo ./apiserver/httpapi | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos'

@@ -351,7 +351,11 @@ func chaosMySQL(t *testing.T, mode string) {
 
 	const outage = 10 * time.Second
 	var cutAt, backAt time.Time
-	var during []string // what the API answered while MySQL was away
+	type answer struct {
+		text string
+		at   time.Time // when it came
+	}
+	var answers []answer // to the probes sent while MySQL was away
 	var slowest time.Duration
 	probed := make(chan struct{})
 	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 3000, Rate: 200,
@@ -368,7 +372,7 @@ func chaosMySQL(t *testing.T, mode string) {
 					for time.Since(cutAt) < outage-time.Second {
 						for _, path := range []string{"/api/v1/workers", fmt.Sprintf("/api/v1/pipelines/%d/status", p.ID)} {
 							start := time.Now()
-							during = append(during, probe(c, path))
+							answers = append(answers, answer{probe(c, path), time.Now()})
 							slowest = max(slowest, time.Since(start))
 						}
 						time.Sleep(time.Second)
@@ -386,6 +390,14 @@ func chaosMySQL(t *testing.T, mode string) {
 		}}
 	feed.Run(t, ctx)
 	<-probed
+	// A probe sent before MySQL came back may be answered after, from the
+	// database: only the answers that came while it was away count.
+	var during []string
+	for _, a := range answers {
+		if a.at.Before(backAt) {
+			during = append(during, a.text)
+		}
+	}
 	// The API answers again once MySQL is back.
 	var apiBack time.Duration
 	for time.Since(backAt) < time.Minute {

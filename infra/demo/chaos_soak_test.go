@@ -46,9 +46,9 @@ const (
 // worker's Redis keys after a warm-up and at the end of the feed.
 //
 // Tombstones are reported apart and bounded only by one per id: every
-// joined id leaves one for the tombstone TTL (1 h, which neither the API nor
-// the runtime's flags can change), so they grow linearly for the whole soak
-// by design, up to rate × TTL.
+// joined id leaves one for the tombstone TTL (the runtime's -tombstone-ttl,
+// 1 h by default), so they grow linearly for the whole soak by design, up
+// to rate × TTL.
 func TestChaosSoak(t *testing.T) {
 	brokers := stacktest.Kafka(t)
 	rdb, _ := stacktest.Redis(t)

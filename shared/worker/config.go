@@ -218,6 +218,9 @@ func (c *Config) Validate() error {
 	if c.BatchSize < 1 || c.BatchSize > 10000 {
 		return &FieldError{"batch_size", "must be between 1 and 10000"}
 	}
+	if c.TombstoneTTL < c.ClaimTimeout {
+		return &FieldError{"tombstone_ttl", fmt.Sprintf("must be at least the claim timeout (%s), the longest a redelivery after a crash can trail its join", c.ClaimTimeout)}
+	}
 	if c.ProcessRetries < 0 {
 		return &FieldError{"process_retries", "must not be negative"}
 	}

@@ -62,6 +62,7 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"timeout too short", func(c *Config) { c.Timeout = time.Millisecond }, "timeout"},
 		{"join without redis", func(c *Config) { c.RedisAddr = "" }, "redis"},
 		{"bad expiry topic", func(c *Config) { c.ExpiryTopic = "x y" }, "expiry_topic"},
+		{"tombstones shorter than claims", func(c *Config) { c.TombstoneTTL = 30 * time.Second }, "tombstone_ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,6 +100,7 @@ func TestMainRefusesBadConfiguration(t *testing.T) {
 		{"not in the database", []string{"-worker", "ghost", "-mysql-dsn", dsn}, `consumer_name \"ghost\": worker config not found`},
 		{"no inputs", []string{"-worker", "w", "-brokers", "127.0.0.1:9092"}, "topics_input: needs at least one topic"},
 		{"bad metadata", []string{"-worker", "w", "-topics-input", "a", "-brokers", "k:1", "-metadata", "{"}, "metadata: is not valid JSON"},
+		{"tombstone TTL too short", []string{"-worker", "w", "-topics-input", "a", "-brokers", "k:1", "-tombstone-ttl", "1s"}, "tombstone_ttl: must be at least the claim timeout (1m0s)"},
 	}
 	// Only the flags configure these runs, not the stack's environment.
 	for _, k := range []string{"TRIBUTARY_MYSQL_DSN", "TRIBUTARY_KAFKA_BROKERS", "TRIBUTARY_REDIS_ADDR", "TRIBUTARY_WORKER",

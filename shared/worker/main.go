@@ -104,6 +104,7 @@ type flags struct {
 	logFormat                             string
 	batchSize                             int
 	claimTimeout, sessionTimeout          time.Duration
+	tombstoneTTL                          time.Duration
 	sweepInterval                         time.Duration
 }
 
@@ -156,6 +157,7 @@ Flags:
 	fs.DurationVar(&o.timeout, "timeout", timeout, "how long an incomplete join waits (default 240s) [TRIBUTARY_TIMEOUT]")
 	fs.IntVar(&o.batchSize, "batch-size", 0, "most messages per batch (default 500)")
 	fs.DurationVar(&o.claimTimeout, "claim-timeout", 0, "a completed join not confirmed by then is emitted again by any instance (default 60s)")
+	fs.DurationVar(&o.tombstoneTTL, "tombstone-ttl", 0, "how long a completed id turns redelivered fragments into duplicates to drop; Redis keeps one small key per id for this long (default 1h)")
 	fs.DurationVar(&o.sessionTimeout, "session-timeout", 0, "Kafka consumer-group session timeout (default 10s)")
 	fs.DurationVar(&o.sweepInterval, "sweep-interval", 0, "how often expired and unconfirmed joins are swept (default 1s)")
 	if err := fs.Parse(args); err != nil {
@@ -226,6 +228,7 @@ func (o *flags) config(ctx context.Context) (Config, error) {
 	}
 	cfg.BatchSize = o.batchSize
 	cfg.ClaimTimeout = o.claimTimeout
+	cfg.TombstoneTTL = o.tombstoneTTL
 	cfg.SessionTimeout = o.sessionTimeout
 	cfg.SweepInterval = o.sweepInterval
 	cfg.RedisAddr = o.redis

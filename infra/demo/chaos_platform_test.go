@@ -367,16 +367,26 @@ func chaosMySQL(t *testing.T, mode string) {
 					proxy.freeze()
 				}
 				cutAt = time.Now()
+				// Two requests a second, each on its own: a slow answer
+				// does not hold back the next probe.
 				go func() {
 					defer close(probed)
+					var mu sync.Mutex
+					var wg sync.WaitGroup
 					for time.Since(cutAt) < outage-time.Second {
 						for _, path := range []string{"/api/v1/workers", fmt.Sprintf("/api/v1/pipelines/%d/status", p.ID)} {
-							start := time.Now()
-							answers = append(answers, answer{probe(c, path), time.Now()})
-							slowest = max(slowest, time.Since(start))
+							wg.Go(func() {
+								start := time.Now()
+								text := probe(c, path)
+								mu.Lock()
+								defer mu.Unlock()
+								answers = append(answers, answer{text, time.Now()})
+								slowest = max(slowest, time.Since(start))
+							})
 						}
 						time.Sleep(time.Second)
 					}
+					wg.Wait()
 				}()
 			}
 			if !cutAt.IsZero() && backAt.IsZero() && time.Since(cutAt) > outage {

@@ -80,13 +80,13 @@ func (b *privateBroker) stop() {
 // reads and writes, mid-flow, and starts it again 2 s later on the same data
 // directory. Every id must come out.
 func TestChaosBrokerRestart(t *testing.T) {
-	e, _ := dpEnv(t)
+	e, client := dpEnv(t)
 	b := newPrivateBroker(t)
 	var cl clusterJSON
 	e.do("POST", "/api/v1/clusters", e.tokens[apiserver.RoleEditor], `{"name":"private","bootstrap_servers":["`+b.addr()+`"]}`).
 		want(http.StatusCreated).decode(&cl)
 	brokers := []string{b.addr()}
-	_, _, left, right, out := chaosJoinWorker(t, e, stacktest.RedisAddr(), 120, cl.ID)
+	_, _, left, right, out := chaosJoinWorker(t, e, client, stacktest.RedisAddr(), 120, cl.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	emitted := stacktest.CheckIDs(ctx, brokers, out, false)

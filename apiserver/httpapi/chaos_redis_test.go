@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	nomad "github.com/hashicorp/nomad/api"
+
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
@@ -76,11 +78,12 @@ func (r *privateRedis) stop() {
 
 // chaosJoinWorker deploys, through the in-process API, a 2-topic join
 // worker of 2 instances whose join state is in redisAddr.
-func chaosJoinWorker(t *testing.T, e *env, redisAddr string, timeoutSec int, cluster int64) (id int64, name, left, right, out string) {
+func chaosJoinWorker(t *testing.T, e *env, client *nomad.Client, redisAddr string, timeoutSec int, cluster int64) (id int64, name, left, right, out string) {
 	t.Helper()
 	e.srv.cfg.RedisAddr = redisAddr
 	name = stacktest.Name(t, "cr")
 	left, right, out = name+".left", name+".right", name+".out"
+	dpPurgeJob(t, client, name)
 	w := e.wkCreate(fmt.Sprintf(`{"name":%q,"input_topics":[%q,%q],"output_topics":[%q],"cluster_id":%d,
 	  "function":"template","function_version":"1.0.0","instances":2,"timeout_seconds":%d}`, name, left, right, out, cluster, timeoutSec))
 	e.do("POST", fmt.Sprintf("/api/v1/workers/%d/deploy", w.ID), e.tokens[apiserver.RoleEditor], "").want(http.StatusAccepted)
@@ -99,11 +102,11 @@ func TestChaosRedisRestart(t *testing.T) {
 }
 
 func chaosRedisRestart(t *testing.T, aof bool) {
-	e, _ := dpEnv(t)
+	e, client := dpEnv(t)
 	brokers := stacktest.Kafka(t)
 	rd := newPrivateRedis(t, aof)
 	const joinTimeout = 15
-	_, name, left, right, out := chaosJoinWorker(t, e, rd.addr, joinTimeout, 1)
+	_, name, left, right, out := chaosJoinWorker(t, e, client, rd.addr, joinTimeout, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	emitted := stacktest.CheckIDs(ctx, brokers, out, false)

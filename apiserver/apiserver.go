@@ -115,6 +115,7 @@ type ConsumerConfig struct {
 	JoinKey              string
 	ExpiryTopic          string // "" when NULL
 	DeadLetterTopic      string // "" when NULL
+	TombstoneTTLSeconds  int    // 0 when NULL: the runtime's default (1 h)
 	ConfigVersion        int
 
 	// What the API server adds (migration 003); the runtime ignores them.
@@ -140,6 +141,7 @@ func (a ConsumerConfig) SameSettings(b ConsumerConfig) bool {
 		slices.Equal(a.TopicsOutput, b.TopicsOutput) && a.KafkaBootstrapServer == b.KafkaBootstrapServer &&
 		SameJSON(a.Metadatas, b.Metadatas) && a.TimeoutSeconds == b.TimeoutSeconds && a.JoinKey == b.JoinKey &&
 		a.ExpiryTopic == b.ExpiryTopic && a.DeadLetterTopic == b.DeadLetterTopic &&
+		a.TombstoneTTLSeconds == b.TombstoneTTLSeconds &&
 		a.FunctionName == b.FunctionName && a.FunctionVersion == b.FunctionVersion &&
 		a.Instances == b.Instances && a.ClusterID == b.ClusterID
 }

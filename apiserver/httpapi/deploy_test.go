@@ -273,3 +273,51 @@ func TestDeployWithoutNomad(t *testing.T) {
 	}
 	e.do("GET", fmt.Sprintf("/api/v1/workers/%d/status", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusServiceUnavailable)
 }
+
+// TestDeployedWorkerKeepsItsTombstoneTTL: a worker's tombstone_ttl_seconds
+// travels from the API through MySQL to the deployed runtime, whose
+// tombstones in Redis expire after it (not after the default hour).
+func TestDeployedWorkerKeepsItsTombstoneTTL(t *testing.T) {
+	e, client := dpEnv(t)
+	brokers := stacktest.Kafka(t)
+	rdb, _ := stacktest.Redis(t)
+	name := stacktest.Name(t, "ttl")
+	dpPurgeJob(t, client, name)
+	left, right, out := name+".left", name+".right", name+".out"
+	w := e.wkCreate(fmt.Sprintf(`{"name":%q,"input_topics":[%q,%q],"output_topics":[%q],"cluster_id":1,
+	  "function":"template","function_version":"1.0.0","tombstone_ttl_seconds":120}`, name, left, right, out))
+	e.do("POST", fmt.Sprintf("/api/v1/workers/%d/deploy", w.ID), e.tokens[apiserver.RoleEditor], "").want(http.StatusAccepted)
+	e.dpWaitStatus(w.ID, 3*time.Minute, dpHealthy)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
+	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 20, Rate: 100}
+	feed.Run(t, ctx)
+	stacktest.WaitFor(t, 2*time.Minute, stacktest.IDs(feed.IDs), emitted)
+
+	// The tombstone is written when the output is confirmed, just after it
+	// is emitted: wait for all of them.
+	pattern := "trib:{" + name + ":*}:t:*"
+	var keys []string
+	for deadline := time.Now().Add(30 * time.Second); len(keys) < feed.IDs && time.Now().Before(deadline); {
+		var err error
+		if keys, err = rdb.Keys(ctx, pattern).Result(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond) // poll interval, bounded by deadline
+	}
+	if len(keys) != feed.IDs {
+		t.Fatalf("%d tombstones match %s, want %d", len(keys), pattern, feed.IDs)
+	}
+	for _, k := range keys {
+		ttl, err := rdb.PTTL(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl <= 0 || ttl > 120*time.Second {
+			t.Errorf("%s expires in %s, want within the worker's 120 s", k, ttl)
+		}
+	}
+	rdb.Del(ctx, keys...)
+}

@@ -21,6 +21,10 @@ const (
 	MaxTimeoutSeconds = 86400
 	MaxInstances      = 64
 	MaxJoinKeyBytes   = 255
+	// A tombstone must outlive the runtime's claim timeout (60 s): a
+	// redelivery after a crash can trail its join that long.
+	MinTombstoneTTLSeconds = 60
+	MaxTombstoneTTLSeconds = 7 * 86400
 )
 
 type workerJSON struct {
@@ -38,6 +42,7 @@ type workerJSON struct {
 	JoinKey              string          `json:"join_key"`
 	ExpiryTopic          string          `json:"expiry_topic"`
 	DeadLetterTopic      string          `json:"dead_letter_topic"`
+	TombstoneTTLSeconds  int             `json:"tombstone_ttl_seconds"` // 0: the runtime's default (3600)
 	PipelineID           *int64          `json:"pipeline_id"`
 	DesiredState         string          `json:"desired_state"`
 	ConfigVersion        int             `json:"config_version"`
@@ -58,7 +63,7 @@ func toWorkerJSON(c apiserver.ConsumerConfig) workerJSON {
 	}
 	return workerJSON{c.ID, c.ConsumerName, nonNilTopics(c.TopicsInput), nonNilTopics(c.TopicsOutput), optionalID(c.ClusterID),
 		c.KafkaBootstrapServer, c.FunctionName, c.FunctionVersion, meta, c.TimeoutSeconds, c.Instances, c.JoinKey,
-		c.ExpiryTopic, c.DeadLetterTopic, optionalID(c.PipelineID), c.DesiredState, c.ConfigVersion, c.UpdatedAt.UTC()}
+		c.ExpiryTopic, c.DeadLetterTopic, c.TombstoneTTLSeconds, optionalID(c.PipelineID), c.DesiredState, c.ConfigVersion, c.UpdatedAt.UTC()}
 }
 
 func nonNilTopics(v []string) []string {
@@ -81,6 +86,7 @@ type workerSettings struct {
 	JoinKey              string          `json:"join_key,omitempty"`
 	ExpiryTopic          string          `json:"expiry_topic,omitempty"`
 	DeadLetterTopic      string          `json:"dead_letter_topic,omitempty"`
+	TombstoneTTLSeconds  *int            `json:"tombstone_ttl_seconds,omitempty"` // 0: the runtime's default
 }
 
 type workerInput struct {
@@ -115,6 +121,12 @@ func (in workerInput) worker(prefix string) (apiserver.ConsumerConfig, error) {
 	if in.TimeoutSeconds != nil {
 		if c.TimeoutSeconds = *in.TimeoutSeconds; c.TimeoutSeconds < 1 || c.TimeoutSeconds > MaxTimeoutSeconds {
 			return c, bad("timeout_seconds", "must be between 1 and %d", MaxTimeoutSeconds)
+		}
+	}
+	if in.TombstoneTTLSeconds != nil {
+		c.TombstoneTTLSeconds = *in.TombstoneTTLSeconds
+		if n := c.TombstoneTTLSeconds; n != 0 && (n < MinTombstoneTTLSeconds || n > MaxTombstoneTTLSeconds) {
+			return c, bad("tombstone_ttl_seconds", "must be 0 (the default, 3600) or between %d and %d", MinTombstoneTTLSeconds, MaxTombstoneTTLSeconds)
 		}
 	}
 	if in.Instances != nil {
@@ -182,7 +194,8 @@ func checkTopics(inputs, outputs []string, bad func(field, format string, args .
 
 // runtimeFields maps the runtime's field names to this API's.
 var runtimeFields = map[string]string{"consumer_name": "name", "topics_input": "input_topics",
-	"topics_output": "output_topics", "metadatas": "metadata", "timeout": "timeout_seconds"}
+	"topics_output": "output_topics", "metadatas": "metadata", "timeout": "timeout_seconds",
+	"tombstone_ttl": "tombstone_ttl_seconds"}
 
 // validateRuntime applies the worker runtime's own rules, so that the API
 // never stores a config a worker would refuse.
@@ -193,7 +206,8 @@ func validateRuntime(c apiserver.ConsumerConfig, prefix string) error {
 	}
 	wc := worker.Config{ConsumerName: c.ConsumerName, TopicsInput: c.TopicsInput, TopicsOutput: c.TopicsOutput,
 		Brokers: brokers, Metadata: c.Metadatas, RedisAddr: "set-by-runtime", JoinKey: c.JoinKey,
-		Timeout: time.Duration(c.TimeoutSeconds) * time.Second, ExpiryTopic: c.ExpiryTopic, DeadLetter: c.DeadLetterTopic}
+		Timeout: time.Duration(c.TimeoutSeconds) * time.Second, ExpiryTopic: c.ExpiryTopic, DeadLetter: c.DeadLetterTopic,
+		TombstoneTTL: time.Duration(c.TombstoneTTLSeconds) * time.Second}
 	if err := wc.Validate(); err != nil {
 		if fe, ok := errors.AsType[*worker.FieldError](err); ok {
 			return apiserver.FieldErrorf(apiserver.CodeInvalid, prefix+cmpOr(runtimeFields[fe.Field], fe.Field), "%s", fe.Reason)

@@ -34,14 +34,16 @@ func TestWorkerCRUDAndLegacyView(t *testing.T) {
 	e := wkEnv(t)
 	w := e.wkCreate(`{"name":"enricher","input_topics":["a","b"],"output_topics":["c"],"cluster_id":1,
 	  "function":"wordcount","function_version":"1.0.0","metadata":{"k":1},"timeout_seconds":30,"instances":2,
-	  "expiry_topic":"enricher.expired","dead_letter_topic":"enricher.dlq"}`)
+	  "expiry_topic":"enricher.expired","dead_letter_topic":"enricher.dlq","tombstone_ttl_seconds":600}`)
 	if w.KafkaBootstrapServer != "127.0.0.1:9092,127.0.0.1:9093" || w.Instances != 2 || w.TimeoutSeconds != 30 ||
+		w.TombstoneTTLSeconds != 600 ||
 		w.JoinKey != "id" || w.DesiredState != "stopped" || w.ConfigVersion != 1 || string(w.Metadata) != `{"k": 1}` && string(w.Metadata) != `{"k":1}` {
 		t.Fatalf("created %+v", w)
 	}
 	var got workerJSON
 	e.do("GET", fmt.Sprintf("/api/v1/workers/%d", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&got)
-	if got.Name != "enricher" || strings.Join(got.InputTopics, ",") != "a,b" || got.Function != "wordcount" {
+	if got.Name != "enricher" || strings.Join(got.InputTopics, ",") != "a,b" || got.Function != "wordcount" ||
+		got.TombstoneTTLSeconds != 600 {
 		t.Fatalf("read back %+v", got)
 	}
 
@@ -55,7 +57,8 @@ func TestWorkerCRUDAndLegacyView(t *testing.T) {
 	// PUT replaces; defaults come back for what is left out.
 	e.do("PUT", fmt.Sprintf("/api/v1/workers/%d", w.ID), e.tokens[apiserver.RoleEditor],
 		`{"name":"enricher","input_topics":["a"],"output_topics":["c"],"kafka_bootstrap_server":"127.0.0.1:9092"}`).want(http.StatusOK).decode(&got)
-	if got.ConfigVersion != 2 || got.Instances != 1 || got.Function != "" || got.ClusterID != nil || got.TimeoutSeconds != 240 {
+	if got.ConfigVersion != 2 || got.Instances != 1 || got.Function != "" || got.ClusterID != nil || got.TimeoutSeconds != 240 ||
+		got.TombstoneTTLSeconds != 0 {
 		t.Fatalf("after PUT %+v", got)
 	}
 	// The same PUT again changes nothing and makes no version.
@@ -132,6 +135,8 @@ func TestWorkerBadInput(t *testing.T) {
 		{"cluster id zero", `{"name":"w2","input_topics":["a"],"cluster_id":0}`, 422, "cluster_id"},
 		{"version without function", `{` + ok + `,"function_version":"1.0.0"}`, 422, "function"},
 		{"metadata not JSON", `{` + ok + `,"metadata":{"a":}}`, 400, ""},
+		{"tombstones shorter than claims", `{` + ok + `,"tombstone_ttl_seconds":30}`, 422, "tombstone_ttl_seconds"},
+		{"tombstones kept a month", `{` + ok + `,"tombstone_ttl_seconds":2592000}`, 422, "tombstone_ttl_seconds"},
 		{"metadata too large", `{` + ok + `,"metadata":{"a":"` + strings.Repeat("m", MaxMetadataBytes) + `"}}`, 422, "metadata"},
 		{"body too large", `{` + ok + `,"metadata":{"a":"` + strings.Repeat("m", 300<<10) + `"}}`, 413, ""},
 		{"read-only config_version", `{` + ok + `,"config_version":9}`, 400, "config_version"},

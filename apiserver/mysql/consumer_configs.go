@@ -14,7 +14,8 @@ import (
 
 const ccColumns = `id, consumer_name, topics_input, topics_output, kafka_bootstrap_server,
   metadatas, timeout_seconds, join_key, expiry_topic, dead_letter_topic, config_version,
-  function_name, function_version, instances, cluster_id, pipeline_id, desired_state, updated_at`
+  function_name, function_version, instances, cluster_id, pipeline_id, desired_state, updated_at,
+  tombstone_ttl_seconds`
 
 type scanner interface{ Scan(...any) error }
 
@@ -26,14 +27,17 @@ func scanConfig(s scanner) (apiserver.ConsumerConfig, error) {
 		expiry, deadLetter sql.NullString
 		fnName, fnVersion  sql.NullString
 		cluster, pipeline  sql.NullInt64
+		tombstoneTTL       sql.NullInt64
 	)
 	if err := s.Scan(&c.ID, &c.ConsumerName, &in, &out, &c.KafkaBootstrapServer, &meta,
 		&c.TimeoutSeconds, &c.JoinKey, &expiry, &deadLetter, &c.ConfigVersion,
-		&fnName, &fnVersion, &c.Instances, &cluster, &pipeline, &c.DesiredState, &c.UpdatedAt); err != nil {
+		&fnName, &fnVersion, &c.Instances, &cluster, &pipeline, &c.DesiredState, &c.UpdatedAt,
+		&tombstoneTTL); err != nil {
 		return c, err
 	}
 	c.FunctionName, c.FunctionVersion = fnName.String, fnVersion.String
 	c.ClusterID, c.PipelineID = cluster.Int64, pipeline.Int64
+	c.TombstoneTTLSeconds = int(tombstoneTTL.Int64)
 	if err := json.Unmarshal(in, &c.TopicsInput); err != nil {
 		return c, fmt.Errorf("topics_input of %q: %w", c.ConsumerName, err)
 	}
@@ -206,6 +210,7 @@ type snapshot struct {
 	JoinKey              string          `json:"join_key"`
 	ExpiryTopic          string          `json:"expiry_topic,omitempty"`
 	DeadLetterTopic      string          `json:"dead_letter_topic,omitempty"`
+	TombstoneTTLSeconds  int             `json:"tombstone_ttl_seconds,omitempty"`
 	ConfigVersion        int             `json:"config_version"`
 	FunctionName         string          `json:"function,omitempty"`
 	FunctionVersion      string          `json:"function_version,omitempty"`
@@ -219,14 +224,14 @@ func (sn snapshot) config() apiserver.ConsumerConfig {
 	return apiserver.ConsumerConfig{ID: sn.ID, ConsumerName: sn.ConsumerName, TopicsInput: sn.TopicsInput,
 		TopicsOutput: sn.TopicsOutput, KafkaBootstrapServer: sn.KafkaBootstrapServer, Metadatas: sn.Metadatas,
 		TimeoutSeconds: sn.TimeoutSeconds, JoinKey: sn.JoinKey, ExpiryTopic: sn.ExpiryTopic,
-		DeadLetterTopic: sn.DeadLetterTopic, ConfigVersion: sn.ConfigVersion, FunctionName: sn.FunctionName,
+		DeadLetterTopic: sn.DeadLetterTopic, TombstoneTTLSeconds: sn.TombstoneTTLSeconds, ConfigVersion: sn.ConfigVersion, FunctionName: sn.FunctionName,
 		FunctionVersion: sn.FunctionVersion, Instances: max(sn.Instances, 1), ClusterID: sn.ClusterID}
 }
 
 func recordVersion(ctx context.Context, tx *sql.Tx, c apiserver.ConsumerConfig, deleted bool, by *int64) error {
 	snap, err := json.Marshal(snapshot{c.ID, c.ConsumerName, nonNil(c.TopicsInput), nonNil(c.TopicsOutput),
 		c.KafkaBootstrapServer, c.Metadatas, c.TimeoutSeconds, c.JoinKey, c.ExpiryTopic, c.DeadLetterTopic,
-		c.ConfigVersion, c.FunctionName, c.FunctionVersion, c.Instances, c.ClusterID, deleted})
+		c.TombstoneTTLSeconds, c.ConfigVersion, c.FunctionName, c.FunctionVersion, c.Instances, c.ClusterID, deleted})
 	if err != nil {
 		return err
 	}

@@ -106,6 +106,9 @@ func (w PipelineWorker) merged(cur apiserver.ConsumerConfig) apiserver.ConsumerC
 	if !given["timeout_seconds"] {
 		c.TimeoutSeconds = cur.TimeoutSeconds
 	}
+	if !given["tombstone_ttl_seconds"] {
+		c.TombstoneTTLSeconds = cur.TombstoneTTLSeconds
+	}
 	if !given["instances"] {
 		c.Instances = cur.Instances
 	}

@@ -173,8 +173,9 @@ func createWorker(ctx context.Context, tx *sql.Tx, c apiserver.ConsumerConfig, b
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO consumer_configs
 	  (consumer_name, topics_input, topics_output, kafka_bootstrap_server, metadatas, timeout_seconds, join_key,
-	   expiry_topic, dead_letter_topic, config_version, function_name, function_version, instances, cluster_id, pipeline_id)
-	  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`, workerArgs(c)...)
+	   expiry_topic, dead_letter_topic, config_version, function_name, function_version, instances, cluster_id, pipeline_id,
+	   tombstone_ttl_seconds)
+	  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`, workerArgs(c)...)
 	if err != nil {
 		return c, withField(workerConflict(err), "name")
 	}
@@ -200,7 +201,7 @@ func updateWorker(ctx context.Context, tx *sql.Tx, cur, c apiserver.ConsumerConf
 	_, err := tx.ExecContext(ctx, `UPDATE consumer_configs SET consumer_name = ?, topics_input = ?, topics_output = ?,
 	  kafka_bootstrap_server = ?, metadatas = ?, timeout_seconds = ?, join_key = ?, expiry_topic = ?, dead_letter_topic = ?,
 	  function_name = ?, function_version = ?, instances = ?, cluster_id = ?, pipeline_id = ?,
-	  config_version = config_version + 1 WHERE id = ?`, args...)
+	  tombstone_ttl_seconds = ?, config_version = config_version + 1 WHERE id = ?`, args...)
 	if err != nil {
 		return cur, withField(workerConflict(err), "name")
 	}
@@ -217,7 +218,8 @@ func updateWorker(ctx context.Context, tx *sql.Tx, cur, c apiserver.ConsumerConf
 func workerArgs(c apiserver.ConsumerConfig) []any {
 	return []any{c.ConsumerName, mustJSON(c.TopicsInput), mustJSON(c.TopicsOutput), c.KafkaBootstrapServer,
 		nullJSON(c.Metadatas), c.TimeoutSeconds, c.JoinKey, nullString(c.ExpiryTopic), nullString(c.DeadLetterTopic),
-		nullString(c.FunctionName), nullString(c.FunctionVersion), c.Instances, nullID(c.ClusterID), nullID(c.PipelineID)}
+		nullString(c.FunctionName), nullString(c.FunctionVersion), c.Instances, nullID(c.ClusterID), nullID(c.PipelineID),
+		nullInt(c.TombstoneTTLSeconds)}
 }
 
 func workerConflict(err error) error {
@@ -274,4 +276,12 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
+}
+
+// nullInt is NULL for 0 (the setting's default), else n.
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
 }

@@ -70,6 +70,7 @@ const Schema = `CREATE TABLE IF NOT EXISTS consumer_configs (
   join_key VARCHAR(255) NOT NULL DEFAULT 'id',
   expiry_topic VARCHAR(249) NULL,
   dead_letter_topic VARCHAR(249) NULL,
+  tombstone_ttl_seconds INT NULL,
   config_version INT NOT NULL DEFAULT 1
 )`
 
@@ -81,11 +82,12 @@ func Load(ctx context.Context, db *sql.DB, name string) (Config, error) {
 		meta               sql.NullString
 		timeoutSec         int
 		expiry, deadLetter sql.NullString
+		tombstoneSec       sql.NullInt64
 	)
 	err := db.QueryRowContext(ctx, `SELECT consumer_name, topics_input, topics_output, kafka_bootstrap_server,
-	  metadatas, timeout_seconds, join_key, expiry_topic, dead_letter_topic, config_version
+	  metadatas, timeout_seconds, join_key, expiry_topic, dead_letter_topic, tombstone_ttl_seconds, config_version
 	  FROM consumer_configs WHERE consumer_name = ?`, name).
-		Scan(&cfg.ConsumerName, &in, &out, &brokers, &meta, &timeoutSec, &cfg.JoinKey, &expiry, &deadLetter, &cfg.ConfigVersion)
+		Scan(&cfg.ConsumerName, &in, &out, &brokers, &meta, &timeoutSec, &cfg.JoinKey, &expiry, &deadLetter, &tombstoneSec, &cfg.ConfigVersion)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cfg, fmt.Errorf("consumer_name %q: %w", name, ErrNotFound)
 	}
@@ -105,6 +107,7 @@ func Load(ctx context.Context, db *sql.DB, name string) (Config, error) {
 	cfg.Timeout = time.Duration(timeoutSec) * time.Second
 	cfg.ExpiryTopic = expiry.String
 	cfg.DeadLetter = deadLetter.String
+	cfg.TombstoneTTL = time.Duration(tombstoneSec.Int64) * time.Second // 0 (NULL): the default
 	return cfg, nil
 }
 

@@ -18,10 +18,11 @@ func TestLoadReadsTheWorkersRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := db.ExecContext(ctx, `INSERT INTO consumer_configs
-	  (consumer_name, topics_input, topics_output, kafka_bootstrap_server, metadatas, timeout_seconds, expiry_topic)
-	  VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	  (consumer_name, topics_input, topics_output, kafka_bootstrap_server, metadatas, timeout_seconds, expiry_topic,
+	   tombstone_ttl_seconds)
+	  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		"enricher", `["documents.lang","documents.summary"]`, `["documents.enriched"]`, "127.0.0.1:9092, 127.0.0.2:9092",
-		`{"threshold":0.5}`, 60, "documents.expired")
+		`{"threshold":0.5}`, 60, "documents.expired", 600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,8 @@ func TestLoadReadsTheWorkersRow(t *testing.T) {
 		strings.Join(cfg.TopicsOutput, ",") != "documents.enriched" ||
 		strings.Join(cfg.Brokers, ",") != "127.0.0.1:9092,127.0.0.2:9092" ||
 		string(cfg.Metadata) != `{"threshold": 0.5}` && string(cfg.Metadata) != `{"threshold":0.5}` ||
-		cfg.Timeout != time.Minute || cfg.ExpiryTopic != "documents.expired" || cfg.JoinKey != "id" {
+		cfg.Timeout != time.Minute || cfg.ExpiryTopic != "documents.expired" || cfg.JoinKey != "id" ||
+		cfg.TombstoneTTL != 10*time.Minute {
 		t.Fatalf("Load = %+v", cfg)
 	}
 	if _, err := Load(ctx, db, "nobody"); !errors.Is(err, ErrNotFound) {

@@ -228,7 +228,9 @@ func (o *flags) config(ctx context.Context) (Config, error) {
 	}
 	cfg.BatchSize = o.batchSize
 	cfg.ClaimTimeout = o.claimTimeout
-	cfg.TombstoneTTL = o.tombstoneTTL
+	if o.tombstoneTTL != 0 {
+		cfg.TombstoneTTL = o.tombstoneTTL
+	}
 	cfg.SessionTimeout = o.sessionTimeout
 	cfg.SweepInterval = o.sweepInterval
 	cfg.RedisAddr = o.redis

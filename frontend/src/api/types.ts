@@ -24,6 +24,8 @@ export interface WorkerSettings {
   join_key?: string;
   expiry_topic?: string;
   dead_letter_topic?: string;
+  /** seconds a completed id keeps its tombstone; 0 or absent: 3600 */
+  tombstone_ttl_seconds?: number;
   cluster_id?: number;
 }
 

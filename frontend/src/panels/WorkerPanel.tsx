@@ -95,6 +95,11 @@ export function WorkerPanel({ nodeId, saveError, onTraces, flash }: Props) {
       <label>dead-letter topic (default {node.data.name}.dlq)</label>
       <input value={st.dead_letter_topic ?? ""} disabled={readOnly} onChange={(e) => set({ dead_letter_topic: e.target.value || undefined })} />
       {field("dead_letter_topic")}
+      <label>tombstone TTL (seconds; empty: 3600)</label>
+      <input type="number" min={60} max={604800} value={st.tombstone_ttl_seconds || ""} placeholder="3600" disabled={readOnly}
+        aria-label="tombstone TTL" title="How long a completed id drops its redelivered fragments. Redis keeps one key per id for this long."
+        onChange={(e) => set({ tombstone_ttl_seconds: e.target.value === "" ? undefined : Number(e.target.value) })} />
+      {field("tombstone_ttl_seconds")}
 
       <h3>Deployment</h3>
       {workerId === undefined && <div className="status-line">Save the pipeline to deploy this worker.</div>}

@@ -21,9 +21,8 @@ const (
 	MaxTimeoutSeconds = 86400
 	MaxInstances      = 64
 	MaxJoinKeyBytes   = 255
-	// A tombstone must outlive the runtime's claim timeout (60 s): a
-	// redelivery after a crash can trail its join that long.
-	MinTombstoneTTLSeconds = 60
+	// The lower bound of tombstone_ttl_seconds is the runtime's (its claim
+	// timeout, 60 s; see validateRuntime).
 	MaxTombstoneTTLSeconds = 7 * 86400
 )
 
@@ -125,8 +124,8 @@ func (in workerInput) worker(prefix string) (apiserver.ConsumerConfig, error) {
 	}
 	if in.TombstoneTTLSeconds != nil {
 		c.TombstoneTTLSeconds = *in.TombstoneTTLSeconds
-		if n := c.TombstoneTTLSeconds; n != 0 && (n < MinTombstoneTTLSeconds || n > MaxTombstoneTTLSeconds) {
-			return c, bad("tombstone_ttl_seconds", "must be 0 (the default, 3600) or between %d and %d", MinTombstoneTTLSeconds, MaxTombstoneTTLSeconds)
+		if c.TombstoneTTLSeconds > MaxTombstoneTTLSeconds {
+			return c, bad("tombstone_ttl_seconds", "must be at most %d (0: the default, 3600)", MaxTombstoneTTLSeconds)
 		}
 	}
 	if in.Instances != nil {

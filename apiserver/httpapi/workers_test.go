@@ -136,6 +136,7 @@ func TestWorkerBadInput(t *testing.T) {
 		{"version without function", `{` + ok + `,"function_version":"1.0.0"}`, 422, "function"},
 		{"metadata not JSON", `{` + ok + `,"metadata":{"a":}}`, 400, ""},
 		{"tombstones shorter than claims", `{` + ok + `,"tombstone_ttl_seconds":30}`, 422, "tombstone_ttl_seconds"},
+		{"negative tombstone TTL", `{` + ok + `,"tombstone_ttl_seconds":-1}`, 422, "tombstone_ttl_seconds"},
 		{"tombstones kept a month", `{` + ok + `,"tombstone_ttl_seconds":2592000}`, 422, "tombstone_ttl_seconds"},
 		{"metadata too large", `{` + ok + `,"metadata":{"a":"` + strings.Repeat("m", MaxMetadataBytes) + `"}}`, 422, "metadata"},
 		{"body too large", `{` + ok + `,"metadata":{"a":"` + strings.Repeat("m", 300<<10) + `"}}`, 413, ""},

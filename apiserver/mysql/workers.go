@@ -218,8 +218,8 @@ func updateWorker(ctx context.Context, tx *sql.Tx, cur, c apiserver.ConsumerConf
 func workerArgs(c apiserver.ConsumerConfig) []any {
 	return []any{c.ConsumerName, mustJSON(c.TopicsInput), mustJSON(c.TopicsOutput), c.KafkaBootstrapServer,
 		nullJSON(c.Metadatas), c.TimeoutSeconds, c.JoinKey, nullString(c.ExpiryTopic), nullString(c.DeadLetterTopic),
-		nullString(c.FunctionName), nullString(c.FunctionVersion), c.Instances, nullID(c.ClusterID), nullID(c.PipelineID),
-		nullInt(c.TombstoneTTLSeconds)}
+		nullString(c.FunctionName), nullString(c.FunctionVersion), c.Instances, nullZero(c.ClusterID), nullZero(c.PipelineID),
+		nullZero(c.TombstoneTTLSeconds)}
 }
 
 func workerConflict(err error) error {
@@ -271,17 +271,11 @@ func nullString(s string) any {
 	return s
 }
 
-func nullID(id int64) any {
-	if id == 0 {
+// nullZero is NULL for 0 (no reference, or a setting left at its
+// default), else v.
+func nullZero[T int | int64](v T) any {
+	if v == 0 {
 		return nil
 	}
-	return id
-}
-
-// nullInt is NULL for 0 (the setting's default), else n.
-func nullInt(n int) any {
-	if n == 0 {
-		return nil
-	}
-	return n
+	return v
 }

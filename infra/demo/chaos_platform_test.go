@@ -340,6 +340,10 @@ func chaosMySQL(t *testing.T, mode string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	proxy := newTCPProxy(t, mysqlAddrOf(t, stacktest.MySQLDSN()))
+	fail, heal := proxy.cut, proxy.restore
+	if mode == "unresponsive" {
+		fail, heal = proxy.freeze, proxy.thaw
+	}
 	api := newPrivateAPI(t, apiOptions{mysqlAddr: proxy.addr})
 	c := api.admin(ctx)
 	name := strings.ReplaceAll(stacktest.Name(t, "chaosdb"), "_", "-")
@@ -361,11 +365,7 @@ func chaosMySQL(t *testing.T, mode string) {
 	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 3000, Rate: 200,
 		Tick: func(elapsed time.Duration) {
 			if cutAt.IsZero() && elapsed > 3*time.Second {
-				if mode == "refused" {
-					proxy.cut()
-				} else {
-					proxy.freeze()
-				}
+				fail()
 				cutAt = time.Now()
 				// Two requests a second, each on its own: a slow answer
 				// does not hold back the next probe.
@@ -390,11 +390,7 @@ func chaosMySQL(t *testing.T, mode string) {
 				}()
 			}
 			if !cutAt.IsZero() && backAt.IsZero() && time.Since(cutAt) > outage {
-				if mode == "refused" {
-					proxy.restore()
-				} else {
-					proxy.thaw()
-				}
+				heal()
 				backAt = time.Now()
 			}
 		}}

@@ -65,28 +65,16 @@ func TestChaosSoak(t *testing.T) {
 	rate := max(1, int(loadFraction*capacity))
 	lag := rate // one second's worth of ids waits for its right fragment
 
-	id, left, right, out := chaosWorker(t, ctx, c, brokers)
-	name, dlq := workerTopics(t, ctx, c, id)
-	t.Cleanup(func() { deleteJoinState(t, rdb, name) })
-	// The worker joins its topics' partitions only once they exist: create
-	// them (and the dead-letter topic, for its checker) and wait, so the
-	// soak does not start with a backlog.
-	createTopics(t, ctx, brokers, left, right, dlq)
-	waitAssigned(t, ctx, brokers, name, left, right)
-	pids := allocationPIDs(t, ctx, c, id)
-	if len(pids) != 2 {
-		t.Fatalf("found the processes of %d allocations, want 2: %v", len(pids), pids)
-	}
-
-	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
-	deadLetters := stacktest.CheckIDs(ctx, brokers, dlq, true)
-	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: rate * int(soak/time.Second), Rate: rate, RightLag: lag}
+	w := newSoakWorker(t, ctx, c, brokers, rdb)
+	emitted := stacktest.CheckIDs(ctx, brokers, w.out, false)
+	deadLetters := stacktest.CheckIDs(ctx, brokers, w.dlq, true)
+	feed := stacktest.JoinFeed{Brokers: brokers, Left: w.left, Right: w.right, IDs: rate * int(soak/time.Second), Rate: rate, RightLag: lag}
 	// The last sample is taken when the output is five lags short of the
 	// end: the feed is then in its last seconds of steady input, before its
 	// tail of right fragments lets the pending joins drain.
 	steadyEnd := make(chan struct{})
 	endSteady := sync.OnceFunc(func() { close(steadyEnd) })
-	logProgress := soakProgress(t, feed.IDs, emitted, pids)
+	logProgress := soakProgress(t, feed.IDs, emitted, w.pids)
 	feed.Tick = func(elapsed time.Duration) {
 		logProgress(elapsed)
 		if emitted.Distinct() >= feed.IDs-5*lag {
@@ -94,11 +82,11 @@ func TestChaosSoak(t *testing.T) {
 		}
 	}
 	t.Logf("soak of worker %s: %d ids at %d ids/s (80%% of %.0f ids/s), %d joins pending, for %s; first sample at %s",
-		name, feed.IDs, rate, capacity, lag, soak, warmup)
+		w.name, feed.IDs, rate, capacity, lag, soak, warmup)
 	start := time.Now()
 	warm := make(chan struct{})
 	time.AfterFunc(warmup, func() { close(warm) })
-	samples := sampleOn(ctx, rdb, name, pids, start, warm, steadyEnd)
+	samples := sampleOn(ctx, rdb, w.name, w.pids, start, warm, steadyEnd)
 	feed.Run(t, ctx)
 	fed := time.Since(start)
 	endSteady() // the output never got there: sample now
@@ -107,7 +95,7 @@ func TestChaosSoak(t *testing.T) {
 	ids := stacktest.IDs(feed.IDs)
 	stacktest.WaitFor(t, 3*time.Minute, ids, emitted)
 	lost, dups := emitted.Tally(ids)
-	drained := waitDrained(ctx, rdb, name, time.Minute)
+	drained := waitDrained(ctx, rdb, w.name, time.Minute)
 
 	achieved := float64(feed.IDs+feed.RightLag) / fed.Seconds() // the feed runs IDs+RightLag id slots
 	t.Logf("samples at %s (took %s) and %s (took %s)", first.at.Round(time.Second), first.took.Round(time.Millisecond),
@@ -130,7 +118,7 @@ func TestChaosSoak(t *testing.T) {
 		t.Errorf("%d of %d ids lost", lost, feed.IDs)
 	}
 	if n := deadLetters.Distinct(); n != 0 {
-		t.Errorf("%d ids dead-lettered on %s", n, dlq)
+		t.Errorf("%d ids dead-lettered on %s", n, w.dlq)
 	}
 	if limit := int64(pendingMargin * lag); last.join.aggregates > limit {
 		t.Errorf("%d aggregates in Redis at the end of the feed, more than %d (%d× the %d joins the feed keeps pending)",
@@ -174,28 +162,20 @@ func soakDuration(t *testing.T) time.Duration {
 // the soak.
 func measureCapacity(t *testing.T, ctx context.Context, c *demo.Client, brokers []string, rdb *redis.Client) float64 {
 	t.Helper()
-	id, left, right, out := chaosWorker(t, ctx, c, brokers)
-	name, _ := workerTopics(t, ctx, c, id)
-	t.Cleanup(func() { deleteJoinState(t, rdb, name) })
-	createTopics(t, ctx, brokers, left, right)
-	waitAssigned(t, ctx, brokers, name, left, right)
-	pids := allocationPIDs(t, ctx, c, id)
-	if len(pids) != 2 {
-		t.Fatalf("found the processes of %d allocations, want 2: %v", len(pids), pids)
-	}
-	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
+	w := newSoakWorker(t, ctx, c, brokers, rdb)
+	emitted := stacktest.CheckIDs(ctx, brokers, w.out, false)
 
-	signalAll(t, pids, syscall.SIGSTOP)
+	signalAll(t, w.pids, syscall.SIGSTOP)
 	paused := true
 	defer func() { // resume them even if producing fails
 		if paused {
-			signalAll(t, pids, syscall.SIGCONT)
+			signalAll(t, w.pids, syscall.SIGCONT)
 		}
 	}()
 	begin := time.Now()
-	stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: backlogIDs, Rate: 1 << 30}.Run(t, ctx)
+	stacktest.JoinFeed{Brokers: brokers, Left: w.left, Right: w.right, IDs: backlogIDs, Rate: 1 << 30}.Run(t, ctx)
 	resumed := time.Now()
-	signalAll(t, pids, syscall.SIGCONT)
+	signalAll(t, w.pids, syscall.SIGCONT)
 	paused = false
 
 	deadline := resumed.Add(5 * time.Minute)
@@ -209,8 +189,34 @@ func measureCapacity(t *testing.T, ctx context.Context, c *demo.Client, brokers 
 	capacity := backlogIDs / drain.Seconds()
 	t.Logf("capacity: backlog of %d ids produced in %s with the worker paused, drained in %s: %.0f ids/s",
 		backlogIDs, resumed.Sub(begin).Round(time.Millisecond), drain.Round(time.Millisecond), capacity)
-	stopWorker(t, ctx, c, id)
+	stopWorker(t, ctx, c, w.id)
 	return capacity
+}
+
+// soakWorker is a deployed 2-instance join worker ready for a feed.
+type soakWorker struct {
+	id                          int64
+	name, dlq, left, right, out string
+	pids                        map[string]int // allocation → pid
+}
+
+// newSoakWorker deploys a join worker (chaosWorker), whose join state is
+// deleted when the test ends. The worker joins its topics' partitions only
+// once they exist: it creates them (and the dead-letter topic, for its
+// checker) and waits until the group has them all, so that no feed starts
+// with a backlog.
+func newSoakWorker(t *testing.T, ctx context.Context, c *demo.Client, brokers []string, rdb *redis.Client) soakWorker {
+	t.Helper()
+	var w soakWorker
+	w.id, w.left, w.right, w.out = chaosWorker(t, ctx, c, brokers)
+	w.name, w.dlq = workerTopics(t, ctx, c, w.id)
+	t.Cleanup(func() { deleteJoinState(t, rdb, w.name) })
+	createTopics(t, ctx, brokers, w.left, w.right, w.dlq)
+	waitAssigned(t, ctx, brokers, w.name, w.left, w.right)
+	if w.pids = allocationPIDs(t, ctx, c, w.id); len(w.pids) != 2 {
+		t.Fatalf("found the processes of %d allocations, want 2: %v", len(w.pids), w.pids)
+	}
+	return w
 }
 
 // signalAll sends sig to every process of pids (allocation → pid).

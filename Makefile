@@ -11,6 +11,7 @@ GO_PKGS = $(shell go list -m -f '{{.Dir}}/...')
 STACK_ENV = eval "$$(infra/stack.sh env)"
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 SOAK ?= 10m
+TEST_SOAK ?= 60s
 BENCH ?= .
 # Fuzz targets (package:Target): message decoding and merging, the worker's
 # and the API server's configuration, the pipeline-graph parser. Crashers
@@ -38,8 +39,10 @@ logs: ## follow the logs (SERVICE=kafka for one)
 	@infra/stack.sh logs $(SERVICE)
 
 test: up ## start the stack if needed, then run every test: Go, the UI's unit tests, the UI end to end (CI=true: a missing service fails)
-	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module)"; \
-	go test $(GO_TEST_FLAGS) $(GO_PKGS)
+	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module; the soak comes next, alone)"; \
+	go test $(GO_TEST_FLAGS) -skip '^TestChaosSoak$$' $(GO_PKGS)
+	@$(STACK_ENV); set -o pipefail; echo "==> soak for $(TEST_SOAK), alone: its load is 80% of a capacity measured on a machine no other test shares"; \
+	TRIBUTARY_SOAK=$(TEST_SOAK) go test $(GO_TEST_FLAGS) -v -run '^TestChaosSoak$$' ./infra/demo | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos'
 	@echo "==> UI unit tests (vitest)"; cd frontend && npm test --silent
 	@$(STACK_ENV); export CHROMIUM="$$(infra/stack.sh browser | tail -1)"; \
 	echo "==> UI end-to-end tests (headless $$CHROMIUM; screenshots in frontend/test-results)"; \

@@ -32,16 +32,18 @@ import (
 // Parameters of the soak.
 const (
 	defaultSoak     = 60 * time.Second
-	backlogIDs      = 20000 // ids of the capacity measurement
-	loadFraction    = 0.8   // the soak's rate, as a fraction of the capacity
-	pendingMargin   = 3     // bound on pending aggregates, in multiples of RightLag
-	rssGrowthFactor = 1.5   // end RSS may be this times the start RSS…
+	backlogIDs      = 20000            // ids of the capacity measurement's backlog
+	capacityFeed    = 15 * time.Second // then fed at the drain rate this long…
+	capacityWarmup  = 5 * time.Second  // …its output rate counted after this
+	loadFraction    = 0.8              // the soak's rate, as a fraction of the capacity
+	pendingMargin   = 3                // bound on pending aggregates, in multiples of RightLag
+	rssGrowthFactor = 1.5              // end RSS may be this times the start RSS…
 	rssGrowthSlack  = 16 << 20
 	progressEvery   = 30 * time.Second
 )
 
-// TestChaosSoak measures a 2-instance join worker's capacity by draining a
-// backlog, then feeds a fresh worker at 80% of it, with a second's worth of
+// TestChaosSoak measures a 2-instance join worker's capacity with a feed
+// sharing the machine (measureCapacity), then feeds a fresh worker at 80% of it, with a second's worth of
 // joins pending at any moment, and compares each instance's RSS and the
 // worker's Redis keys after a warm-up and at the end of the feed.
 //
@@ -153,13 +155,18 @@ func soakDuration(t *testing.T) time.Duration {
 }
 
 // measureCapacity deploys a join worker of its own and returns how many
-// ids per second it emits while it drains a backlog of backlogIDs ids. Its
-// instances are paused (SIGSTOP) while the backlog is produced, so that the
-// drain is measured on a complete backlog, from the moment they resume; the
-// pause is kept shorter than the consumer-group session timeout (10 s) when
-// the broker takes the backlog fast enough, so that no rebalance slows the
-// drain. The worker is stopped afterwards, so that it does not compete with
-// the soak.
+// ids per second it emits while a feed shares the machine with it, as in
+// the soak. First it drains a backlog of backlogIDs ids: its instances are
+// paused (SIGSTOP) while the backlog is produced, so that the drain is
+// measured on a complete backlog, from the moment they resume; the pause is
+// kept shorter than the consumer-group session timeout (10 s) when the
+// broker takes the backlog fast enough, so that no rebalance slows the
+// drain. Draining, it has the machine to itself; on 2 cores the feed (the
+// producer, and the broker taking its records) costs it a good part of
+// that. So it is then fed at the drain rate for capacityFeed, and its output
+// rate after capacityWarmup is the capacity: at most the drain rate, less
+// when the feed slows it. The worker is stopped afterwards, so that it does
+// not compete with the soak.
 func measureCapacity(t *testing.T, ctx context.Context, c *demo.Client, brokers []string, rdb *redis.Client) float64 {
 	t.Helper()
 	w := newSoakWorker(t, ctx, c, brokers, rdb)
@@ -186,9 +193,22 @@ func measureCapacity(t *testing.T, ctx context.Context, c *demo.Client, brokers 
 		time.Sleep(20 * time.Millisecond) // poll interval, bounded by deadline
 	}
 	drain := time.Since(resumed)
-	capacity := backlogIDs / drain.Seconds()
-	t.Logf("capacity: backlog of %d ids produced in %s with the worker paused, drained in %s: %.0f ids/s",
-		backlogIDs, resumed.Sub(begin).Round(time.Millisecond), drain.Round(time.Millisecond), capacity)
+	drainRate := int(backlogIDs / drain.Seconds())
+
+	var countedFrom time.Time
+	var before int
+	fed := stacktest.JoinFeed{Brokers: brokers, Left: w.left, Right: w.right, From: backlogIDs,
+		IDs: drainRate * int(capacityFeed/time.Second), Rate: drainRate,
+		Tick: func(elapsed time.Duration) {
+			if countedFrom.IsZero() && elapsed >= capacityWarmup {
+				countedFrom, before = time.Now(), emitted.Distinct()
+			}
+		}}
+	fed.Run(t, ctx)
+	capacity := float64(emitted.Distinct()-before) / time.Since(countedFrom).Seconds()
+	t.Logf("capacity: backlog of %d ids produced in %s with the worker paused, drained in %s (%d ids/s); fed at that rate for %s, it emitted %.0f ids/s after %s: capacity %.0f ids/s",
+		backlogIDs, resumed.Sub(begin).Round(time.Millisecond), drain.Round(time.Millisecond), drainRate,
+		capacityFeed, capacity, capacityWarmup, capacity)
 	stopWorker(t, ctx, c, w.id)
 	return capacity
 }

@@ -163,6 +163,7 @@ type JoinFeed struct {
 	Brokers     []string
 	Left, Right string
 	IDs         int // how many ids
+	From        int // the first id is "id-<From>"
 	Rate        int // ids per second
 	// RightLag delays each id's right fragment by this many ids, so that
 	// about RightLag joins are pending at any moment (0: both together).
@@ -190,11 +191,11 @@ func (f JoinFeed) Run(t testing.TB, ctx context.Context) {
 		var msgs []kafka.Message
 		for j := i; j < i+batch; j++ {
 			if j < f.IDs {
-				key := fmt.Sprintf("id-%d", j)
+				key := fmt.Sprintf("id-%d", f.From+j)
 				msgs = append(msgs, kafka.Message{Topic: f.Left, Key: []byte(key), Value: fmt.Appendf(nil, `{"id":%q,"content":{"text":"left %d"}}`, key, j)})
 			}
 			if k := j - f.RightLag; k >= 0 && k < f.IDs {
-				key := fmt.Sprintf("id-%d", k)
+				key := fmt.Sprintf("id-%d", f.From+k)
 				msgs = append(msgs, kafka.Message{Topic: f.Right, Key: []byte(key), Value: fmt.Appendf(nil, `{"id":%q,"content":{"title":"right"}}`, key)})
 			}
 		}

@@ -298,11 +298,16 @@ func TestDeployedWorkerKeepsItsTombstoneTTL(t *testing.T) {
 
 	// The tombstone is written when the output is confirmed, just after it
 	// is emitted: wait for all of them.
-	pattern := "trib:{" + name + ":*}:t:*"
+	// A tombstone is the string left under a join's key (shared/join/doc.go).
+	pattern := "trib:{" + name + ":*}:j:*"
 	var keys []string
 	for deadline := time.Now().Add(30 * time.Second); len(keys) < feed.IDs && time.Now().Before(deadline); {
-		var err error
-		if keys, err = rdb.Keys(ctx, pattern).Result(); err != nil {
+		keys = keys[:0]
+		iter := rdb.ScanType(ctx, 0, pattern, 10000, "string").Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(200 * time.Millisecond) // poll interval, bounded by deadline

@@ -456,9 +456,9 @@ func processRSS(pid int) (int64, error) {
 // joinState is a worker's join state in Redis at one moment (see
 // shared/join/doc.go for its keys).
 type joinState struct {
-	aggregates     int64 // a:<id> hashes: joins pending or claimed
-	aggregateBytes int64 // the hashes and the pending and claimed sets listing them
-	tombstones     int64 // t:<id>: joins confirmed within the tombstone TTL
+	aggregates     int64 // j:<id> and x:... hashes: joins pending or claimed
+	aggregateBytes int64 // the hashes and the due lists listing their deadlines
+	tombstones     int64 // j:<id> strings: joins confirmed within the tombstone TTL
 	tombstoneBytes int64 // extrapolated from the first tombstoneSample tombstones
 }
 
@@ -490,31 +490,36 @@ func readJoinState(ctx context.Context, rdb *redis.Client, worker string) (joinS
 	return j, err
 }
 
-// readAggregates counts worker's a:<id> hashes and adds up the bytes of
-// them and of the pending and claimed sets. A key that is gone by the time
-// its size is asked is not counted.
+// readAggregates counts worker's join hashes (j:<id> pending or claimed,
+// x:... claimed for expiry) and adds up the bytes of them and of the due
+// lists. A key that is gone by the time its size is asked is not counted.
 func readAggregates(ctx context.Context, rdb *redis.Client, worker string) (n, bytes int64, err error) {
-	err = scanKeys(ctx, rdb, joinKeys(worker, "[apc]*"), func(keys []string) error {
+	count := func(keys []string) error {
 		sizes, err := memoryUsage(ctx, rdb, keys)
 		for i, k := range keys {
 			if sizes[i] < 0 {
 				continue
 			}
-			if strings.Contains(k, "}:a:") {
+			if !strings.Contains(k, "}:due:") {
 				n++
 			}
 			bytes += sizes[i]
 		}
 		return err
-	})
-	return n, bytes, err
+	}
+	for _, p := range []struct{ kind, typ string }{{"[jx]:*", "hash"}, {"due:*", "list"}} {
+		if err := scanKeys(ctx, rdb, joinKeys(worker, p.kind), p.typ, count); err != nil {
+			return n, bytes, err
+		}
+	}
+	return n, bytes, nil
 }
 
 // readTombstones counts worker's tombstones and extrapolates their bytes
 // from the first tombstoneSample.
 func readTombstones(ctx context.Context, rdb *redis.Client, worker string) (n, bytes int64, err error) {
 	var sampled, sampledBytes int64
-	err = scanKeys(ctx, rdb, joinKeys(worker, "t:*"), func(keys []string) error {
+	err = scanKeys(ctx, rdb, joinKeys(worker, "j:*"), "string", func(keys []string) error {
 		n += int64(len(keys))
 		if sampled >= tombstoneSample {
 			return nil
@@ -534,9 +539,10 @@ func readTombstones(ctx context.Context, rdb *redis.Client, worker string) (n, b
 	return n, bytes, err
 }
 
-// scanKeys calls fn with the keys matching pattern, a batch at a time.
-func scanKeys(ctx context.Context, rdb *redis.Client, pattern string, fn func(keys []string) error) error {
-	iter := rdb.Scan(ctx, 0, pattern, 10000).Iterator()
+// scanKeys calls fn with the keys of type typ matching pattern, a batch at
+// a time.
+func scanKeys(ctx context.Context, rdb *redis.Client, pattern, typ string, fn func(keys []string) error) error {
+	iter := rdb.ScanType(ctx, 0, pattern, 10000, typ).Iterator()
 	batch := make([]string, 0, 1000)
 	for iter.Next(ctx) {
 		if batch = append(batch, iter.Val()); len(batch) == cap(batch) {

@@ -61,13 +61,18 @@ func ExampleStore() {
 	}
 	fmt.Println(results[0].ID, results[0].Status)
 
-	// Id 7 never gets its language; once its timeout has passed it is reaped.
-	expired, err := store.Reap(ctx, now.Add(store.Options().Timeout), 100)
+	// Id 7 never gets its language; once its timeout has passed a sweep
+	// hands it out. Publish its expiry record, then confirm it.
+	later := now.Add(store.Options().Timeout + store.Lateness())
+	swept, err := store.Sweep(ctx, later, 100)
 	if err != nil {
 		panic(err)
 	}
-	for _, e := range expired {
+	for _, e := range swept.Expired {
 		fmt.Println("expired", e.ID, "with", len(e.Fragments), "fragment")
+	}
+	if _, err := store.Apply(ctx, join.Batch{Expired: swept.Expired}, later); err != nil {
+		panic(err)
 	}
 	// Output:
 	// 42 Pending

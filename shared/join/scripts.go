@@ -8,93 +8,151 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// addScript decides the fate of one fragment atomically.
-//
-// KEYS: 1 aggregate, 2 pending set, 3 claimed set, 4 tombstone.
-// ARGV: 1 id, 2 field (d:<topic>), 3 traceparent, 4 value, 5 now ms,
-// 6 deadline ms, 7 number of topics, 8 state TTL ms, 9 claim deadline ms.
-// Reply: {0} pending, {2} duplicate, {1, HGETALL aggregate} completed.
-//
-// An aggregate past its deadline but not yet reaped can still complete:
-// whichever of Add and Reap runs first owns it.
-const addLua = `
-if redis.call('EXISTS', KEYS[4]) == 1 then return {2} end
-if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return {2} end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'f', ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], ARGV[8])
-  redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1])
-  redis.call('PEXPIRE', KEYS[2], ARGV[8])
-end
-local seq = redis.call('HINCRBY', KEYS[1], 'n', 1)
-redis.call('HSET', KEYS[1], ARGV[2], seq .. ':' .. string.len(ARGV[3]) .. ':' .. ARGV[3] .. ARGV[4])
--- fields are f, n and one d:<topic> per topic that has delivered
-if redis.call('HLEN', KEYS[1]) - 2 < tonumber(ARGV[7]) then return {0} end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[9], ARGV[1])
-redis.call('PEXPIRE', KEYS[3], ARGV[8])
-redis.call('PEXPIRE', KEYS[1], ARGV[8])
-return {1, redis.call('HGETALL', KEYS[1])}
-`
+// The scripts below share the key layout of doc.go. P is a bucket's key
+// prefix "trib:{<worker>:<bucket>}:"; every key a script touches starts with
+// it, so each call stays on one Redis Cluster slot. KEYS[1] is always one of
+// the bucket's keys, so that go-redis routes the call to the right node.
 
-// confirmLua forgets a completed aggregate and leaves its tombstone.
+// applyLua applies one batch to one bucket: first the confirmations, then
+// the fragments, in order.
 //
-// KEYS: 1 aggregate, 2 pending set, 3 claimed set, 4 tombstone.
-// ARGV: 1 id, 2 now ms, 3 tombstone TTL ms.
-const confirmLua = `
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('SET', KEYS[4], ARGV[2], 'PX', ARGV[3])
-return 1
-`
-
-// reapLua takes up to limit expired aggregates of one bucket and deletes them.
-// Aggregate keys are built from ARGV[3]; they share the bucket's hash tag, so
-// the script stays on one slot.
+// KEYS: 1 P..'n' (pending counter).
+// ARGV: 1 P, 2 now ms, 3 join timeout ms, 4 claim timeout ms, 5 state TTL ms,
+// 6 tombstone TTL ms, 7 due slot ms, 8 number of topics, 9 number of
+// confirmations C, then C key suffixes ('j:<id>' completed, 'x:...' expired),
+// then 4 values per fragment: id, topic index (1-based), traceparent, value.
+// Reply: one entry per fragment, 0 pending, 2 duplicate, or
+// {1, HGETALL of the join} for the fragment that completed it.
 //
-// KEYS: 1 pending set. ARGV: 1 now ms, 2 limit, 3 aggregate key prefix.
-// Reply: {scanned, id, HGETALL, id, HGETALL, ...}; members whose aggregate
-// already expired by TTL are dropped and only counted in scanned.
-const reapLua = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-local out = {#ids}
-for _, id in ipairs(ids) do
-  local k = ARGV[3] .. id
-  local h = redis.call('HGETALL', k)
-  redis.call('DEL', k)
-  redis.call('ZREM', KEYS[1], id)
-  if #h > 0 then
-    out[#out + 1] = id
-    out[#out + 1] = h
+// A join's state field s is 'p:<seq>:<flags>' while pending (flags: one
+// '0'/'1' per topic, seq: arrival counter) and 'c:<claim deadline ms>' once
+// claimed. A tombstone is a string under the same key, so HGET on it fails
+// with WRONGTYPE: that one error is how a duplicate of a confirmed id shows.
+const applyLua = `
+local P, now = ARGV[1], tonumber(ARGV[2])
+local timeout, claim, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local tomb, slot, ntopics = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+local nconf = tonumber(ARGV[9])
+for i = 10, 9 + nconf do
+  local sfx = ARGV[i]
+  if string.sub(sfx, 1, 1) == 'j' then
+    redis.call('SET', P .. sfx, now, 'PX', tomb)
+  else
+    redis.call('DEL', P .. sfx)
   end
+end
+local pendingDue = P .. 'due:' .. math.floor((now + timeout) / slot)
+local claimDue = P .. 'due:' .. math.floor((now + claim) / slot)
+local claimState = 'c:' .. (now + claim)
+local created, claimed = 0, 0
+local out = {}
+for i = 10 + nconf, #ARGV, 4 do
+  local id, t, tp, v = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
+  local k = P .. 'j:' .. id
+  local field, data = 'd:' .. t, ':' .. string.len(tp) .. ':' .. tp .. v
+  local st = redis.pcall('HGET', k, 's')
+  if type(st) == 'table' or (st and string.sub(st, 1, 1) == 'c') then
+    out[#out + 1] = 2
+  elseif not st then
+    local flags = string.rep('0', t - 1) .. '1' .. string.rep('0', ntopics - t)
+    redis.call('HSET', k, 's', 'p:1:' .. flags, 'f', now, field, '1' .. data)
+    redis.call('PEXPIRE', k, ttl)
+    redis.call('RPUSH', pendingDue, 'j:' .. id)
+    created = created + 1
+    out[#out + 1] = 0
+  else
+    local seq, flags = string.match(st, '^p:(%d+):(.*)$')
+    seq = tonumber(seq) + 1
+    flags = string.sub(flags, 1, t - 1) .. '1' .. string.sub(flags, t + 1)
+    if string.find(flags, '0', 1, true) then
+      redis.call('HSET', k, 's', 'p:' .. seq .. ':' .. flags, field, seq .. data)
+      out[#out + 1] = 0
+    else
+      redis.call('HSET', k, 's', claimState, field, seq .. data)
+      redis.call('PEXPIRE', k, ttl)
+      redis.call('RPUSH', claimDue, 'j:' .. id)
+      claimed = claimed + 1
+      out[#out + 1] = {1, redis.call('HGETALL', k)}
+    end
+  end
+end
+if created > 0 then redis.call('PEXPIRE', pendingDue, ttl) end
+if claimed > 0 then redis.call('PEXPIRE', claimDue, ttl) end
+if created ~= claimed then
+  if redis.call('INCRBY', KEYS[1], created - claimed) < 0 then redis.call('SET', KEYS[1], 0) end
+  redis.call('PEXPIRE', KEYS[1], ttl)
 end
 return out
 `
 
-// reclaimLua hands out again up to limit claims of one bucket whose claim
-// deadline passed, pushing each deadline forward so no other caller gets it
-// within the next claim window.
+// sweepLua walks the due lists of one bucket whose slot has fully passed,
+// oldest first, from the slot after the bucket's cursor, and hands out every
+// entry whose deadline passed:
+//   - a pending join past its timeout is renamed to an expiry claim
+//     'x:<first seen>:<id>' (so the id can start over) with a claim deadline;
+//   - a claim ('c' completion, 'e' expiry) past its deadline gets a new
+//     deadline and is handed out again.
 //
-// KEYS: 1 claimed set. ARGV: 1 now ms, 2 limit, 3 aggregate key prefix,
-// 4 new claim deadline ms, 5 state TTL ms.
-// Reply: as reapLua.
-const reclaimLua = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
-local out = {#ids}
-for _, id in ipairs(ids) do
-  local k = ARGV[3] .. id
-  local h = redis.call('HGETALL', k)
-  if #h == 0 then
-    redis.call('ZREM', KEYS[1], id)
-  else
-    redis.call('ZADD', KEYS[1], ARGV[4], id)
-    redis.call('PEXPIRE', k, ARGV[5])
-    out[#out + 1] = id
-    out[#out + 1] = h
+// Every claim handed out is pushed on the due list of its new deadline, so a
+// caller that dies before confirming it only delays it. Entries that point
+// at a key confirmed, expired or restarted since are dropped.
+//
+// KEYS: 1 P..'cursor'. ARGV: 1 P, 2 now ms, 3 join timeout ms, 4 claim
+// timeout ms, 5 state TTL ms, 6 due slot ms, 7 most entries to take.
+// Reply: {entries taken, kind, key suffix, HGETALL, ...} with kind 'e' (an
+// expiry to publish) or 'c' (a completion to emit again).
+const sweepLua = `
+local P, now = ARGV[1], tonumber(ARGV[2])
+local timeout, claim, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local slot, limit = tonumber(ARGV[6]), tonumber(ARGV[7])
+local last = math.floor(now / slot) - 1
+local cur = tonumber(redis.call('GET', KEYS[1]) or (math.floor((now - tonumber(ttl)) / slot) - 1))
+local claimDue = P .. 'due:' .. math.floor((now + claim) / slot)
+local out, taken, pushed, expired = {0}, 0, 0, 0
+while cur < last and taken < limit do
+  local lk = P .. 'due:' .. (cur + 1)
+  local entries = redis.call('LPOP', lk, limit - taken)
+  if entries then
+    taken = taken + #entries
+    for _, sfx in ipairs(entries) do
+      local k = P .. sfx
+      local h = redis.pcall('HMGET', k, 's', 'f')
+      local st = type(h) == 'table' and h[1]
+      if st then
+        local kind = string.sub(st, 1, 1)
+        if kind == 'p' and tonumber(h[2]) + timeout <= now then
+          local x = 'x:' .. h[2] .. ':' .. string.sub(sfx, 3)
+          redis.call('RENAME', k, P .. x)
+          redis.call('HSET', P .. x, 's', 'e:' .. (now + claim))
+          redis.call('PEXPIRE', P .. x, ttl)
+          redis.call('RPUSH', claimDue, x)
+          pushed, expired = pushed + 1, expired + 1
+          out[#out + 1] = 'e'
+          out[#out + 1] = x
+          out[#out + 1] = redis.call('HGETALL', P .. x)
+        elseif kind ~= 'p' and tonumber(string.sub(st, 3)) <= now then
+          redis.call('HSET', k, 's', kind .. ':' .. (now + claim))
+          redis.call('PEXPIRE', k, ttl)
+          redis.call('RPUSH', claimDue, sfx)
+          pushed = pushed + 1
+          out[#out + 1] = kind
+          out[#out + 1] = sfx
+          out[#out + 1] = redis.call('HGETALL', k)
+        end
+      end
+    end
   end
+  if redis.call('EXISTS', lk) == 1 then break end
+  cur = cur + 1
 end
-if #ids > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
+if pushed > 0 then redis.call('PEXPIRE', claimDue, ttl) end
+if expired > 0 then
+  local n = P .. 'n'
+  if redis.call('DECRBY', n, expired) < 0 then redis.call('SET', n, 0) end
+  redis.call('PEXPIRE', n, ttl)
+end
+redis.call('SET', KEYS[1], cur, 'PX', ttl)
+out[1] = taken
 return out
 `
 
@@ -109,10 +167,8 @@ func newScript(src string) *script {
 }
 
 var (
-	addScript     = newScript(addLua)
-	confirmScript = newScript(confirmLua)
-	reapScript    = newScript(reapLua)
-	reclaimScript = newScript(reclaimLua)
+	applyScript = newScript(applyLua)
+	sweepScript = newScript(sweepLua)
 )
 
 // call is one invocation of a script.

@@ -95,7 +95,7 @@ func (s Status) String() string {
 	return "Status(" + strconv.Itoa(int(s)) + ")"
 }
 
-// Result answers one fragment of [Store.Add], or one claim of [Store.Reclaim].
+// Result answers one fragment of [Store.Apply], or one claim of [Store.Sweep].
 type Result struct {
 	ID     string
 	Status Status
@@ -105,25 +105,30 @@ type Result struct {
 }
 
 // Expired is an aggregate that stayed incomplete past its deadline, as
-// handed out by [Store.Reap].
+// handed out by [Store.Sweep]. Its state stays in Redis, claimed, until it
+// is passed back in [Batch.Expired]: a caller that dies before its expiry
+// record is acknowledged only delays the record.
 type Expired struct {
 	ID string
 	// Fragments are the fragments that had arrived, in arrival order.
 	Fragments []Fragment
-	// FirstSeen is the time passed to the Add that created the aggregate.
+	// FirstSeen is the time passed to the Apply that created the aggregate.
 	FirstSeen time.Time
+	claim     string // the expiry claim's key suffix, "x:<first seen ms>:<id>"
 }
 
 // Store is the join state of one worker in Redis. It is safe for concurrent
 // use, and any number of Stores with the same Options, in any number of
-// processes, cooperate on the same state: every decision is one Lua script
-// on the keys of one bucket, so it is atomic with respect to all of them.
+// processes, cooperate on the same state: every decision is taken by a Lua
+// script on the keys of one bucket, so it is atomic with respect to all of
+// them.
 type Store struct {
 	rdb      redis.UniversalClient
 	opts     Options
-	topics   map[string]struct{}
-	tags     []string // per bucket: "trib:{<worker>:<bucket>}:"
-	stateTTL int64    // ms
+	topics   map[string]int // topic -> 1-based index, the d:<index> field of a join
+	tags     []string       // per bucket: "trib:{<worker>:<bucket>}:"
+	stateTTL int64          // ms
+	slot     int64          // ms: the width of one due list
 	sweep    atomic.Uint32
 }
 
@@ -140,15 +145,15 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if len(opts.Topics) < 2 {
 		return nil, fmt.Errorf("%w: %d topics, a join needs at least 2", ErrInvalidOptions, len(opts.Topics))
 	}
-	topics := make(map[string]struct{}, len(opts.Topics))
-	for _, t := range opts.Topics {
+	topics := make(map[string]int, len(opts.Topics))
+	for i, t := range opts.Topics {
 		if t == "" {
 			return nil, fmt.Errorf("%w: empty topic name", ErrInvalidOptions)
 		}
 		if _, dup := topics[t]; dup {
 			return nil, fmt.Errorf("%w: topic %q listed twice", ErrInvalidOptions, t)
 		}
-		topics[t] = struct{}{}
+		topics[t] = i + 1
 	}
 	opts.Topics = append([]string(nil), opts.Topics...)
 	for _, d := range []struct {
@@ -180,11 +185,19 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 		topics:   topics,
 		tags:     make([]string, opts.Buckets),
 		stateTTL: 2 * max(opts.Timeout, opts.ClaimTimeout).Milliseconds(),
+		slot:     dueSlot(min(opts.Timeout, opts.ClaimTimeout)).Milliseconds(),
 	}
 	for b := range s.tags {
 		s.tags[b] = "trib:{" + opts.Worker + ":" + strconv.Itoa(b) + "}:"
 	}
 	return s, nil
+}
+
+// dueSlot is the width of one due list: a tenth of the shortest deadline,
+// between 10 ms and 1 s. A deadline is acted on once its whole slot has
+// passed, so at most one slot late.
+func dueSlot(shortest time.Duration) time.Duration {
+	return min(max(shortest/10, 10*time.Millisecond), time.Second)
 }
 
 // Options returns the options in effect, defaults filled in.
@@ -194,123 +207,165 @@ func (s *Store) Options() Options {
 	return o
 }
 
+// Lateness is how long after its deadline a join may wait for a sweep to
+// hand it out, beyond the callers' sweep interval: the width of one due list.
+func (s *Store) Lateness() time.Duration { return time.Duration(s.slot) * time.Millisecond }
+
 func (s *Store) bucket(id string) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(id))
 	return int(h.Sum32() % uint32(len(s.tags)))
 }
 
-func (s *Store) aggKey(b int, id string) string  { return s.tags[b] + "a:" + id }
-func (s *Store) tombKey(b int, id string) string { return s.tags[b] + "t:" + id }
-func (s *Store) pendingKey(b int) string         { return s.tags[b] + "pending" }
-func (s *Store) claimedKey(b int) string         { return s.tags[b] + "claimed" }
+// Batch is what one [Store.Apply] sends: confirmations first, then
+// fragments. Either may be empty.
+type Batch struct {
+	// Fragments to decide, in order.
+	Fragments []Fragment
+	// Confirm lists completed ids (Add or Sweep handed them out) whose
+	// outputs are acknowledged: each leaves a tombstone for TombstoneTTL.
+	Confirm []string
+	// Expired lists expiry claims (from Sweep) whose records are
+	// acknowledged: they are deleted.
+	Expired []Expired
+}
 
-// Add stores a batch of fragments and returns one Result per fragment, in
-// order: results[i] answers frags[i]. The whole batch is one pipeline; each
-// fragment is decided by one atomic script, in batch order, so a batch may
-// hold several fragments of one id.
+// Apply sends a batch in one pipeline of one script call per bucket that the
+// batch touches, and returns one Result per fragment, in order: results[i]
+// answers b.Fragments[i]. Within a bucket the confirmations apply first,
+// then the fragments in batch order, so a batch may hold several fragments
+// of one id; across buckets nothing is ordered.
 //
-// Across all Stores of the worker, exactly one Add gets Completed for an id
-// (until the id's tombstone expires, or its aggregate is reaped and the id
-// starts over). Fragments of a pending id are kept, a later one from the same
-// topic replacing the earlier; fragments of a claimed or tombstoned id are
+// Across all Stores of the worker, exactly one Apply gets Completed for an id
+// (until the id's tombstone expires, or it expires and starts over).
+// Fragments of a pending id are kept, a later one from the same topic
+// replacing the earlier; fragments of a claimed or tombstoned id are
 // Duplicate and change nothing.
 //
 // A fragment without id or from an unknown topic fails the whole batch with
-// [ErrInvalidFragment] before anything is sent. When Redis fails, Add returns
-// an error and some fragments of the batch may have been applied; adding the
-// batch again is safe: stored fragments are replaced, and an id completed by
-// the lost reply is now Duplicate and comes back through [Store.Reclaim].
-func (s *Store) Add(ctx context.Context, frags []Fragment, now time.Time) ([]Result, error) {
-	if len(frags) == 0 {
-		return nil, nil
+// [ErrInvalidFragment] before anything is sent. When Redis fails, Apply
+// returns an error and some buckets may have been applied; applying the
+// batch again is safe: stored fragments are replaced, confirmations are
+// idempotent, and an id completed by a lost reply is now Duplicate and comes
+// back through [Store.Sweep] after the claim timeout.
+func (s *Store) Apply(ctx context.Context, b Batch, now time.Time) ([]Result, error) {
+	type bucketCall struct {
+		call
+		frags []int // indexes into b.Fragments, in order
 	}
+	calls := map[int]*bucketCall{}
 	nowMs := now.UnixMilli()
-	deadline := now.Add(s.opts.Timeout).UnixMilli()
-	claimDeadline := now.Add(s.opts.ClaimTimeout).UnixMilli()
-	ntopics := len(s.opts.Topics)
-	calls := make([]call, len(frags))
-	for i, f := range frags {
+	callFor := func(bucket int) *bucketCall {
+		c := calls[bucket]
+		if c == nil {
+			tag := s.tags[bucket]
+			c = &bucketCall{call: call{keys: []string{tag + "n"}, args: []any{tag, nowMs,
+				s.opts.Timeout.Milliseconds(), s.opts.ClaimTimeout.Milliseconds(), s.stateTTL,
+				s.opts.TombstoneTTL.Milliseconds(), s.slot, len(s.opts.Topics), 0}}}
+			calls[bucket] = c
+		}
+		return c
+	}
+	for _, id := range b.Confirm {
+		c := callFor(s.bucket(id))
+		c.args = append(c.args, "j:"+id)
+		c.args[8] = c.args[8].(int) + 1
+	}
+	for _, e := range b.Expired {
+		c := callFor(s.bucket(e.ID))
+		c.args = append(c.args, e.claim)
+		c.args[8] = c.args[8].(int) + 1
+	}
+	for i, f := range b.Fragments {
 		if f.ID == "" {
 			return nil, fmt.Errorf("%w: fragment %d from topic %q has an empty id", ErrInvalidFragment, i, f.Topic)
 		}
-		if _, ok := s.topics[f.Topic]; !ok {
+		t, ok := s.topics[f.Topic]
+		if !ok {
 			return nil, fmt.Errorf("%w: fragment %d (id %q) comes from topic %q, not an input of worker %q",
 				ErrInvalidFragment, i, f.ID, f.Topic, s.opts.Worker)
 		}
-		b := s.bucket(f.ID)
-		calls[i] = call{
-			keys: []string{s.aggKey(b, f.ID), s.pendingKey(b), s.claimedKey(b), s.tombKey(b, f.ID)},
-			args: []any{f.ID, "d:" + f.Topic, f.TraceParent, f.Value, nowMs, deadline, ntopics, s.stateTTL, claimDeadline},
-		}
+		c := callFor(s.bucket(f.ID))
+		c.args = append(c.args, f.ID, t, f.TraceParent, f.Value)
+		c.frags = append(c.frags, i)
 	}
-	cmds := runPipelined(ctx, s.rdb, addScript, calls)
-	results := make([]Result, len(frags))
-	for i, cmd := range cmds {
-		id := frags[i].ID
+	if len(calls) == 0 {
+		return nil, nil
+	}
+	order := make([]*bucketCall, 0, len(calls))
+	plain := make([]call, 0, len(calls))
+	for _, c := range calls {
+		order = append(order, c)
+		plain = append(plain, c.call)
+	}
+	results := make([]Result, len(b.Fragments))
+	for ci, cmd := range runPipelined(ctx, s.rdb, applyScript, plain) {
+		c := order[ci]
 		reply, err := cmd.Slice()
 		if err != nil {
-			return nil, fmt.Errorf("join: add fragment %d of %d (id %q): %w", i, len(frags), id, err)
+			return nil, fmt.Errorf("join: apply %d fragments and %d confirmations to bucket %s: %w",
+				len(c.frags), c.args[8], c.keys[0], err)
 		}
-		status, ok := int64At(reply, 0)
-		if !ok {
-			return nil, fmt.Errorf("join: add id %q: unexpected reply %v", id, reply)
+		if len(reply) != len(c.frags) {
+			return nil, fmt.Errorf("join: bucket %s: %d replies for %d fragments", c.keys[0], len(reply), len(c.frags))
 		}
-		results[i] = Result{ID: id, Status: Status(status)}
-		if results[i].Status != Completed {
-			continue
+		for j, r := range reply {
+			i := c.frags[j]
+			id := b.Fragments[i].ID
+			results[i].ID = id
+			switch r := r.(type) {
+			case int64:
+				results[i].Status = Status(r)
+			case []any:
+				if st, ok := int64At(r, 0); !ok || Status(st) != Completed || len(r) != 2 {
+					return nil, fmt.Errorf("join: add id %q: unexpected reply %v", id, r)
+				}
+				agg, err := s.parseAggregate(id, r[1])
+				if err != nil {
+					return nil, err
+				}
+				results[i].Status, results[i].Fragments = Completed, agg.frags
+			default:
+				return nil, fmt.Errorf("join: add id %q: unexpected reply %v", id, r)
+			}
 		}
-		if len(reply) != 2 {
-			return nil, fmt.Errorf("join: add id %q: completed without aggregate", id)
-		}
-		agg, err := parseAggregate(id, reply[1])
-		if err != nil {
-			return nil, err
-		}
-		results[i].Fragments = agg.frags
 	}
 	return results, nil
 }
 
-// Confirm records that the outputs of these completed ids are acknowledged:
-// their aggregates are deleted and each leaves a tombstone for
-// [Options.TombstoneTTL], turning redelivered fragments into Duplicate. One
-// pipeline, one atomic script per id; confirming an unknown or already
-// confirmed id only renews its tombstone.
+// Add is Apply with fragments only.
+func (s *Store) Add(ctx context.Context, frags []Fragment, now time.Time) ([]Result, error) {
+	if len(frags) == 0 {
+		return nil, nil
+	}
+	return s.Apply(ctx, Batch{Fragments: frags}, now)
+}
+
+// Confirm is Apply with confirmations only: the outputs of these completed
+// ids are acknowledged, so their joins are replaced by tombstones that turn
+// redelivered fragments into Duplicate for [Options.TombstoneTTL].
+// Confirming an unknown or already confirmed id only renews its tombstone.
 func (s *Store) Confirm(ctx context.Context, ids []string, now time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	calls := make([]call, len(ids))
-	for i, id := range ids {
-		b := s.bucket(id)
-		calls[i] = call{
-			keys: []string{s.aggKey(b, id), s.pendingKey(b), s.claimedKey(b), s.tombKey(b, id)},
-			args: []any{id, now.UnixMilli(), s.opts.TombstoneTTL.Milliseconds()},
-		}
-	}
-	var errs []error
-	for i, cmd := range runPipelined(ctx, s.rdb, confirmScript, calls) {
-		if err := cmd.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("join: confirm id %q: %w", ids[i], err))
-		}
-	}
-	return errors.Join(errs...)
+	_, err := s.Apply(ctx, Batch{Confirm: ids}, now)
+	return err
 }
 
-// Pending returns the number of incomplete aggregates, including those past
-// their deadline that no one has reaped yet. One pipeline of ZCARD over the
-// buckets; the sum is not a snapshot across buckets.
+// Pending returns the number of incomplete joins, including those past their
+// deadline that no sweep has handed out yet: the sum of the buckets'
+// counters, read in one pipeline (not a snapshot across buckets).
 func (s *Store) Pending(ctx context.Context) (int64, error) {
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.IntCmd, len(s.tags))
-	for b := range s.tags {
-		cmds[b] = pipe.ZCard(ctx, s.pendingKey(b))
+	cmds := make([]*redis.StringCmd, len(s.tags))
+	for b, tag := range s.tags {
+		cmds[b] = pipe.Get(ctx, tag+"n")
 	}
 	_, _ = pipe.Exec(ctx)
 	var n int64
 	for b, cmd := range cmds {
-		v, err := cmd.Result()
+		v, err := cmd.Int64()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return 0, fmt.Errorf("join: count pending of bucket %d: %w", b, err)
 		}

@@ -216,16 +216,29 @@ func TestConfirmLeavesOnlyTombstone(t *testing.T) {
 	if err := s.Confirm(context.Background(), []string{"x", "never-seen"}, t0); err != nil {
 		t.Fatal(err)
 	}
-	keys := scanKeys(t, rdb, s)
+	var keys []string
+	for _, k := range scanKeys(t, rdb, s) {
+		if strings.Contains(k, "}:j:") || strings.Contains(k, "}:x:") {
+			keys = append(keys, k)
+		}
+	}
 	slices.Sort(keys)
-	want := []string{s.tombKey(s.bucket("never-seen"), "never-seen"), s.tombKey(s.bucket("x"), "x")}
+	want := []string{s.tags[s.bucket("never-seen")] + "j:never-seen", s.tags[s.bucket("x")] + "j:x"}
 	slices.Sort(want)
 	if !slices.Equal(keys, want) {
-		t.Fatalf("keys after confirm = %q, want %q", keys, want)
+		t.Fatalf("join keys after confirm = %q, want the tombstones %q", keys, want)
 	}
-	ttl, err := rdb.PTTL(context.Background(), want[0]).Result()
-	if err != nil || ttl <= 9*time.Minute || ttl > 10*time.Minute {
-		t.Fatalf("tombstone TTL = %v, %v; want about 10m", ttl, err)
+	for _, k := range want {
+		if typ, err := rdb.Type(context.Background(), k).Result(); err != nil || typ != "string" {
+			t.Fatalf("%s is a %q (%v), want a string tombstone", k, typ, err)
+		}
+		ttl, err := rdb.PTTL(context.Background(), k).Result()
+		if err != nil || ttl <= 9*time.Minute || ttl > 10*time.Minute {
+			t.Fatalf("tombstone TTL = %v, %v; want about 10m", ttl, err)
+		}
+	}
+	if n, err := s.Pending(context.Background()); err != nil || n != 0 {
+		t.Fatalf("Pending = %d, %v; want 0", n, err)
 	}
 }
 
@@ -355,10 +368,11 @@ func TestConcurrentAdd(t *testing.T) {
 	}
 }
 
-func TestReap(t *testing.T) {
+func TestSweepExpires(t *testing.T) {
 	const timeout = time.Minute
-	s, rdb := newTestStore(t, Options{Topics: []string{"a", "b"}, Timeout: timeout, Buckets: 16})
+	s, rdb := newTestStore(t, Options{Topics: []string{"a", "b"}, Timeout: timeout, ClaimTimeout: 2 * timeout, Buckets: 16})
 	ctx := context.Background()
+	late := timeout + s.Lateness() // every deadline of t0 is due by then
 	var frags []Fragment
 	for i := range 300 {
 		frags = append(frags, fr(fmt.Sprintf("late-%d", i), "a", fmt.Sprintf(`{"i":%d}`, i)))
@@ -375,13 +389,14 @@ func TestReap(t *testing.T) {
 	}
 
 	t.Run("nothing before the deadline", func(t *testing.T) {
-		got, err := s.Reap(ctx, t0.Add(timeout-time.Millisecond), 0)
-		if err != nil || len(got) != 0 {
-			t.Fatalf("Reap = %d expired, %v; want none", len(got), err)
+		got, err := s.Sweep(ctx, t0.Add(timeout-time.Millisecond), 0)
+		if err != nil || len(got.Expired) != 0 || len(got.Reclaimed) != 0 {
+			t.Fatalf("Sweep = %+v, %v; want nothing", got, err)
 		}
 	})
 
-	t.Run("two reapers share the expired exactly once", func(t *testing.T) {
+	var claims []Expired
+	t.Run("two sweepers share the expired exactly once", func(t *testing.T) {
 		const limit = 37
 		var (
 			mu   sync.Mutex
@@ -391,19 +406,23 @@ func TestReap(t *testing.T) {
 		for range 2 {
 			wg.Go(func() {
 				for {
-					got, err := s.Reap(ctx, t0.Add(timeout), limit)
+					got, err := s.Sweep(ctx, t0.Add(late), limit)
 					if err != nil {
 						t.Error(err)
 						return
 					}
-					if len(got) > limit {
-						t.Errorf("Reap returned %d > limit %d", len(got), limit)
+					if len(got.Expired)+len(got.Reclaimed) > limit {
+						t.Errorf("Sweep handed out %d > limit %d", len(got.Expired)+len(got.Reclaimed), limit)
 					}
-					if len(got) == 0 {
+					if len(got.Reclaimed) != 0 {
+						t.Errorf("reclaimed %d claims before their claim timeout", len(got.Reclaimed))
+					}
+					if len(got.Expired) == 0 {
 						return
 					}
 					mu.Lock()
-					for _, e := range got {
+					claims = append(claims, got.Expired...)
+					for _, e := range got.Expired {
 						seen[e.ID]++
 						if !e.FirstSeen.Equal(t0) || len(e.Fragments) != 1 || e.Fragments[0].Topic != "a" {
 							t.Errorf("expired %s: first seen %v, %d fragments", e.ID, e.FirstSeen, len(e.Fragments))
@@ -418,19 +437,11 @@ func TestReap(t *testing.T) {
 		}
 		wg.Wait()
 		if len(seen) != 300 {
-			t.Fatalf("%d ids reaped, want 300", len(seen))
+			t.Fatalf("%d ids expired, want 300", len(seen))
 		}
 		for id, n := range seen {
 			if n != 1 || !strings.HasPrefix(id, "late-") {
-				t.Fatalf("id %s reaped %d times", id, n)
-			}
-		}
-	})
-
-	t.Run("no keys left for reaped ids", func(t *testing.T) {
-		for _, k := range scanKeys(t, rdb, s) {
-			if strings.Contains(k, ":a:late-") || strings.HasSuffix(k, ":pending") {
-				t.Errorf("key %s left after reap", k)
+				t.Fatalf("id %s expired %d times", id, n)
 			}
 		}
 		if n, err := s.Pending(ctx); err != nil || n != 0 {
@@ -438,18 +449,51 @@ func TestReap(t *testing.T) {
 		}
 	})
 
-	t.Run("a reaped id starts over", func(t *testing.T) {
-		res := mustAdd(t, s, t0.Add(2*timeout), fr("late-1", "b", `{}`))
+	t.Run("an expired id starts over while its record is written", func(t *testing.T) {
+		res := mustAdd(t, s, t0.Add(late), fr("late-1", "b", `{"again":true}`))
 		if res[0].Status != Pending {
 			t.Fatalf("status %v, want Pending", res[0].Status)
 		}
 	})
+
+	t.Run("an unconfirmed expiry comes back once after the claim timeout", func(t *testing.T) {
+		at := late + 2*timeout + s.Lateness()
+		got, err := s.Sweep(ctx, t0.Add(at), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := map[string]bool{}
+		for _, e := range got.Expired {
+			again[e.ID] = true
+		}
+		// late-1's new join expired too (its timeout passed): 301 claims.
+		if len(got.Expired) != 301 || !again["late-7"] || len(got.Reclaimed) != 50 {
+			t.Fatalf("second sweep: %d expired, %d reclaimed; want 301 and the 50 unconfirmed completions", len(got.Expired), len(got.Reclaimed))
+		}
+		claims = got.Expired
+	})
+
+	t.Run("confirmed expiries leave no join keys", func(t *testing.T) {
+		if _, err := s.Apply(ctx, Batch{Expired: claims}, t0.Add(late)); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range scanKeys(t, rdb, s) {
+			if strings.Contains(k, ":late-") {
+				t.Errorf("key %s left after confirming its expiry", k)
+			}
+		}
+		got, err := s.Sweep(ctx, t0.Add(time.Hour), 1000)
+		if err != nil || len(got.Expired) != 0 {
+			t.Fatalf("Sweep after confirm = %d expired, %v; want none", len(got.Expired), err)
+		}
+	})
 }
 
-func TestReclaim(t *testing.T) {
+func TestSweepReclaims(t *testing.T) {
 	const claim = 30 * time.Second
 	s, _ := newTestStore(t, Options{Topics: []string{"a", "b"}, ClaimTimeout: claim, Buckets: 4})
 	ctx := context.Background()
+	lat := s.Lateness()
 	res := mustAdd(t, s, t0,
 		fr("lost", "a", `{"a":1}`), fr("lost", "b", `{"b":1}`),
 		fr("emitted", "a", `{}`), fr("emitted", "b", `{}`))
@@ -462,11 +506,11 @@ func TestReclaim(t *testing.T) {
 
 	reclaim := func(t *testing.T, at time.Duration) []Result {
 		t.Helper()
-		got, err := s.Reclaim(ctx, t0.Add(at), 0)
+		got, err := s.Sweep(ctx, t0.Add(at), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return got
+		return got.Reclaimed
 	}
 	t.Run("not before the claim timeout", func(t *testing.T) {
 		if got := reclaim(t, claim-time.Millisecond); len(got) != 0 {
@@ -481,12 +525,12 @@ func TestReclaim(t *testing.T) {
 		)
 		for range 4 {
 			wg.Go(func() {
-				got, err := s.Reclaim(ctx, t0.Add(claim), 0)
+				got, err := s.Sweep(ctx, t0.Add(claim+lat), 0)
 				if err != nil {
 					t.Error(err)
 				}
 				mu.Lock()
-				all = append(all, got...)
+				all = append(all, got.Reclaimed...)
 				mu.Unlock()
 			})
 		}
@@ -505,10 +549,10 @@ func TestReclaim(t *testing.T) {
 		}
 	})
 	t.Run("again only after another claim timeout", func(t *testing.T) {
-		if got := reclaim(t, 2*claim-time.Millisecond); len(got) != 0 {
+		if got := reclaim(t, 2*claim+lat-time.Millisecond); len(got) != 0 {
 			t.Fatalf("reclaimed %v", got)
 		}
-		if got := reclaim(t, 2*claim); len(got) != 1 || got[0].ID != "lost" {
+		if got := reclaim(t, 2*claim+2*lat); len(got) != 1 || got[0].ID != "lost" {
 			t.Fatalf("reclaimed %v, want lost", got)
 		}
 	})
@@ -545,11 +589,11 @@ func TestKeysHaveTTL(t *testing.T) {
 	if err := s.Confirm(ctx, confirm, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Reclaim(ctx, t0.Add(opts.ClaimTimeout), 5); err != nil {
-		t.Fatal(err)
+	if got, err := s.Sweep(ctx, t0.Add(opts.ClaimTimeout+s.Lateness()), 5); err != nil || len(got.Reclaimed) == 0 {
+		t.Fatalf("reclaim sweep: %d reclaimed, %v", len(got.Reclaimed), err)
 	}
-	if _, err := s.Reap(ctx, t0.Add(opts.Timeout), 3); err != nil {
-		t.Fatal(err)
+	if got, err := s.Sweep(ctx, t0.Add(opts.Timeout+s.Lateness()), 0); err != nil || len(got.Expired) == 0 {
+		t.Fatalf("expiry sweep: %d expired, %v", len(got.Expired), err)
 	}
 
 	keys := scanKeys(t, rdb, s)
@@ -558,20 +602,27 @@ func TestKeysHaveTTL(t *testing.T) {
 	for _, k := range keys {
 		rest := k[strings.Index(k, "}:")+2:]
 		kind, _, _ := strings.Cut(rest, ":")
+		typ, err := rdb.Type(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind == "j" && typ == "string" {
+			kind = "tombstone"
+		}
 		kinds[kind]++
 		ttl, err := rdb.PTTL(ctx, k).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
 		bound := longest
-		if kind == "t" {
+		if kind == "tombstone" {
 			bound = opts.TombstoneTTL
 		}
 		if ttl <= 0 || ttl > bound {
 			t.Errorf("key %s: TTL %v, want in (0, %v]", k, ttl, bound)
 		}
 	}
-	for _, kind := range []string{"a", "t", "pending", "claimed"} {
+	for _, kind := range []string{"j", "tombstone", "x", "due", "cursor", "n"} {
 		if kinds[kind] == 0 {
 			t.Errorf("no %q key among %q", kind, keys)
 		}

@@ -10,79 +10,32 @@ import (
 	"time"
 )
 
-// Reap takes up to limit aggregates whose deadline (first fragment +
-// Timeout) is at or before now, deletes their keys, and returns them with the
-// fragments that had arrived. Each bucket is swept by one atomic script, so
-// across all Stores of the worker every expired aggregate is returned to
-// exactly one caller. A limit below 1 means [DefaultSweepLimit].
+// Swept is what one [Store.Sweep] hands out.
+type Swept struct {
+	// Expired are joins past their timeout, now claimed for their expiry
+	// record: publish each, then pass it in [Batch.Expired].
+	Expired []Expired
+	// Reclaimed are completed joins whose claimer did not confirm them
+	// within ClaimTimeout (it presumably died before its output was
+	// acknowledged): emit and confirm each like an Apply that completed.
+	Reclaimed []Result
+}
+
+// Sweep hands out up to limit deadlines that have passed by now, across the
+// buckets: joins past their timeout become expiry claims, and claims (of a
+// completion or of an expiry) past their claim deadline are handed out
+// again with a new one. Each bucket is swept by one atomic script, so across
+// all Stores of the worker every deadline is handed to exactly one caller;
+// a caller that dies before confirming gets its claim handed out again
+// after ClaimTimeout, so nothing handed out is lost. A limit below 1 means
+// [DefaultSweepLimit].
 //
-// Buckets are swept in pipelined rounds, starting at a rotating bucket so no
-// bucket starves. If a round fails, Reap returns what earlier rounds and the
-// round's other buckets took, together with the error: those aggregates are
-// already deleted and are nobody else's to return.
-func (s *Store) Reap(ctx context.Context, now time.Time, limit int) ([]Expired, error) {
-	nowMs := now.UnixMilli()
-	items, err := s.sweepBuckets(ctx, reapScript, limit, func(b, per int) call {
-		return call{
-			keys: []string{s.pendingKey(b)},
-			args: []any{nowMs, per, s.tags[b] + "a:"},
-		}
-	})
-	out := make([]Expired, 0, len(items))
-	errs := []error{err}
-	for _, it := range items {
-		agg, perr := parseAggregate(it.id, it.raw)
-		if perr != nil {
-			errs = append(errs, perr)
-			continue
-		}
-		out = append(out, Expired{ID: it.id, Fragments: agg.frags, FirstSeen: time.UnixMilli(agg.firstSeen)})
-	}
-	return out, errors.Join(errs...)
-}
-
-// Reclaim returns up to limit aggregates that were completed but not
-// confirmed within ClaimTimeout, as Completed results: their claimer is
-// presumed dead before its output was acknowledged. Each one's claim deadline
-// moves to now + ClaimTimeout in the same atomic script, so across all
-// Stores only one caller gets it per claim window; the caller must emit and
-// [Store.Confirm] it like an Add that completed. A confirmed id never comes
-// back. A limit below 1 means [DefaultSweepLimit]; on error, Reclaim returns
-// the claims already taken together with the error, as [Store.Reap] does.
-func (s *Store) Reclaim(ctx context.Context, now time.Time, limit int) ([]Result, error) {
-	nowMs := now.UnixMilli()
-	claimDeadline := now.Add(s.opts.ClaimTimeout).UnixMilli()
-	items, err := s.sweepBuckets(ctx, reclaimScript, limit, func(b, per int) call {
-		return call{
-			keys: []string{s.claimedKey(b)},
-			args: []any{nowMs, per, s.tags[b] + "a:", claimDeadline, s.stateTTL},
-		}
-	})
-	out := make([]Result, 0, len(items))
-	errs := []error{err}
-	for _, it := range items {
-		agg, perr := parseAggregate(it.id, it.raw)
-		if perr != nil {
-			errs = append(errs, perr)
-			continue
-		}
-		out = append(out, Result{ID: it.id, Status: Completed, Fragments: agg.frags})
-	}
-	return out, errors.Join(errs...)
-}
-
-// sweptItem is one aggregate taken by a sweep script: its id and HGETALL.
-type sweptItem struct {
-	id  string
-	raw any
-}
-
-// sweepBuckets runs sc (reapLua or reclaimLua) over the buckets and returns
-// at most limit items. A round sends one pipeline with a per-bucket limit
-// that keeps the round's total within what is left; a bucket stays in play
-// while it fills its per-bucket limit (it may hold more) or was left out of
-// the round.
-func (s *Store) sweepBuckets(ctx context.Context, sc *script, limit int, callFor func(b, per int) call) ([]sweptItem, error) {
+// Deadlines are kept in one due list per bucket and slot ([Store.Lateness]
+// wide); a slot is swept once it has wholly passed. Buckets are swept in
+// pipelined rounds, starting at a rotating bucket so no bucket starves. On
+// error, Sweep returns what it took together with the error: those claims
+// come back after ClaimTimeout if not confirmed.
+func (s *Store) Sweep(ctx context.Context, now time.Time, limit int) (Swept, error) {
 	if limit < 1 {
 		limit = DefaultSweepLimit
 	}
@@ -92,56 +45,89 @@ func (s *Store) sweepBuckets(ctx context.Context, sc *script, limit int, callFor
 	for i := range active {
 		active[i] = (start + i) % nb
 	}
-	var out []sweptItem
+	var out Swept
 	var errs []error
-	for left := limit; left > 0 && len(active) > 0; left = limit - len(out) {
+	taken := 0
+	for left := limit; left > 0 && len(active) > 0; left = limit - taken {
 		sel, rest, per := active, []int(nil), left/len(active)
 		if left < len(active) {
 			sel, rest, per = active[:left], active[left:], 1
 		}
 		calls := make([]call, len(sel))
 		for i, b := range sel {
-			calls[i] = callFor(b, per)
+			tag := s.tags[b]
+			calls[i] = call{keys: []string{tag + "cursor"}, args: []any{tag, now.UnixMilli(),
+				s.opts.Timeout.Milliseconds(), s.opts.ClaimTimeout.Milliseconds(), s.stateTTL, s.slot, per}}
 		}
 		next := append([]int(nil), rest...)
-		for i, cmd := range runPipelined(ctx, s.rdb, sc, calls) {
+		for i, cmd := range runPipelined(ctx, s.rdb, sweepScript, calls) {
 			reply, err := cmd.Slice()
+			popped, ok := int64At(reply, 0)
+			if err == nil && (!ok || len(reply)%3 != 1) {
+				err = fmt.Errorf("unexpected reply %v", reply)
+			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("join: sweep bucket %d: %w", sel[i], err))
 				continue
 			}
-			scanned, ok := int64At(reply, 0)
-			if !ok || len(reply)%2 != 1 {
-				errs = append(errs, fmt.Errorf("join: sweep bucket %d: unexpected reply %v", sel[i], reply))
-				continue
+			for j := 1; j < len(reply); j += 3 {
+				if err := s.addSwept(&out, reply[j], reply[j+1], reply[j+2]); err != nil {
+					errs = append(errs, err)
+				}
 			}
-			for j := 1; j < len(reply); j += 2 {
-				id, _ := reply[j].(string)
-				out = append(out, sweptItem{id: id, raw: reply[j+1]})
-			}
-			if scanned == int64(per) {
-				next = append(next, sel[i])
+			taken += len(reply) / 3
+			if popped == int64(per) {
+				next = append(next, sel[i]) // it may hold more
 			}
 		}
 		if len(errs) > 0 {
-			return out, errors.Join(errs...)
+			break
 		}
 		active = next
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
-// aggregate is a parsed aggregate hash.
+// addSwept parses one entry of a sweep reply into out.
+func (s *Store) addSwept(out *Swept, kind, suffix, raw any) error {
+	k, _ := kind.(string)
+	sfx, _ := suffix.(string)
+	switch {
+	case k == "c" && strings.HasPrefix(sfx, "j:"):
+		id := sfx[len("j:"):]
+		agg, err := s.parseAggregate(id, raw)
+		if err != nil {
+			return err
+		}
+		out.Reclaimed = append(out.Reclaimed, Result{ID: id, Status: Completed, Fragments: agg.frags})
+	case (k == "e") && strings.HasPrefix(sfx, "x:"):
+		_, id, ok := strings.Cut(sfx[len("x:"):], ":")
+		if !ok {
+			return fmt.Errorf("join: sweep: malformed expiry claim %q", sfx)
+		}
+		agg, err := s.parseAggregate(id, raw)
+		if err != nil {
+			return err
+		}
+		out.Expired = append(out.Expired, Expired{ID: id, Fragments: agg.frags,
+			FirstSeen: time.UnixMilli(agg.firstSeen), claim: sfx})
+	default:
+		return fmt.Errorf("join: sweep: unexpected entry %v %v", kind, suffix)
+	}
+	return nil
+}
+
+// aggregate is a parsed join hash.
 type aggregate struct {
 	firstSeen int64 // Unix ms
 	frags     []Fragment
 }
 
-// parseAggregate reads the flat HGETALL reply of an aggregate of id: field f
-// is the first-seen time, field n the arrival counter, and every field
-// d:<topic> holds "<seq>:<len(traceparent)>:<traceparent><value>". Fragments
-// come back sorted by seq, that is in arrival order.
-func parseAggregate(id string, raw any) (aggregate, error) {
+// parseAggregate reads the flat HGETALL reply of the join of id: field f is
+// the first-seen time, field s the state, and every field d:<topic index>
+// holds "<seq>:<len(traceparent)>:<traceparent><value>". Fragments come
+// back sorted by seq, that is in arrival order.
+func (s *Store) parseAggregate(id string, raw any) (aggregate, error) {
 	flat, ok := raw.([]any)
 	if !ok || len(flat)%2 != 0 {
 		return aggregate{}, fmt.Errorf("join: aggregate %q: unexpected reply %v", id, raw)
@@ -159,11 +145,15 @@ func parseAggregate(id string, raw any) (aggregate, error) {
 			}
 			agg.firstSeen = ms
 		case strings.HasPrefix(field, "d:"):
+			t, err := strconv.Atoi(field[len("d:"):])
+			if err != nil || t < 1 || t > len(s.opts.Topics) {
+				return aggregate{}, fmt.Errorf("join: aggregate %q: field %q names no input topic", id, field)
+			}
 			seq, frag, err := parseFragment(val)
 			if err != nil {
 				return aggregate{}, fmt.Errorf("join: aggregate %q, field %q: %w", id, field, err)
 			}
-			frag.ID, frag.Topic = id, field[len("d:"):]
+			frag.ID, frag.Topic = id, s.opts.Topics[t-1]
 			agg.frags = append(agg.frags, frag)
 			seqs = append(seqs, seq)
 		}

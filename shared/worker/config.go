@@ -33,7 +33,10 @@ type Config struct {
 	Instance         string        // this instance's id (Nomad alloc id, else host-pid)
 	Version          string        // the function's version
 	BatchSize        int           // most messages handled per batch (default 500)
-	BatchLinger      time.Duration // how long a batch waits to fill (default 5ms)
+	BatchLinger      time.Duration // how long a batch waits to fill beyond what is buffered (default 0: not at all)
+	MaxInFlight      int           // batches between Redis and their last acknowledgement (default 8)
+	FetchWait        time.Duration // how long the broker may hold a fetch that has no data (default 250ms)
+	ProduceLinger    time.Duration // how long the writer waits to fill a produce request (default 1ms)
 	MaxMessageBytes  int           // larger messages are dead-lettered (default 1 MiB)
 	ProcessRetries   int           // retries of a failing process call (default 3)
 	RetryBackoff     time.Duration // first retry delay, doubled each time (default 100ms)
@@ -44,7 +47,6 @@ type Config struct {
 	ShutdownTimeout  time.Duration // bound on the graceful stop (default 20s)
 	SessionTimeout   time.Duration // consumer-group session timeout (default 10s)
 	HeartbeatPeriod  time.Duration // Redis heartbeat refresh (default 5s)
-	CommitRetryLimit int           // attempts to commit offsets before giving up the batch (default 5)
 }
 
 // Defaults of the fields Load and Validate fill when they are zero.
@@ -52,6 +54,16 @@ const (
 	DefaultTimeout   = 240 * time.Second
 	DefaultJoinKey   = "id"
 	DefaultBatchSize = 500
+	// Batches overlap: while one is in Redis, earlier ones are being
+	// processed and written, and later ones fetched.
+	DefaultMaxInFlight = 8
+	// The broker answers a fetch as soon as data arrives, so the wait only
+	// bounds an idle fetch (and how long closing the reader takes).
+	DefaultFetchWait = 250 * time.Millisecond
+	// Produce requests wait this long to fill: the latency one stage adds to
+	// a lightly loaded pipeline, and what lets a loaded one send large
+	// requests.
+	DefaultProduceLinger = time.Millisecond
 )
 
 // ErrNotFound means no consumer_configs row has the worker's name.
@@ -206,7 +218,9 @@ func (c *Config) Validate() error {
 		return &FieldError{"redis", "a worker with several input topics needs Redis for its join state"}
 	}
 	setDefault(&c.BatchSize, DefaultBatchSize)
-	setDefault(&c.BatchLinger, 5*time.Millisecond)
+	setDefault(&c.MaxInFlight, DefaultMaxInFlight)
+	setDefault(&c.FetchWait, DefaultFetchWait)
+	setDefault(&c.ProduceLinger, DefaultProduceLinger)
 	setDefault(&c.MaxMessageBytes, 1<<20)
 	setDefault(&c.ProcessRetries, 3)
 	setDefault(&c.RetryBackoff, 100*time.Millisecond)
@@ -217,9 +231,20 @@ func (c *Config) Validate() error {
 	setDefault(&c.ShutdownTimeout, 20*time.Second)
 	setDefault(&c.SessionTimeout, 10*time.Second)
 	setDefault(&c.HeartbeatPeriod, 5*time.Second)
-	setDefault(&c.CommitRetryLimit, 5)
 	if c.BatchSize < 1 || c.BatchSize > 10000 {
 		return &FieldError{"batch_size", "must be between 1 and 10000"}
+	}
+	if c.MaxInFlight < 1 || c.MaxInFlight > 64 {
+		return &FieldError{"max_in_flight", "must be between 1 and 64"}
+	}
+	if c.BatchLinger < 0 || c.BatchLinger > time.Second {
+		return &FieldError{"batch_linger", "must be between 0 and 1s"}
+	}
+	if c.FetchWait < time.Millisecond || c.FetchWait > 30*time.Second {
+		return &FieldError{"fetch_wait", "must be between 1ms and 30s"}
+	}
+	if c.ProduceLinger < 0 || c.ProduceLinger > time.Second {
+		return &FieldError{"produce_linger", "must be between 0 and 1s"}
 	}
 	if c.TombstoneTTL < c.ClaimTimeout {
 		return &FieldError{"tombstone_ttl", fmt.Sprintf("must be at least the claim timeout (%s), the longest a redelivery after a crash can trail its join", c.ClaimTimeout)}

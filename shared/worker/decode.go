@@ -5,63 +5,131 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // joinID returns the join key of a message value: the top-level field key,
-// a non-empty string or an integer (returned in decimal). Anything else is an
-// *InputError saying why. Only the top level is decoded; nested values are
-// skipped, not parsed into maps.
+// a non-empty string or an integer (returned in decimal); of several fields
+// with that name, the last. Anything else is an *InputError saying why.
+//
+// This runs on every consumed message before Redis, so it decodes nothing
+// but the key: json.Valid checks the whole value without allocating, then a
+// scan over the top level skips every other value as raw bytes.
 func joinID(value []byte, key string, maxBytes int) (string, error) {
 	if len(value) > maxBytes {
 		return "", &InputError{ClassTooLarge, fmt.Errorf("message is %d bytes, the limit is %d", len(value), maxBytes)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(value))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
+	if !json.Valid(value) {
+		return "", &InputError{ClassNotJSON, whyInvalid(value)}
+	}
+	i := skipSpace(value, 0)
+	if value[i] != '{' {
 		return "", &InputError{ClassNotJSON, errors.New("message is not a JSON object")}
 	}
-	var id string
+	var raw []byte
 	found := false
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return "", &InputError{ClassNotJSON, fmt.Errorf("message is not valid JSON: %w", err)}
+	for i = skipSpace(value, i+1); value[i] != '}'; {
+		end := skipValue(value, i) // the field name, a string
+		name := value[i:end]
+		i = skipSpace(value, skipSpace(value, end)+1) // past ':'
+		end = skipValue(value, i)
+		if fieldIs(name, key) {
+			raw, found = value[i:end], true
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return "", &InputError{ClassNotJSON, fmt.Errorf("message is not valid JSON: %w", err)}
+		i = skipSpace(value, end)
+		if value[i] == ',' {
+			i = skipSpace(value, i+1)
 		}
-		if kt.(string) != key {
-			continue
-		}
-		found = true
-		id, err = keyString(raw)
-		if err != nil {
-			return "", &InputError{ClassBadKey, fmt.Errorf("field %q: %w", key, err)}
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return "", &InputError{ClassNotJSON, fmt.Errorf("message is not valid JSON: %w", err)}
-	}
-	if _, err := dec.Token(); err != io.EOF { // More() misses a stray '}' or ']'
-		return "", &InputError{ClassNotJSON, errors.New("trailing data after the JSON object")}
 	}
 	if !found {
 		return "", &InputError{ClassMissingKey, fmt.Errorf("no field %q to join on", key)}
 	}
+	id, err := keyString(raw)
+	if err != nil {
+		return "", &InputError{ClassBadKey, fmt.Errorf("field %q: %w", key, err)}
+	}
 	return id, nil
 }
 
+// whyInvalid says what is wrong with a value json.Valid refused.
+func whyInvalid(value []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(value))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		if i := skipSpace(value, 0); i < len(value) && value[i] == '{' {
+			return fmt.Errorf("message is not valid JSON: %w", err)
+		}
+		return errors.New("message is not a JSON object")
+	}
+	return errors.New("trailing data after the JSON object")
+}
+
+// fieldIs reports whether the JSON string name (with its quotes) is key.
+func fieldIs(name []byte, key string) bool {
+	if len(name) == len(key)+2 && string(name[1:len(name)-1]) == key {
+		return true
+	}
+	for _, c := range name {
+		if c == '\\' { // escaped: decode to compare
+			var s string
+			return json.Unmarshal(name, &s) == nil && s == key
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at b[i]. b is valid
+// JSON, so strings end at their first unescaped quote and containers at
+// their balancing bracket.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+			if depth < 0 { // the end of the enclosing object: a scalar ended here
+				return i
+			}
+		case ',', ' ', '\t', '\r', '\n', ':':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
+}
+
 // keyString accepts a non-empty string (at most 512 bytes) or an integer.
-func keyString(raw json.RawMessage) (string, error) {
+func keyString(raw []byte) (string, error) {
 	switch {
 	case len(raw) > 0 && raw[0] == '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", err
+		s := string(raw[1 : len(raw)-1])
+		if bytes.IndexByte(raw, '\\') >= 0 || !utf8.ValidString(s) {
+			if err := json.Unmarshal(raw, &s); err != nil { // escapes, or bytes to replace
+				return "", err
+			}
 		}
 		if s == "" {
 			return "", errors.New("is an empty string")
@@ -80,7 +148,7 @@ func keyString(raw json.RawMessage) (string, error) {
 	return "", fmt.Errorf("must be a string or an integer, not %s", kind(raw))
 }
 
-func kind(raw json.RawMessage) string {
+func kind(raw []byte) string {
 	switch raw[0] {
 	case '{':
 		return "an object"

@@ -44,6 +44,21 @@ func newEnv(t testing.TB) *env {
 
 func (e *env) topic(suffix string) string { return e.name + "." + suffix }
 
+// scanKeys lists the keys of type typ matching pattern.
+func (e *env) scanKeys(pattern, typ string) []string {
+	e.t.Helper()
+	ctx := context.Background()
+	var keys []string
+	iter := e.rdb.ScanType(ctx, 0, pattern, 10000, typ).Iterator()
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return keys
+}
+
 // createTopics creates topics with the given partition count.
 func (e *env) createTopics(partitions int, topics ...string) {
 	e.t.Helper()

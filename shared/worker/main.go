@@ -102,7 +102,8 @@ type flags struct {
 	timeout                               time.Duration
 	redis, otlp, http, instance, version  string
 	logFormat                             string
-	batchSize                             int
+	batchSize, maxInFlight                int
+	batchLinger, fetchWait, produceLinger time.Duration
 	claimTimeout, sessionTimeout          time.Duration
 	tombstoneTTL                          time.Duration
 	sweepInterval                         time.Duration
@@ -156,6 +157,10 @@ Flags:
 	}
 	fs.DurationVar(&o.timeout, "timeout", timeout, "how long an incomplete join waits (default 240s) [TRIBUTARY_TIMEOUT]")
 	fs.IntVar(&o.batchSize, "batch-size", 0, "most messages per batch (default 500)")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", 0, "batches between Redis and their last acknowledgement by Kafka (default 8)")
+	fs.DurationVar(&o.batchLinger, "batch-linger", 0, "how long a batch waits to fill beyond the messages already fetched (default 0: a loaded worker batches anyway, while the previous batch is in Redis)")
+	fs.DurationVar(&o.fetchWait, "fetch-wait", 0, "how long the broker may hold a fetch with no data; data ends it at once (default 250ms)")
+	fs.DurationVar(&o.produceLinger, "produce-linger", 0, "how long a produce request waits to fill: the latency a stage adds when lightly loaded (default 1ms)")
 	fs.DurationVar(&o.claimTimeout, "claim-timeout", 0, "a completed join not confirmed by then is emitted again by any instance (default 60s)")
 	fs.DurationVar(&o.tombstoneTTL, "tombstone-ttl", 0, "how long a completed id turns redelivered fragments into duplicates to drop; Redis keeps one small key per id for this long (default 1h)")
 	fs.DurationVar(&o.sessionTimeout, "session-timeout", 0, "Kafka consumer-group session timeout (default 10s)")
@@ -227,6 +232,10 @@ func (o *flags) config(ctx context.Context) (Config, error) {
 		cfg.Timeout = o.timeout
 	}
 	cfg.BatchSize = o.batchSize
+	cfg.MaxInFlight = o.maxInFlight
+	cfg.BatchLinger = o.batchLinger
+	cfg.FetchWait = o.fetchWait
+	cfg.ProduceLinger = o.produceLinger
 	cfg.ClaimTimeout = o.claimTimeout
 	if o.tombstoneTTL != 0 {
 		cfg.TombstoneTTL = o.tombstoneTTL

@@ -32,6 +32,17 @@ type metrics struct {
 	redisSeconds   prometheus.Histogram
 	pending        prometheus.Gauge
 	lag            *prometheus.GaugeVec
+	byClass        map[string]prometheus.Counter // deadLettered, bound once per class
+}
+
+// deadLetteredBy is the dead-letter counter of class, bound in advance for
+// every class the runtime writes. Safe for concurrent use: byClass is
+// written only by newMetrics.
+func (m *metrics) deadLetteredBy(class string) prometheus.Counter {
+	if c, ok := m.byClass[class]; ok {
+		return c
+	}
+	return m.deadLettered.WithLabelValues(class)
 }
 
 func newMetrics(w *Worker) *metrics {
@@ -63,6 +74,11 @@ func newMetrics(w *Worker) *metrics {
 	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tributary_consumer_lag",
 		Help: "Records of the input partitions not yet committed by the worker's group.", ConstLabels: labels},
 		[]string{"topic", "partition"})
+	m.byClass = map[string]prometheus.Counter{}
+	for _, c := range []string{ClassNotJSON, ClassMissingKey, ClassBadKey, ClassTooLarge, ClassProcess,
+		ClassRejected, ClassPanic, ClassBadOutput, ClassExpired} {
+		m.byClass[c] = m.deadLettered.WithLabelValues(c)
+	}
 	reg.MustRegister(m.deadLettered, m.processSeconds, m.redisSeconds, m.pending, m.lag,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m

@@ -14,61 +14,42 @@ import (
 	"github.com/tributary-etl/tributary/shared/kafkax"
 )
 
-// sweepLimit bounds the aggregates one sweep hands out.
+// sweepLimit bounds the claims one sweep hands out.
 const sweepLimit = 1000
 
-// sweep expires incomplete aggregates past their timeout and emits again
-// aggregates whose claimer died before confirming them. Any instance may
-// sweep; the join store hands each aggregate to exactly one of them.
-func (w *Worker) sweep(ctx context.Context) {
-	now := time.Now()
-	expired, err := w.store.Reap(ctx, now, sweepLimit)
+// sweep takes the joins whose deadline passed: incomplete ones past their
+// timeout, and completed ones whose claimer died before confirming them.
+// Any instance may sweep; the join store hands each to exactly one. It
+// returns them as a batch for the pipeline, or nil when there are none:
+// expiry records to publish and reclaimed joins for the function. Both stay
+// claimed in Redis until their records are acknowledged, so a crash or a
+// long broker outage only delays them.
+func (w *Worker) sweep(ctx context.Context) *batch {
+	swept, err := w.store.Sweep(ctx, time.Now(), sweepLimit)
 	if err != nil {
-		w.fail("reap expired joins", err)
+		w.fail("sweep expired and unconfirmed joins", err) // what was taken is handled below; the rest next time
 	}
-	if len(expired) > 0 {
-		w.m.expired.Add(float64(len(expired)))
-		w.log.Info("expired incomplete joins", "count", len(expired), "timeout", w.cfg.Timeout)
-		{ // to the expiry topic, else the dead-letter topic: never dropped
-			msgs := make([]kafka.Message, 0, len(expired))
-			for _, e := range expired {
-				msgs = append(msgs, w.expiryRecord(ctx, e))
-			}
-			// Reaped state is gone from Redis: retry the write until it is
-			// acknowledged or the context ends.
-			for err := w.write(ctx, msgs); err != nil; err = w.write(ctx, msgs) {
-				w.fail("publish expired joins", err)
-				if ctx.Err() != nil {
-					break
-				}
-				time.Sleep(200 * time.Millisecond) // retry pause, bounded by ctx
-			}
-		}
-	}
-
-	reclaimed, err := w.store.Reclaim(ctx, now, sweepLimit)
-	if err != nil {
-		w.fail("reclaim unconfirmed joins", err)
-	}
-	if len(reclaimed) > 0 {
-		w.log.Warn("emitting joins claimed but never confirmed (an instance stopped mid-batch)", "count", len(reclaimed))
-		comps := make([]completion, 0, len(reclaimed))
-		for _, r := range reclaimed {
-			comps = append(comps, completion{id: r.ID, frags: r.Fragments, ctx: ctx, confirm: true})
-		}
-		out, confirm := w.emitAll(ctx, comps)
-		if err := w.write(ctx, out); err != nil {
-			w.fail("emit reclaimed joins", err) // claims stay; swept again later
-			return
-		}
-		if err := w.store.Confirm(ctx, confirm, time.Now()); err != nil {
-			w.fail("confirm reclaimed joins", err)
-		}
-	}
-
 	if n, err := w.store.Pending(ctx); err == nil {
 		w.m.pending.Set(float64(n))
 	}
+	if len(swept.Expired) == 0 && len(swept.Reclaimed) == 0 {
+		return nil
+	}
+	b := &batch{expired: swept.Expired}
+	if len(swept.Expired) > 0 {
+		w.m.expired.Add(float64(len(swept.Expired)))
+		w.log.Info("expired incomplete joins", "count", len(swept.Expired), "timeout", w.cfg.Timeout)
+		for _, e := range swept.Expired { // to the expiry topic, else the dead-letter topic: never dropped
+			b.out = append(b.out, w.expiryRecord(ctx, e))
+		}
+	}
+	if len(swept.Reclaimed) > 0 {
+		w.log.Warn("emitting joins claimed but never confirmed (an instance stopped mid-batch)", "count", len(swept.Reclaimed))
+		for _, r := range swept.Reclaimed {
+			b.comps = append(b.comps, completion{id: r.ID, frags: r.Fragments, ctx: ctx, confirm: true})
+		}
+	}
+	return b
 }
 
 // expiryRecord is the record of an expired aggregate: what had arrived,

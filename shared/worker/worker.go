@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,12 @@ type Worker struct {
 	reader *kafka.Reader
 	writer *kafka.Writer
 	m      *metrics
+
+	// The pipeline's shared state (see pipeline.go).
+	inflight chan struct{} // one token per batch not yet acknowledged
+	commits  *tracker
+	confirms confirmQueue
+	writeCtx context.Context // ends at the shutdown deadline: writes stop retrying
 
 	lastLoop  atomic.Int64 // unix nanos of the last loop turn, for /healthz
 	lastError atomic.Pointer[string]
@@ -60,9 +67,10 @@ func New(cfg Config, fn Func, rdb redis.UniversalClient, tp trace.TracerProvider
 	return w, nil
 }
 
-// Run consumes until ctx is cancelled, then stops fetching, finishes and
-// commits the batch in hand, and closes its connections within
-// cfg.ShutdownTimeout. It returns nil after a clean stop.
+// Run consumes until ctx is cancelled, then stops fetching, finishes the
+// batches in hand, waits for their outputs to be acknowledged, commits, and
+// closes its connections, all within cfg.ShutdownTimeout. It returns nil
+// after a clean stop.
 func (w *Worker) Run(ctx context.Context) error {
 	w.reader = kafka.NewReader(kafka.ReaderConfig{
 		Brokers:        w.cfg.Brokers,
@@ -71,15 +79,31 @@ func (w *Worker) Run(ctx context.Context) error {
 		StartOffset:    kafka.FirstOffset,
 		MinBytes:       1,
 		MaxBytes:       16 << 20,
-		MaxWait:        250 * time.Millisecond,
+		MaxWait:        w.cfg.FetchWait,
+		QueueCapacity:  w.cfg.BatchSize,
 		SessionTimeout: w.cfg.SessionTimeout,
-		// Offsets are committed explicitly, after processing.
+		// Offsets are committed explicitly, after processing (commit.go).
 		CommitInterval:        0,
 		WatchPartitionChanges: true,
 		ErrorLogger:           kafka.LoggerFunc(func(f string, a ...any) { w.log.Warn("kafka reader: " + fmt.Sprintf(f, a...)) }),
 	})
-	w.writer = kafkax.NewWriter(w.cfg.Brokers, 2*time.Millisecond)
+	w.writer = kafkax.NewWriter(w.cfg.Brokers, w.cfg.ProduceLinger)
+	w.writer.Async = true
+	w.writer.Completion = w.written
+	w.inflight = make(chan struct{}, w.cfg.MaxInFlight)
+	w.commits = newTracker()
+	w.confirms.wake = make(chan struct{}, 1)
 	w.lastLoop.Store(time.Now().UnixNano())
+
+	// Everything after ctx ends is bounded by the shutdown timeout.
+	hctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(w.cfg.ShutdownTimeout, cancel)
+		context.AfterFunc(hctx, func() { t.Stop() })
+	})
+	defer stop()
+	w.writeCtx = hctx
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
@@ -87,24 +111,35 @@ func (w *Worker) Run(ctx context.Context) error {
 		go w.heartbeats(bg)
 	}
 	go w.watchLag(bg)
+	var committer sync.WaitGroup
+	committer.Go(func() { w.commitLoop(hctx) })
 
 	w.log.Info("worker started", "topics_input", w.cfg.TopicsInput, "topics_output", w.cfg.TopicsOutput,
-		"join", w.store != nil, "instance", w.cfg.Instance)
-	err := w.loop(ctx)
+		"join", w.store != nil, "instance", w.cfg.Instance, "batch_size", w.cfg.BatchSize,
+		"max_in_flight", w.cfg.MaxInFlight)
+	err := w.pipeline(ctx, hctx)
 
-	// Shut down: everything below runs on a fresh, bounded context.
-	sctx, cancel := context.WithTimeout(context.Background(), w.cfg.ShutdownTimeout)
-	defer cancel()
+	// Shut down: wait for the batches in flight, commit, confirm, close.
 	var errs []error
-	if err := w.reader.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close reader: %w", err))
+	if werr := w.drain(hctx); werr != nil && err == nil {
+		err = werr
 	}
-	if err := w.writer.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("close writer: %w", err))
+	w.commits.close()
+	committer.Wait()
+	if w.store != nil {
+		if cerr := w.flushConfirms(hctx); cerr != nil {
+			w.fail("confirm", cerr) // unconfirmed claims are emitted again: duplicates, not losses
+		}
+	}
+	if cerr := w.reader.Close(); cerr != nil {
+		errs = append(errs, fmt.Errorf("close reader: %w", cerr))
+	}
+	if cerr := w.writer.Close(); cerr != nil {
+		errs = append(errs, fmt.Errorf("close writer: %w", cerr))
 	}
 	stopBG()
 	if w.rdb != nil {
-		w.removeHeartbeat(sctx)
+		w.removeHeartbeat(hctx)
 	}
 	if err != nil {
 		return err
@@ -113,95 +148,16 @@ func (w *Worker) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// loop fetches and handles batches until ctx ends. A batch that fails (Redis
-// or Kafka unreachable) is retried with backoff, never skipped: its offsets
-// are not committed until it succeeds.
-func (w *Worker) loop(ctx context.Context) error {
-	nextSweep := time.Now()
-	for {
-		w.lastLoop.Store(time.Now().UnixNano())
-		if w.store != nil && !time.Now().Before(nextSweep) {
-			// Sweeps run between batches; their failures are retried next time.
-			hctx, cancel := context.WithTimeout(context.Background(), w.cfg.ShutdownTimeout)
-			w.sweep(hctx)
-			cancel()
-			nextSweep = time.Now().Add(w.cfg.SweepInterval)
-		}
-		msgs, err := w.fetch(ctx)
-		if ctx.Err() != nil && len(msgs) == 0 {
-			return nil
-		}
-		if err != nil {
-			w.fail("fetch", err)
-			select { // do not spin on a broker that keeps failing
-			case <-time.After(500 * time.Millisecond):
-			case <-ctx.Done():
-			}
-			continue
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		// The batch in hand is finished even when ctx is cancelled meanwhile:
-		// handling runs on its own context, bounded by the shutdown timeout
-		// once ctx ends.
-		if err := w.handleUntilDone(ctx, msgs); err != nil {
-			return err
-		}
-	}
-}
-
-// handleUntilDone handles one batch, retrying it with backoff on failure.
-func (w *Worker) handleUntilDone(ctx context.Context, msgs []kafka.Message) error {
-	hctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		t := time.AfterFunc(w.cfg.ShutdownTimeout, cancel)
-		context.AfterFunc(hctx, func() { t.Stop() })
-	})
-	defer stop()
-
-	backoff := 100 * time.Millisecond
-	for {
-		err := w.handleBatch(hctx, msgs)
-		if err == nil {
-			return nil
-		}
-		if hctx.Err() != nil {
-			return fmt.Errorf("batch of %d messages not finished within the shutdown timeout; it will be redelivered: %w", len(msgs), err)
-		}
-		w.fail("batch", err)
+// drain waits until every batch in flight is acknowledged, or ctx ends.
+func (w *Worker) drain(ctx context.Context) error {
+	for i := 0; i < cap(w.inflight); i++ {
 		select {
-		case <-time.After(backoff):
-		case <-hctx.Done():
+		case w.inflight <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("%d batches not acknowledged within the shutdown timeout; they will be redelivered", cap(w.inflight)-i)
 		}
-		backoff = min(backoff*2, 5*time.Second)
 	}
-}
-
-// fetch returns up to BatchSize messages: it waits up to SweepInterval for
-// the first, then up to BatchLinger for the rest.
-func (w *Worker) fetch(ctx context.Context) ([]kafka.Message, error) {
-	first, cancel := context.WithTimeout(ctx, w.cfg.SweepInterval)
-	m, err := w.reader.FetchMessage(first)
-	cancel()
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	msgs := []kafka.Message{m}
-	linger, cancel := context.WithTimeout(ctx, w.cfg.BatchLinger)
-	defer cancel()
-	for len(msgs) < w.cfg.BatchSize {
-		m, err := w.reader.FetchMessage(linger)
-		if err != nil {
-			break // linger over, or ctx cancelled: handle what we have
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, nil
+	return nil
 }
 
 // fail records an error for the heartbeat and logs it.

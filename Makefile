@@ -21,7 +21,7 @@ FUZZ_TARGETS = ./shared/fn:FuzzAdapt ./shared/join:FuzzMerge ./shared/worker:Fuz
 FUZZTIME ?= 60s
 TEST_FUZZTIME ?= 15s
 
-.PHONY: help up down status logs test bench bench-api fuzz chaos
+.PHONY: help up down status logs test bench bench-api bench-runtime fuzz chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench: up ## run the benchmarks (BENCH=regexp to choose)
 
 bench-api: up ## load the API with wrk: GET /api/v1/workers with 200 workers, against /healthz
 	@infra/bench-api.sh
+
+bench-runtime: ## the worker runtime against a bare reference loop, one table from one run (~5 min, on a running stack; TRIBUTARY_BENCH_PROFILE_DIR=dir for CPU profiles)
+	@$(STACK_ENV); go test -run '^$$' -bench '^BenchmarkRuntime$$' -benchtime 1x -count 1 -timeout 30m ./shared/worker
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \

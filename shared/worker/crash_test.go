@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,11 +21,13 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// The test binary doubles as a worker process: with TRIBUTARY_TEST_CHILD=1
-// it runs Main with the identity function, so tests can SIGKILL a real
-// worker process.
+// The test binary doubles as a child process, chosen by
+// TRIBUTARY_TEST_CHILD: "1" runs Main with the identity function, so tests
+// can SIGKILL a real worker process; "reference" runs BenchmarkRuntime's
+// reference loop. Either writes a CPU profile when asked (profiled).
 func TestMain(m *testing.M) {
-	if os.Getenv("TRIBUTARY_TEST_CHILD") == "1" {
+	switch os.Getenv("TRIBUTARY_TEST_CHILD") {
+	case "1":
 		// A few milliseconds per call keep the worker busy mid-batch most of
 		// the time, so that kills land while work is in flight.
 		slow := func(ctx context.Context, msg, meta json.RawMessage) (json.RawMessage, error) {
@@ -35,9 +38,38 @@ func TestMain(m *testing.M) {
 		if os.Getenv("TRIBUTARY_TEST_FAST") == "1" {
 			f = passthrough
 		}
-		os.Exit(Main("passthrough", f, os.Args[1:], os.Stderr))
+		os.Exit(profiled(func() int { return Main("passthrough", f, os.Args[1:], os.Stderr) }))
+	case "reference":
+		os.Exit(profiled(func() int { return referenceMain(os.Args[1:], os.Stderr) }))
 	}
 	os.Exit(m.Run())
+}
+
+// profiled runs a child's main and returns its exit code. With
+// TRIBUTARY_TEST_CPUPROFILE set it writes a CPU profile to that file, stopped
+// only after main returns: SIGTERM makes Main return, so a child stopped by
+// SIGTERM leaves a complete profile (a SIGKILLed one leaves none).
+func profiled(main func() int) int {
+	path := os.Getenv("TRIBUTARY_TEST_CPUPROFILE")
+	if path == "" {
+		return main()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cpu profile: %v\n", err)
+		return 1
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintf(os.Stderr, "cpu profile: %v\n", err)
+		return 1
+	}
+	code := main()
+	pprof.StopCPUProfile()
+	if err := f.Close(); err != nil {
+		fmt.Fprintf(os.Stderr, "cpu profile: %v\n", err)
+		return 1
+	}
+	return code
 }
 
 // child starts a worker process with the given flags.

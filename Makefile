@@ -16,7 +16,7 @@ BENCH ?= .
 # Fuzz targets (package:Target): message decoding and merging, the worker's
 # and the API server's configuration, the pipeline-graph parser. Crashers
 # are kept in each package's testdata/fuzz and rerun by every go test.
-FUZZ_TARGETS = ./shared/fn:FuzzAdapt ./shared/join:FuzzMerge ./shared/worker:FuzzJoinID ./shared/worker:FuzzValidate \
+FUZZ_TARGETS = ./shared/fn:FuzzAdapt ./shared/join:FuzzMerge ./shared/join:FuzzMergeMatchesEncodingJSON ./shared/jsonobj:FuzzFields ./shared/worker:FuzzJoinID ./shared/worker:FuzzValidate \
 	./apiserver/config:FuzzFromEnv ./apiserver/httpapi:FuzzParseGraph ./functions/summarizer:FuzzSummarize
 FUZZTIME ?= 60s
 TEST_FUZZTIME ?= 15s

@@ -3,34 +3,46 @@ package join
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// BenchmarkAdd2Topics adds batches of 500 fragments, 250 ids over 2 topics,
-// so each batch creates 250 aggregates and completes them.
-func BenchmarkAdd2Topics(b *testing.B) {
+// BenchmarkApply2Topics applies batches of 500 fragments, 250 ids over 2
+// topics, each batch carrying the confirmations of the previous one, as the
+// worker does: each batch creates 250 joins, completes them, and tombstones
+// the 250 before. It reports fragments/s of one caller and the Redis CPU
+// per fragment (INFO used_cpu_user + used_cpu_sys), which other clients of
+// the same Redis inflate.
+func BenchmarkApply2Topics(b *testing.B) {
 	const perBatch = 500
-	s, _ := newTestStore(b, Options{Topics: []string{"a", "b"}})
+	s, rdb := newTestStore(b, Options{Topics: []string{"a", "b"}})
 	ctx := context.Background()
 	value := []byte(`{"id":"00000000","content":{"text":"` + string(make200('x')) + `"}}`)
-	batches := make([][]Fragment, b.N)
+	batches := make([]Batch, b.N)
 	for n := range batches {
-		batch := make([]Fragment, 0, perBatch)
+		batch := Batch{Fragments: make([]Fragment, 0, perBatch)}
 		for _, topic := range []string{"a", "b"} {
 			for i := range perBatch / 2 {
-				batch = append(batch, Fragment{ID: fmt.Sprintf("%d-%d", n, i), Topic: topic, Value: value,
+				batch.Fragments = append(batch.Fragments, Fragment{ID: fmt.Sprintf("%d-%d", n, i), Topic: topic, Value: value,
 					TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+			}
+		}
+		if n > 0 {
+			for _, f := range batches[n-1].Fragments[:perBatch/2] {
+				batch.Confirm = append(batch.Confirm, f.ID)
 			}
 		}
 		batches[n] = batch
 	}
+	cpu0 := redisCPU(b, rdb)
 	b.ResetTimer()
 	start := time.Now()
 	for n := range b.N {
-		res, err := s.Add(ctx, batches[n], t0)
+		res, err := s.Apply(ctx, batches[n], t0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -39,6 +51,24 @@ func BenchmarkAdd2Topics(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*perBatch)/time.Since(start).Seconds(), "fragments/s")
+	b.ReportMetric((redisCPU(b, rdb)-cpu0)*1e6/float64(b.N*perBatch), "redis-µs/fragment")
+}
+
+// redisCPU is the Redis server's CPU seconds so far.
+func redisCPU(b *testing.B, rdb *redis.Client) float64 {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0.0
+	for _, line := range strings.Split(info, "\r\n") {
+		k, v, _ := strings.Cut(line, ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			f, _ := strconv.ParseFloat(v, 64)
+			total += f
+		}
+	}
+	return total
 }
 
 // BenchmarkMemoryPerPending measures the Redis memory of pending aggregates

@@ -35,20 +35,24 @@
 // Buckets. An Apply sends one pipeline of one script call per bucket that
 // the batch touches: the call applies that bucket's confirmations, then its
 // fragments in batch order, so fragments of one id arriving in one batch
-// are decided together. The Redis commands a call runs per item, besides a
-// few per call (the pending counter and the due lists' TTLs):
+// are decided together. The Redis commands a call runs per item:
 //
 //	confirmation of a completion    1 (SET the tombstone)
 //	confirmation of an expiry       1 (DEL)
-//	first fragment of an id         4 (HGET, HSET, PEXPIRE, RPUSH due)
-//	another pending fragment        2 (HGET, HSET)
-//	the fragment that completes     5 (HGET, HSET, PEXPIRE, RPUSH due, HGETALL)
-//	duplicate                       1 (HGET)
+//	first fragment of an id         3 (HMGET, HSET, PEXPIRE)
+//	another pending fragment        2 (HMGET, HSET)
+//	the fragment that completes     3 (HMGET, HSET, HGETALL; PEXPIRE too when
+//	                                   the join is so late that its key would
+//	                                   not outlive two claim timeouts)
+//	duplicate                       1 (HMGET)
 //
-// so a 2-topic join costs 10 commands per id, 5 per fragment, and a 3-topic
-// join 12 per id. Nothing is removed from an index when a join completes:
-// the due lists are swept lazily, and an entry whose join moved on is
-// dropped when its slot is swept.
+// and per call, not per item: one RPUSH of every new deadline onto its due
+// list and one PEXPIRE of that list (one for the new joins, one for the
+// claims), and INCRBY and PEXPIRE of the pending counter. So a 2-topic join
+// costs 7 commands per id, 3.5 per fragment, and a 3-topic join 9 per id.
+// Nothing is removed from an index when a join completes: the due lists are
+// swept lazily, and an entry whose join moved on is dropped when its slot is
+// swept.
 //
 // # Keys
 //
@@ -80,9 +84,10 @@
 //
 // Every key has a Redis TTL, so nothing outlives its use even if no instance
 // ever sweeps. With W = max(Timeout, ClaimTimeout), the TTL is 2×W: a join
-// gets it when created and again whenever it is claimed or handed out
-// again; a due list, the cursor and the counter get it again at every call
-// that writes them. A tombstone lives TombstoneTTL. Deadlines are computed
+// gets it when created, again when it is claimed so late that less than two
+// claim timeouts of it are left, and again whenever a sweep hands it out; a
+// due list, the cursor and the counter get it again at every call that
+// writes them. A tombstone lives TombstoneTTL. Deadlines are computed
 // from the time the caller passes in; TTLs run on the Redis server's clock.
 //
 // Payloads are stored and returned as opaque bytes; the Lua scripts never

@@ -41,24 +41,23 @@ for i = 10, 9 + nconf do
     redis.call('DEL', P .. sfx)
   end
 end
-local pendingDue = P .. 'due:' .. math.floor((now + timeout) / slot)
-local claimDue = P .. 'due:' .. math.floor((now + claim) / slot)
 local claimState = 'c:' .. (now + claim)
-local created, claimed = 0, 0
+local keepUntil = now + 2 * claim -- a claim's key must outlive its reclaim
+local created, claimed = {}, {}
 local out = {}
 for i = 10 + nconf, #ARGV, 4 do
   local id, t, tp, v = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local k = P .. 'j:' .. id
   local field, data = 'd:' .. t, ':' .. string.len(tp) .. ':' .. tp .. v
-  local st = redis.pcall('HGET', k, 's')
-  if type(st) == 'table' or (st and string.sub(st, 1, 1) == 'c') then
+  local h = redis.pcall('HMGET', k, 's', 'f')
+  local st = h[1]
+  if h.err or (st and string.sub(st, 1, 1) == 'c') then
     out[#out + 1] = 2
   elseif not st then
     local flags = string.rep('0', t - 1) .. '1' .. string.rep('0', ntopics - t)
     redis.call('HSET', k, 's', 'p:1:' .. flags, 'f', now, field, '1' .. data)
     redis.call('PEXPIRE', k, ttl)
-    redis.call('RPUSH', pendingDue, 'j:' .. id)
-    created = created + 1
+    created[#created + 1] = 'j:' .. id
     out[#out + 1] = 0
   else
     local seq, flags = string.match(st, '^p:(%d+):(.*)$')
@@ -69,17 +68,24 @@ for i = 10 + nconf, #ARGV, 4 do
       out[#out + 1] = 0
     else
       redis.call('HSET', k, 's', claimState, field, seq .. data)
-      redis.call('PEXPIRE', k, ttl)
-      redis.call('RPUSH', claimDue, 'j:' .. id)
-      claimed = claimed + 1
+      if tonumber(h[2]) + ttl < keepUntil then redis.call('PEXPIRE', k, ttl) end
+      claimed[#claimed + 1] = 'j:' .. id
       out[#out + 1] = {1, redis.call('HGETALL', k)}
     end
   end
 end
-if created > 0 then redis.call('PEXPIRE', pendingDue, ttl) end
-if claimed > 0 then redis.call('PEXPIRE', claimDue, ttl) end
-if created ~= claimed then
-  if redis.call('INCRBY', KEYS[1], created - claimed) < 0 then redis.call('SET', KEYS[1], 0) end
+-- The due lists get one RPUSH per call, in chunks within Lua's stack.
+local function due(deadline, sfxs)
+  local lk = P .. 'due:' .. math.floor(deadline / slot)
+  for c = 1, #sfxs, 1000 do
+    redis.call('RPUSH', lk, unpack(sfxs, c, math.min(c + 999, #sfxs)))
+  end
+  redis.call('PEXPIRE', lk, ttl)
+end
+if #created > 0 then due(now + timeout, created) end
+if #claimed > 0 then due(now + claim, claimed) end
+if #created ~= #claimed then
+  if redis.call('INCRBY', KEYS[1], #created - #claimed) < 0 then redis.call('SET', KEYS[1], 0) end
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
 return out

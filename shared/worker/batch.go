@@ -99,7 +99,7 @@ func (w *Worker) consumeSpan(ctx context.Context, m *kafka.Message) (context.Con
 	if len(m.Headers) > 0 {
 		ctx = telemetry.Propagator.Extract(ctx, kafkax.HeaderCarrier{Headers: &m.Headers})
 	}
-	ctx, span := w.tracer.Start(ctx, "consume "+m.Topic, trace.WithSpanKind(trace.SpanKindConsumer))
+	ctx, span := w.tracer.Start(ctx, w.spanNames[m.Topic], trace.WithSpanKind(trace.SpanKindConsumer))
 	if span.IsRecording() {
 		span.SetAttributes(
 			attribute.String("messaging.system", "kafka"),

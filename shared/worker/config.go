@@ -27,26 +27,26 @@ type Config struct {
 	ConfigVersion int             // the config's version, reported in heartbeats
 
 	// Runtime settings.
-	RedisAddr        string        // Redis for join state and heartbeats
-	OTLPEndpoint     string        // OTLP/HTTP endpoint; "" turns tracing off
-	HTTPAddr         string        // /metrics and /healthz
-	Instance         string        // this instance's id (Nomad alloc id, else host-pid)
-	Version          string        // the function's version
-	BatchSize        int           // most messages handled per batch (default 500)
-	BatchLinger      time.Duration // how long a batch waits to fill beyond what is buffered (default 0: not at all)
-	MaxInFlight      int           // batches between Redis and their last acknowledgement (default 8)
-	FetchWait        time.Duration // how long the broker may hold a fetch that has no data (default 250ms)
-	ProduceLinger    time.Duration // how long the writer waits to fill a produce request (default 1ms)
-	MaxMessageBytes  int           // larger messages are dead-lettered (default 1 MiB)
-	ProcessRetries   int           // retries of a failing process call (default 3)
-	RetryBackoff     time.Duration // first retry delay, doubled each time (default 100ms)
-	ProcessTimeout   time.Duration // one process call's deadline (default 30s)
-	ClaimTimeout     time.Duration // a completed join not confirmed by then is emitted again (default 60s)
-	TombstoneTTL     time.Duration // how long a completed id suppresses redeliveries (default 1h)
-	SweepInterval    time.Duration // how often expired and unconfirmed joins are swept (default 1s)
-	ShutdownTimeout  time.Duration // bound on the graceful stop (default 20s)
-	SessionTimeout   time.Duration // consumer-group session timeout (default 10s)
-	HeartbeatPeriod  time.Duration // Redis heartbeat refresh (default 5s)
+	RedisAddr       string        // Redis for join state and heartbeats
+	OTLPEndpoint    string        // OTLP/HTTP endpoint; "" turns tracing off
+	HTTPAddr        string        // /metrics and /healthz
+	Instance        string        // this instance's id (Nomad alloc id, else host-pid)
+	Version         string        // the function's version
+	BatchSize       int           // most messages handled per batch (default 500)
+	BatchLinger     time.Duration // how long a batch waits to fill beyond what is buffered (default 0: not at all)
+	MaxInFlight     int           // batches between Redis and their last acknowledgement (default 8)
+	FetchWait       time.Duration // how long the broker may hold a fetch that has no data (default 250ms)
+	ProduceLinger   time.Duration // how long the writer waits to fill a produce request (default 1ms)
+	MaxMessageBytes int           // larger messages are dead-lettered (default 1 MiB)
+	ProcessRetries  int           // retries of a failing process call (default 3)
+	RetryBackoff    time.Duration // first retry delay, doubled each time (default 100ms)
+	ProcessTimeout  time.Duration // one process call's deadline (default 30s)
+	ClaimTimeout    time.Duration // a completed join not confirmed by then is emitted again (default 60s)
+	TombstoneTTL    time.Duration // how long a completed id suppresses redeliveries (default 1h)
+	SweepInterval   time.Duration // how often expired and unconfirmed joins are swept (default 1s)
+	ShutdownTimeout time.Duration // bound on the graceful stop (default 20s)
+	SessionTimeout  time.Duration // consumer-group session timeout (default 10s)
+	HeartbeatPeriod time.Duration // Redis heartbeat refresh (default 5s)
 }
 
 // Defaults of the fields Load and Validate fill when they are zero.

@@ -31,6 +31,8 @@ type Worker struct {
 	writer *kafka.Writer
 	m      *metrics
 
+	spanNames map[string]string // input topic -> "consume <topic>", built once
+
 	// The pipeline's shared state (see pipeline.go).
 	inflight chan struct{} // one token per batch not yet acknowledged
 	commits  *tracker
@@ -53,6 +55,10 @@ func New(cfg Config, fn Func, rdb redis.UniversalClient, tp trace.TracerProvider
 	w := &Worker{cfg: cfg, fn: fn, rdb: rdb, tracer: tp.Tracer("github.com/tributary-etl/tributary/shared/worker"),
 		log: log.With("worker", cfg.ConsumerName)}
 	w.m = newMetrics(w)
+	w.spanNames = map[string]string{}
+	for _, t := range cfg.TopicsInput {
+		w.spanNames[t] = "consume " + t
+	}
 	if len(cfg.TopicsInput) > 1 {
 		if rdb == nil {
 			return nil, &FieldError{"redis", "a worker with several input topics needs Redis for its join state"}

@@ -102,13 +102,15 @@ func (t *tracker) signal() {
 	}
 }
 
-// commitLoop commits released offsets as they come: one commit at a time,
-// each covering everything released meanwhile, so commits coalesce under
-// load. A failed commit is retried with the next one; a commit refused
+// commitLoop commits released offsets: one commit at a time, at most one
+// per CommitInterval, each covering everything released meanwhile, so
+// commits coalesce under load instead of loading the group coordinator
+// with one request per batch. A failed commit is retried with the next one; a commit refused
 // because the group rebalanced is harmless, the new owner reads those
 // messages again and the join state turns them into duplicates. It returns
 // after the tracker is closed and a last commit is tried, or when ctx ends.
 func (w *Worker) commitLoop(ctx context.Context) {
+	var last time.Time
 	for {
 		select {
 		case <-w.commits.wake:
@@ -116,6 +118,15 @@ func (w *Worker) commitLoop(ctx context.Context) {
 			return
 		}
 		closed := w.commits.isClosed()
+		if wait := w.cfg.CommitInterval - time.Since(last); wait > 0 && !closed {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return
+			}
+			closed = w.commits.isClosed()
+		}
+		last = time.Now()
 		offsets := w.commits.take()
 		if len(offsets) > 0 {
 			msgs := make([]kafka.Message, 0, len(offsets))

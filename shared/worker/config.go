@@ -37,6 +37,7 @@ type Config struct {
 	MaxInFlight     int           // batches between Redis and their last acknowledgement (default 8)
 	FetchWait       time.Duration // how long the broker may hold a fetch that has no data (default 250ms)
 	ProduceLinger   time.Duration // how long the writer waits to fill a produce request (default 1ms)
+	CommitInterval  time.Duration // least time between two offset commits (default 100ms)
 	MaxMessageBytes int           // larger messages are dead-lettered (default 1 MiB)
 	ProcessRetries  int           // retries of a failing process call (default 3)
 	RetryBackoff    time.Duration // first retry delay, doubled each time (default 100ms)
@@ -58,12 +59,19 @@ const (
 	// processed and written, and later ones fetched.
 	DefaultMaxInFlight = 8
 	// The broker answers a fetch as soon as data arrives, so the wait only
-	// bounds an idle fetch (and how long closing the reader takes).
-	DefaultFetchWait = 250 * time.Millisecond
+	// bounds an idle fetch (and how long closing the reader takes). kafka-go
+	// asks the broker for 3/4 of it and drops the connection at all of it:
+	// a short one turns a loaded broker's late reply into a reconnect and a
+	// 100 ms backoff.
+	DefaultFetchWait = 500 * time.Millisecond
 	// Produce requests wait this long to fill: the latency one stage adds to
 	// a lightly loaded pipeline, and what lets a loaded one send large
 	// requests.
 	DefaultProduceLinger = time.Millisecond
+	// Commits coalesce: at most one request to the group coordinator per
+	// interval. After a crash, at most about this much is read again (and
+	// suppressed as duplicates by the join state).
+	DefaultCommitInterval = 100 * time.Millisecond
 )
 
 // ErrNotFound means no consumer_configs row has the worker's name.
@@ -221,6 +229,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.MaxInFlight, DefaultMaxInFlight)
 	setDefault(&c.FetchWait, DefaultFetchWait)
 	setDefault(&c.ProduceLinger, DefaultProduceLinger)
+	setDefault(&c.CommitInterval, DefaultCommitInterval)
 	setDefault(&c.MaxMessageBytes, 1<<20)
 	setDefault(&c.ProcessRetries, 3)
 	setDefault(&c.RetryBackoff, 100*time.Millisecond)
@@ -242,6 +251,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FetchWait < time.Millisecond || c.FetchWait > 30*time.Second {
 		return &FieldError{"fetch_wait", "must be between 1ms and 30s"}
+	}
+	if c.CommitInterval < 0 || c.CommitInterval > time.Minute {
+		return &FieldError{"commit_interval", "must be between 0 and 1m"}
 	}
 	if c.ProduceLinger < 0 || c.ProduceLinger > time.Second {
 		return &FieldError{"produce_linger", "must be between 0 and 1s"}

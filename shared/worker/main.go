@@ -104,6 +104,7 @@ type flags struct {
 	logFormat                             string
 	batchSize, maxInFlight                int
 	batchLinger, fetchWait, produceLinger time.Duration
+	commitInterval                        time.Duration
 	claimTimeout, sessionTimeout          time.Duration
 	tombstoneTTL                          time.Duration
 	sweepInterval                         time.Duration
@@ -159,7 +160,8 @@ Flags:
 	fs.IntVar(&o.batchSize, "batch-size", 0, "most messages per batch (default 500)")
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 0, "batches between Redis and their last acknowledgement by Kafka (default 8)")
 	fs.DurationVar(&o.batchLinger, "batch-linger", 0, "how long a batch waits to fill beyond the messages already fetched (default 0: a loaded worker batches anyway, while the previous batch is in Redis)")
-	fs.DurationVar(&o.fetchWait, "fetch-wait", 0, "how long the broker may hold a fetch with no data; data ends it at once (default 250ms)")
+	fs.DurationVar(&o.fetchWait, "fetch-wait", 0, "how long the broker may hold a fetch with no data; data ends it at once (default 500ms)")
+	fs.DurationVar(&o.commitInterval, "commit-interval", 0, "least time between two offset commits; after a crash about this much is read again (default 100ms)")
 	fs.DurationVar(&o.produceLinger, "produce-linger", 0, "how long a produce request waits to fill: the latency a stage adds when lightly loaded (default 1ms)")
 	fs.DurationVar(&o.claimTimeout, "claim-timeout", 0, "a completed join not confirmed by then is emitted again by any instance (default 60s)")
 	fs.DurationVar(&o.tombstoneTTL, "tombstone-ttl", 0, "how long a completed id turns redelivered fragments into duplicates to drop; Redis keeps one small key per id for this long (default 1h)")
@@ -236,6 +238,7 @@ func (o *flags) config(ctx context.Context) (Config, error) {
 	cfg.BatchLinger = o.batchLinger
 	cfg.FetchWait = o.fetchWait
 	cfg.ProduceLinger = o.produceLinger
+	cfg.CommitInterval = o.commitInterval
 	cfg.ClaimTimeout = o.claimTimeout
 	if o.tombstoneTTL != 0 {
 		cfg.TombstoneTTL = o.tombstoneTTL

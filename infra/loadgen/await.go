@@ -38,7 +38,11 @@ func newAwaiter(ctx context.Context, brokers []string, topic, prefix string) (*a
 	}
 	a := &awaiter{prefix: prefix, outAt: map[int]time.Time{}, arrived: make(chan struct{}, 1)}
 	for _, p := range parts {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p.ID, MaxWait: 50 * time.Millisecond})
+		// The broker answers a waiting fetch as soon as data arrives, so a
+		// long wait costs nothing; a short one does: kafka-go drops the
+		// connection when a reply is a few ms late and reads the partition
+		// again only after a 100 ms backoff, which the latencies would show.
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p.ID, MaxWait: 500 * time.Millisecond})
 		if err := r.SetOffset(kafka.LastOffset); err != nil {
 			return nil, err
 		}

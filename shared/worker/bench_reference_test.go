@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,12 +22,15 @@ import (
 // (TRIBUTARY_TEST_CHILD=reference): the least any worker built on kafka-go
 // and Redis must do per message, so its rate is the ceiling of the worker's.
 // Per batch it writes every message to the output topic through an async
-// RequireAll writer and, meanwhile, SETs it in Redis (one pipeline, with a
-// TTL, as every join key has); it commits once the writes are acknowledged
-// and the pipeline is done. No JSON, no join, no retries: any error ends the
-// process with exit code 1. It serves the worker's consumed and emitted
-// counters on -http so the benchmark reads both kinds of process alike, and
-// stops on SIGTERM after the batch in hand.
+// RequireAll writer and SETs it in Redis (one pipeline, with a TTL, as every
+// join key has); it commits the batch once the writes are acknowledged and
+// the pipeline is done, batches in order. Up to referenceInFlight batches
+// overlap, as in a pipelined worker, so that a worker that overlaps its
+// batches cannot pass the ceiling by that alone. No JSON, no join, no
+// retries: any error stops the process with exit code 1. It serves the
+// worker's consumed and emitted counters on -http so the benchmark reads
+// both kinds of process alike, and stops on SIGTERM after the batches in
+// hand.
 func referenceMain(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("reference", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -42,17 +44,21 @@ func referenceMain(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	fail := func(what string, err error) int {
-		fmt.Fprintf(stderr, "reference: %s: %v\n", what, err)
-		return 1
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var firstErr atomic.Pointer[error]
+	fail := func(what string, err error) {
+		err = fmt.Errorf("reference: %s: %w", what, err)
+		if firstErr.CompareAndSwap(nil, &err) {
+			stop() // fetch no more
+		}
+	}
 
 	var consumed, emitted atomic.Int64
 	ln, err := net.Listen("tcp", *httpAddr)
 	if err != nil {
-		return fail("listen", err)
+		fmt.Fprintf(stderr, "reference: listen: %v\n", err)
+		return 1
 	}
 	go func() {
 		_ = http.Serve(ln, http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
@@ -68,61 +74,108 @@ func referenceMain(args []string, stderr io.Writer) int {
 		MaxWait: 250 * time.Millisecond, SessionTimeout: 6 * time.Second, CommitInterval: 0,
 		ErrorLogger: kafka.LoggerFunc(func(f string, a ...any) { fmt.Fprintf(stderr, "reference: kafka reader: "+f+"\n", a...) })})
 	defer r.Close()
-	var acks sync.WaitGroup // messages of the batch in hand not yet acknowledged
-	var writeErr atomic.Pointer[error]
 	w := &kafka.Writer{Addr: kafka.TCP(strings.Split(*brokers, ",")...), Topic: *out, RequiredAcks: kafka.RequireAll,
 		Async: true, Balancer: &kafka.Hash{}, BatchSize: 1000, BatchBytes: 16 << 20, BatchTimeout: time.Millisecond,
 		Completion: func(msgs []kafka.Message, err error) {
 			if err != nil {
-				writeErr.CompareAndSwap(nil, &err)
+				fail("write", err)
 			} else {
 				emitted.Add(int64(len(msgs)))
 			}
-			acks.Add(-len(msgs))
+			for _, m := range msgs {
+				m.WriterData.(*referenceBatch).finish()
+			}
 		}}
-	defer w.Close()
 
-	// The batch in hand is finished on its own context after SIGTERM.
+	// Batches in hand are finished after SIGTERM, on their own context.
 	bg := context.Background()
+	// Batches are committed in the order they were fetched, each once it is
+	// done; after an error nothing more is committed. One is at the
+	// committer and one may wait to be queued: see referenceInFlight.
+	inFlight := make(chan *referenceBatch, referenceInFlight-2)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for b := range inFlight {
+			<-b.done
+			if firstErr.Load() != nil {
+				continue
+			}
+			if err := r.CommitMessages(bg, b.msgs...); err != nil {
+				fail("commit", err)
+				continue
+			}
+			consumed.Add(int64(len(b.msgs)))
+		}
+	}()
+
 	for {
-		batch, err := referenceFetch(ctx, r)
-		if ctx.Err() != nil && len(batch) == 0 {
-			return 0
-		}
+		msgs, err := referenceFetch(ctx, r)
 		if err != nil {
-			return fail("fetch", err)
+			if ctx.Err() == nil {
+				fail("fetch", err)
+			}
+			break
 		}
-		outs := make([]kafka.Message, len(batch))
+		b := &referenceBatch{msgs: msgs, done: make(chan struct{})}
+		b.pending.Store(int64(len(msgs)) + 1) // every acknowledgement and the pipeline
+		outs := make([]kafka.Message, len(msgs))
 		pipe := rdb.Pipeline()
-		for i, m := range batch {
-			outs[i] = kafka.Message{Key: m.Key, Value: m.Value}
+		for i, m := range msgs {
+			outs[i] = kafka.Message{Key: m.Key, Value: m.Value, WriterData: b}
 			pipe.Set(bg, *keyPrefix+string(m.Key), m.Value, time.Minute)
 		}
-		acks.Add(len(outs))
-		if err := w.WriteMessages(bg, outs...); err != nil {
-			return fail("write", err)
+		if err := w.WriteMessages(bg, outs...); err != nil { // async: only a closed writer or a bad message
+			fail("write", err)
+			break
 		}
-		if _, err := pipe.Exec(bg); err != nil {
-			return fail("redis", err)
-		}
-		acks.Wait()
-		if err := writeErr.Load(); err != nil {
-			return fail("write", *err)
-		}
-		if err := r.CommitMessages(bg, batch...); err != nil {
-			return fail("commit", err)
-		}
-		consumed.Add(int64(len(batch)))
+		go func() {
+			if _, err := pipe.Exec(bg); err != nil {
+				fail("redis", err)
+			}
+			b.finish()
+		}()
+		inFlight <- b // waits while referenceInFlight batches are not committed
+	}
+	close(inFlight)
+	<-committed
+	if err := w.Close(); err != nil {
+		fail("close writer", err)
+	}
+	if err := firstErr.Load(); err != nil {
+		fmt.Fprintln(stderr, *err)
+		return 1
+	}
+	return 0
+}
+
+// referenceBatch is one batch of the reference loop, done once every output
+// is acknowledged and its Redis pipeline has returned.
+type referenceBatch struct {
+	msgs    []kafka.Message
+	pending atomic.Int64  // acknowledgements and pipeline still awaited
+	done    chan struct{} // closed when pending reaches 0
+}
+
+func (b *referenceBatch) finish() {
+	if b.pending.Add(-1) == 0 {
+		close(b.done)
 	}
 }
 
-// referenceBatch is the reference loop's batch size: the worker's default
-// when the benchmark was written, and fixed here so that the yardstick stays
-// the same when the worker's defaults change.
-const referenceBatch = 500
+// referenceInFlight bounds the batches the reference loop has started and
+// not yet committed: one being committed, the others queued behind it, and
+// one waiting to be queued. A few are enough to keep Redis and the broker
+// busy while one waits for its commit.
+const referenceInFlight = 4
+
+// referenceBatchSize is the reference loop's batch size: the worker's
+// default when the benchmark was written, and fixed here so that the
+// yardstick stays the same when the worker's defaults change.
+const referenceBatchSize = 500
 
 // referenceFetch waits for a first message until ctx ends, then takes what
-// the reader has buffered, up to referenceBatch, waiting at most a
+// the reader has buffered, up to referenceBatchSize, waiting at most a
 // millisecond more: a loaded loop gets full batches, a light one answers at
 // once.
 func referenceFetch(ctx context.Context, r *kafka.Reader) ([]kafka.Message, error) {
@@ -133,7 +186,7 @@ func referenceFetch(ctx context.Context, r *kafka.Reader) ([]kafka.Message, erro
 	batch := []kafka.Message{m}
 	linger, cancel := context.WithTimeout(ctx, time.Millisecond)
 	defer cancel()
-	for len(batch) < referenceBatch {
+	for len(batch) < referenceBatchSize {
 		m, err := r.FetchMessage(linger)
 		if err != nil {
 			break // linger over, or SIGTERM: handle what we have

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
-	"github.com/tributary-etl/tributary/apiserver/monitor"
 )
 
 // routeDocs lists every route the server answers, with its access level
@@ -64,7 +63,7 @@ var routeDocs = []routeDoc{
 	{Method: "GET", Path: "/api/v1/pipelines/:id/status", Access: accessViewer, Tag: "deploy", Summary: "Status of every worker of the pipeline", Response: []statusJSON{}, Status: 200},
 
 	{Method: "GET", Path: "/api/v1/workers/:id/metrics", Access: accessViewer, Tag: "monitoring", Summary: "Consumer lag per partition and total, throughput since the previous call, live instances (heartbeats) against Nomad allocations, pending aggregates, expired and dead-lettered counts, last errors", Response: metricsJSON{}, Status: 200},
-	{Method: "GET", Path: "/api/v1/clusters/:id/groups", Access: accessViewer, Tag: "monitoring", Summary: "The cluster's consumer groups with their state, members and lag per topic", Response: []monitor.Group{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/clusters/:id/groups", Access: accessViewer, Tag: "monitoring", Summary: "The cluster's consumer groups with their state, members and lag per topic", Response: []kafkaadmin.Group{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/workers/:id/traces", Access: accessViewer, Tag: "traces", Summary: "Recent traces with spans of the worker, from Jaeger", Query: []queryParam{{"limit", "integer", "1 to 100 (default 20)"}, {"lookback", "string", "a duration from 1m to 7d, such as 15m, 2h or 3d (default 1h)"}}, Response: []traceSummaryJSON{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/traces/:trace_id", Access: accessViewer, Tag: "traces", Summary: "One trace's spans: service, operation, parent, links, start, duration, attributes", Response: traceJSON{}, Status: 200},
 }

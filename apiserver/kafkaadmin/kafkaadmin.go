@@ -37,19 +37,24 @@ func unreachable(err error) error { return fmt.Errorf("%w: %w", ErrUnreachable, 
 // Admin is a client of one cluster. It is safe for concurrent use; Close
 // releases its connections.
 type Admin struct {
-	cl  *kgo.Client
-	adm *kadm.Client
+	seeds []string
+	cl    *kgo.Client
+	adm   *kadm.Client
 }
 
 // Dial returns an Admin of the cluster servers bootstrap. It connects
 // lazily: an unreachable cluster fails the first call, not Dial.
 func Dial(servers []string) (*Admin, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(servers...), kgo.ClientID(ClientID),
-		kgo.DialTimeout(dialTimeout), kgo.MetadataMinAge(time.Second))
+	cl, err := kgo.NewClient(append(options(servers), kgo.RecordPartitioner(keepPartition{kgo.StickyKeyPartitioner(nil)}))...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client of %v: %w", servers, err)
 	}
-	return &Admin{cl: cl, adm: kadm.NewClient(cl)}, nil
+	return &Admin{seeds: servers, cl: cl, adm: kadm.NewClient(cl)}, nil
+}
+
+func options(servers []string) []kgo.Opt {
+	return []kgo.Opt{kgo.SeedBrokers(servers...), kgo.ClientID(ClientID),
+		kgo.DialTimeout(dialTimeout), kgo.MetadataMinAge(time.Second)}
 }
 
 // Close closes the Admin's connections.

@@ -150,3 +150,17 @@ func (a *Admin) CreateTopic(ctx context.Context, name string, partitions, replic
 		return fmt.Errorf("create topic %q: %w", name, err)
 	}
 }
+
+// ClusterID is the id the cluster reports for itself, or, when it reports
+// none, its bootstrap servers: what tells two clusters with the same topic
+// names apart.
+func (a *Admin) ClusterID(ctx context.Context) (string, error) {
+	md, err := a.adm.BrokerMetadata(ctx)
+	if err != nil {
+		return "", unreachable(err)
+	}
+	if md.Cluster != "" {
+		return md.Cluster, nil
+	}
+	return strings.Join(a.seeds, ","), nil
+}

@@ -1,0 +1,368 @@
+package deadletter
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
+)
+
+// MaxRedrives is how many times one message may be redriven: a dead
+// letter whose tributary.redrive.count has reached it is refused, so that
+// a message the function keeps failing on cannot circle forever.
+const MaxRedrives = 3
+
+// ClaimTimeout is how long a redrive's claim of a record stands before
+// another request may take it over (its sender presumably died between
+// claiming and confirming).
+const ClaimTimeout = 5 * time.Minute
+
+// MaxSelection bounds the records one redrive request reads.
+const MaxSelection = 1000
+
+// Selection says which dead letters to redrive: Offsets, or UpTo, or
+// neither (every record of the topic); Class narrows either to one error
+// class; ToTopic sends them to that input instead of their source.
+type Selection struct {
+	Offsets []Cursor
+	UpTo    []Cursor // every record of the partition at or below the offset
+	Class   string
+	ToTopic string
+}
+
+// Worker is the worker whose dead letters are redriven.
+type Worker struct {
+	ID     int64
+	Name   string
+	Inputs []string
+	Topic  string // its dead-letter topic (Topic)
+}
+
+// Outcome statuses.
+const (
+	StatusRedriven        = "redriven"
+	StatusAlreadyRedriven = "already_redriven" // an earlier request sent it: not sent again
+	StatusRefused         = "refused"
+	StatusFailed          = "failed" // Kafka did not take it; asking again retries it
+)
+
+// Outcome is what happened to one selected dead letter.
+type Outcome struct {
+	Partition int32     `json:"partition"`
+	Offset    int64     `json:"offset"`
+	Status    string    `json:"status"`
+	Reason    string    `json:"reason,omitempty"`
+	To        *Redriven `json:"to,omitempty"`
+}
+
+// Result is a redrive's outcome, record by record in (partition, offset)
+// order, with counts.
+type Result struct {
+	Topic           string    `json:"topic"`
+	Redriven        int       `json:"redriven"`
+	AlreadyRedriven int       `json:"already_redriven"`
+	Refused         int       `json:"refused"`
+	Failed          int       `json:"failed"`
+	Outcomes        []Outcome `json:"outcomes"`
+}
+
+// Redrive sends the selected dead letters of w back to an input (see the
+// package documentation), recording each in ledger. A bad selection is an
+// *apiserver.Error naming its field; a record that cannot go is an Outcome
+// saying why, not an error.
+func Redrive(ctx context.Context, kc Kafka, ledger Ledger, w Worker, sel Selection, actor string) (Result, error) {
+	res := Result{Topic: w.Topic, Outcomes: []Outcome{}}
+	if err := sel.validate(w); err != nil {
+		return res, err
+	}
+	bounds, err := kc.TopicBounds(ctx, w.Topic)
+	if err != nil && !isUnknownTopic(err) {
+		return res, err
+	}
+	spans, refused, err := sel.spans(bounds)
+	if err != nil {
+		return res, err
+	}
+	res.Outcomes = append(res.Outcomes, refused...)
+	cluster, err := kc.ClusterID(ctx)
+	if err != nil {
+		return res, err
+	}
+	var plans []plan
+	for _, sp := range spans {
+		recs, err := kc.Read(ctx, w.Topic, sp.partition, sp.from, sp.to, int(sp.to-sp.from))
+		if err != nil {
+			return res, fmt.Errorf("read %s/%d: %w", w.Topic, sp.partition, err)
+		}
+		found := map[int64]bool{}
+		for _, r := range recs {
+			found[r.Offset] = true
+			if sp.wanted != nil && !sp.wanted[r.Offset] {
+				continue
+			}
+			p, out := sel.plan(w, r)
+			if out != nil {
+				if out.Status != "" {
+					res.Outcomes = append(res.Outcomes, *out)
+				}
+				continue
+			}
+			plans = append(plans, p)
+		}
+		for off := range sp.wanted {
+			if !found[off] {
+				res.Outcomes = append(res.Outcomes, refuse(sp.partition, off, "no record at this offset (compacted or a transaction marker)"))
+			}
+		}
+	}
+	res.Outcomes = append(res.Outcomes, send(ctx, kc, ledger, cluster, w, plans, actor)...)
+	slices.SortFunc(res.Outcomes, func(a, b Outcome) int {
+		if a.Partition != b.Partition {
+			return int(a.Partition - b.Partition)
+		}
+		return int(a.Offset - b.Offset)
+	})
+	for _, o := range res.Outcomes {
+		switch o.Status {
+		case StatusRedriven:
+			res.Redriven++
+		case StatusAlreadyRedriven:
+			res.AlreadyRedriven++
+		case StatusRefused:
+			res.Refused++
+		case StatusFailed:
+			res.Failed++
+		}
+	}
+	return res, nil
+}
+
+func (sel Selection) validate(w Worker) error {
+	switch {
+	case len(sel.Offsets) > 0 && len(sel.UpTo) > 0:
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "up_to", "choose offsets or up_to, not both")
+	case len(sel.Offsets) == 0 && len(sel.UpTo) == 0 && sel.Class == "":
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "offsets", "select dead letters: offsets, up_to or class")
+	case sel.ToTopic != "" && !slices.Contains(w.Inputs, sel.ToTopic):
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "to_topic", "%q is not an input topic of worker %s (%s)",
+			sel.ToTopic, w.Name, strings.Join(w.Inputs, ", "))
+	}
+	for field, cs := range map[string][]Cursor{"offsets": sel.Offsets, "up_to": sel.UpTo} {
+		for i, c := range cs {
+			if c.Partition < 0 {
+				return apiserver.FieldErrorf(apiserver.CodeInvalid, fmt.Sprintf("%s[%d].partition", field, i), "must be 0 or more")
+			}
+			if c.Offset < 0 {
+				return apiserver.FieldErrorf(apiserver.CodeInvalid, fmt.Sprintf("%s[%d].offset", field, i), "must be 0 or more")
+			}
+		}
+	}
+	return nil
+}
+
+// span is a range of offsets [from, to) of one partition to read; wanted,
+// when not nil, is the offsets of it selected.
+type span struct {
+	partition int32
+	from, to  int64
+	wanted    map[int64]bool
+}
+
+// spans turns the selection into ranges to read, refusing the offsets the
+// topic does not hold. It fails when they add up to more than MaxSelection.
+func (sel Selection) spans(bounds []kafkaadmin.Bounds) ([]span, []Outcome, error) {
+	byPartition := map[int32]kafkaadmin.Bounds{}
+	for _, b := range bounds {
+		byPartition[b.Partition] = b
+	}
+	var spans []span
+	var refused []Outcome
+	field := "class"
+	switch {
+	case len(sel.Offsets) > 0:
+		field = "offsets"
+		wanted := map[int32]map[int64]bool{}
+		for _, c := range sel.Offsets {
+			b, ok := byPartition[c.Partition]
+			if !ok || c.Offset < b.Start || c.Offset >= b.End {
+				refused = append(refused, refuse(c.Partition, c.Offset, holds(b, ok)))
+				continue
+			}
+			if wanted[c.Partition] == nil {
+				wanted[c.Partition] = map[int64]bool{}
+			}
+			wanted[c.Partition][c.Offset] = true
+		}
+		for p, offs := range wanted {
+			keys := slices.Sorted(func(yield func(int64) bool) {
+				for o := range offs {
+					if !yield(o) {
+						return
+					}
+				}
+			})
+			spans = append(spans, span{p, keys[0], keys[len(keys)-1] + 1, offs})
+		}
+	case len(sel.UpTo) > 0:
+		field = "up_to"
+		for _, c := range sel.UpTo {
+			b, ok := byPartition[c.Partition]
+			if !ok {
+				return nil, nil, apiserver.FieldErrorf(apiserver.CodeInvalid, field, "the dead-letter topic has no partition %d", c.Partition)
+			}
+			if to := min(c.Offset+1, b.End); to > b.Start {
+				spans = append(spans, span{partition: c.Partition, from: b.Start, to: to})
+			}
+		}
+	default:
+		for _, b := range bounds {
+			if b.End > b.Start {
+				spans = append(spans, span{partition: b.Partition, from: b.Start, to: b.End})
+			}
+		}
+	}
+	total := int64(0)
+	for _, sp := range spans {
+		total += sp.to - sp.from
+	}
+	if total > MaxSelection {
+		return nil, nil, apiserver.FieldErrorf(apiserver.CodeInvalid, field,
+			"the selection spans %d records, more than %d per request: narrow it with up_to", total, MaxSelection)
+	}
+	slices.SortFunc(spans, func(a, b span) int { return int(a.partition - b.partition) })
+	return spans, refused, nil
+}
+
+func holds(b kafkaadmin.Bounds, ok bool) string {
+	switch {
+	case !ok:
+		return "the dead-letter topic has no such partition"
+	case b.End == b.Start:
+		return "the partition holds no records"
+	}
+	return fmt.Sprintf("no record at this offset: the partition holds %d to %d", b.Start, b.End-1)
+}
+
+func refuse(p int32, off int64, reason string) Outcome {
+	return Outcome{Partition: p, Offset: off, Status: StatusRefused, Reason: reason}
+}
+
+// plan is one dead letter on its way back.
+type plan struct {
+	letter Letter
+	rec    kafkaadmin.Record // what is sent
+}
+
+// plan builds what r becomes when redriven, or the outcome that stops it
+// (with an empty Status when r is simply not selected).
+func (sel Selection) plan(w Worker, r kafkaadmin.Record) (plan, *Outcome) {
+	l := Decode(r)
+	no := func(format string, args ...any) (plan, *Outcome) {
+		o := refuse(r.Partition, r.Offset, fmt.Sprintf(format, args...))
+		return plan{}, &o
+	}
+	switch {
+	case sel.Class != "" && l.Class != sel.Class:
+		if len(sel.Offsets) > 0 {
+			return no("class %q, not %q", l.Class, sel.Class)
+		}
+		return plan{}, &Outcome{}
+	case len(w.Inputs) > 1 && len(l.JoinTopics) > 0:
+		return no("an aggregate joined from %s: sent to one input it would wait for fragments consumed long ago", strings.Join(l.JoinTopics, ", "))
+	case l.RedriveCount >= MaxRedrives:
+		return no("redriven %d times already (at most %d): the function keeps failing on it", l.RedriveCount, MaxRedrives)
+	}
+	to, partition := sel.ToTopic, int32(-1)
+	if l.Source != nil && (to == "" || to == l.Source.Topic) {
+		to, partition = l.Source.Topic, l.Source.Partition
+	}
+	switch {
+	case to == "":
+		return no("no %s header: choose to_topic", "tributary.source.topic")
+	case !slices.Contains(w.Inputs, to):
+		return no("its source %q is not an input of worker %s now: choose to_topic", to, w.Name)
+	}
+	hs := []kafkaadmin.Header{}
+	for _, h := range r.Headers {
+		if !strings.HasPrefix(h.Key, runtimePrefix) {
+			hs = append(hs, h)
+		}
+	}
+	hs = append(hs,
+		kafkaadmin.Header{Key: HeaderRedriveCount, Value: []byte(strconv.Itoa(l.RedriveCount + 1))},
+		kafkaadmin.Header{Key: HeaderRedriveFrom, Value: fmt.Appendf(nil, "%s/%d/%d", r.Topic, r.Partition, r.Offset)})
+	return plan{l, kafkaadmin.Record{Topic: to, Partition: partition, Key: r.Key, Value: r.Value, Headers: hs}}, nil
+}
+
+// send claims, sends and confirms plans, returning their outcomes.
+func send(ctx context.Context, kc Kafka, ledger Ledger, cluster string, w Worker, plans []plan, actor string) []Outcome {
+	token := newToken()
+	var outs []Outcome
+	var owned []plan
+	for _, p := range plans {
+		e := Entry{Key: key(cluster, w.Topic, p.letter), WorkerID: w.ID, Token: token, ClaimedAt: time.Now(),
+			Target: Target{Topic: p.rec.Topic, Partition: p.rec.Partition, Offset: -1}, Count: p.letter.RedriveCount + 1, Actor: actor}
+		got, err := ledger.Claim(ctx, e, time.Now().Add(-ClaimTimeout))
+		o := Outcome{Partition: p.letter.Partition, Offset: p.letter.Offset}
+		switch {
+		case err != nil:
+			o.Status, o.Reason = StatusFailed, err.Error()
+		case got.State == StateSent:
+			o.Status, o.To = StatusAlreadyRedriven, &Redriven{got.Target.Topic, got.Target.Partition, got.Target.Offset, got.Actor, got.SentAt}
+		case got.Token != token:
+			o.Status, o.Reason = StatusRefused, fmt.Sprintf("another redrive (by %s) is sending it since %s", got.Actor, got.ClaimedAt.UTC().Format(time.RFC3339))
+		default:
+			owned = append(owned, p)
+			continue
+		}
+		outs = append(outs, o)
+	}
+	if len(owned) == 0 {
+		return outs
+	}
+	recs := make([]kafkaadmin.Record, len(owned))
+	for i, p := range owned {
+		recs[i] = p.rec
+	}
+	sent, sendErr := kc.Produce(ctx, recs)
+	at := time.Now()
+	for i, p := range owned {
+		k := key(cluster, w.Topic, p.letter)
+		o := Outcome{Partition: p.letter.Partition, Offset: p.letter.Offset}
+		// The ledger calls must land even when the request's context ended
+		// mid-send: an unconfirmed claim would hold the record for ClaimTimeout.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if i >= len(sent) || sent[i].Offset < 0 {
+			o.Status, o.Reason = StatusFailed, fmt.Sprintf("not sent: %v", sendErr)
+			if err := ledger.Release(lctx, k, token); err != nil {
+				o.Reason += fmt.Sprintf("; and its claim stays for %s: %v", ClaimTimeout, err)
+			}
+		} else {
+			t := Target{Topic: sent[i].Topic, Partition: sent[i].Partition, Offset: sent[i].Offset}
+			o.Status, o.To = StatusRedriven, &Redriven{t.Topic, t.Partition, t.Offset, actor, at.UTC()}
+			if err := ledger.Confirm(lctx, k, token, t, at); err != nil {
+				o.Reason = "sent, but not recorded as sent: " + err.Error()
+			}
+		}
+		cancel()
+		outs = append(outs, o)
+	}
+	return outs
+}
+
+func key(cluster, topic string, l Letter) Key {
+	return Key{Cluster: cluster, Topic: topic, Partition: l.Partition, Offset: l.Offset}
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}

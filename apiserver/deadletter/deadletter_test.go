@@ -168,7 +168,7 @@ func TestRedrive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	statuses := func(r Result) string {
+	statuses := func(r RedriveResult) string {
 		var s []string
 		for _, o := range r.Outcomes {
 			s = append(s, fmt.Sprintf("%d:%s", o.Offset, o.Status))

@@ -62,9 +62,9 @@ type Outcome struct {
 	To        *Redriven `json:"to,omitempty"`
 }
 
-// Result is a redrive's outcome, record by record in (partition, offset)
+// RedriveResult is a redrive's outcome, record by record in (partition, offset)
 // order, with counts.
-type Result struct {
+type RedriveResult struct {
 	Topic           string    `json:"topic"`
 	Redriven        int       `json:"redriven"`
 	AlreadyRedriven int       `json:"already_redriven"`
@@ -77,8 +77,8 @@ type Result struct {
 // package documentation), recording each in ledger. A bad selection is an
 // *apiserver.Error naming its field; a record that cannot go is an Outcome
 // saying why, not an error.
-func Redrive(ctx context.Context, kc Kafka, ledger Ledger, w Worker, sel Selection, actor string) (Result, error) {
-	res := Result{Topic: w.Topic, Outcomes: []Outcome{}}
+func Redrive(ctx context.Context, kc Kafka, ledger Ledger, w Worker, sel Selection, actor string) (RedriveResult, error) {
+	res := RedriveResult{Topic: w.Topic, Outcomes: []Outcome{}}
 	if err := sel.validate(w); err != nil {
 		return res, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/deadletter"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/apiserver/monitor"
 	"github.com/tributary-etl/tributary/scheduler"
@@ -103,10 +104,7 @@ func (s *Server) kafkaMetrics(ctx context.Context, w apiserver.ConsumerConfig, o
 	if err != nil {
 		return s.kafkaUnavailable("the worker's Kafka cluster", err)
 	}
-	out.DeadLetterTopic.Topic = w.DeadLetterTopic
-	if out.DeadLetterTopic.Topic == "" {
-		out.DeadLetterTopic.Topic = w.ConsumerName + ".dlq" // the runtime's default
-	}
+	out.DeadLetterTopic.Topic = deadletter.Topic(w)
 	ends, err := kc.EndOffsets(ctx, append([]string{out.DeadLetterTopic.Topic}, w.TopicsOutput...))
 	if err != nil {
 		return s.kafkaUnavailable("the worker's Kafka cluster", err)

@@ -137,6 +137,7 @@ func (s *Server) Handler() http.Handler {
 	s.mountDeploy(v1)       // deploy.go: deploy, scale, stop, status
 	s.mountMonitoring(v1)   // monitoring.go: lag, throughput, health, errors
 	s.mountDeadLetters(v1)  // deadletters.go: browse and redrive
+	s.mountOffsets(v1)      // offsets.go: reset a worker's group (replay)
 	s.mountTraces(v1)       // traces.go: Jaeger's traces of a worker
 	return r
 }

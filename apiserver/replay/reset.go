@@ -52,8 +52,8 @@ type Request struct {
 	ClearTombstones bool // delete the worker's tombstones while it is stopped (see the package doc)
 }
 
-// Result says what a reset did.
-type Result struct {
+// ResetResult says what a reset did.
+type ResetResult struct {
 	From              []kafkaadmin.Offset `json:"from"` // committed before, where there was a commit
 	To                []kafkaadmin.Offset `json:"to"`
 	Stopped           bool                `json:"stopped"`    // the job was stopped for the reset...
@@ -78,7 +78,7 @@ const pollEvery = 250 * time.Millisecond
 // worker's tombstones; it is called only with ClearTombstones. A job this
 // call stopped is deployed again even when a later step failed, so a
 // failed reset never leaves a worker stopped that was running.
-func Reset(ctx context.Context, kc Kafka, job Job, clear func(context.Context) (int, error), req Request) (res Result, err error) {
+func Reset(ctx context.Context, kc Kafka, job Job, clear func(context.Context) (int, error), req Request) (res ResetResult, err error) {
 	// Resolve the target once before touching the job, so that a bad
 	// request (a topic that does not exist) stops nothing.
 	if _, err := target(ctx, kc, req); err != nil {

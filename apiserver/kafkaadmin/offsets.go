@@ -31,6 +31,8 @@ func (a *Admin) Latest(ctx context.Context, topics []string) ([]Offset, error) {
 
 // After is, on every partition of topics, the offset of the first record
 // whose timestamp is at or after t, or the high watermark when none is.
+// Record timestamps are milliseconds: a record of t's millisecond counts
+// as after t even when it was written a little before.
 func (a *Admin) After(ctx context.Context, t time.Time, topics []string) ([]Offset, error) {
 	return a.listed(ctx, topics, func(ts ...string) (kadm.ListedOffsets, error) {
 		return a.adm.ListOffsetsAfterMilli(ctx, t.UnixMilli(), ts...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,6 +14,11 @@ import (
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
+
+// redriveTimeout bounds one redrive: up to deadletter.MaxSelection records
+// read, claimed one by one in MySQL, sent and confirmed. Reading a page is
+// bounded by cfg.KafkaTimeout like other Kafka calls.
+const redriveTimeout = time.Minute
 
 func (s *Server) mountDeadLetters(v1 *gin.RouterGroup) {
 	v1.GET("/workers/:id/dead-letters", s.require(apiserver.RoleViewer), s.listDeadLetters)
@@ -102,7 +108,7 @@ func (s *Server) redriveDeadLetters(c *gin.Context) {
 		return
 	}
 	defer kc.Close()
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), redriveTimeout)
 	defer cancel()
 	dw := deadletter.Worker{ID: w.ID, Name: w.ConsumerName, Inputs: w.TopicsInput, Topic: deadletter.Topic(w)}
 	sel := deadletter.Selection{Offsets: in.Offsets, UpTo: in.UpTo, Class: in.Class, ToTopic: in.ToTopic}

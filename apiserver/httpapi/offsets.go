@@ -138,7 +138,17 @@ type workerJob struct {
 	w apiserver.ConsumerConfig
 }
 
-func (j workerJob) Stop(ctx context.Context) error { return j.s.stop(ctx, j.w) }
+// Stop refuses a worker Tributary does not run: the group's members are
+// then consumers outside its Nomad jobs, which stopping (and, after the
+// reset, deploying) the job would not remove but start a second copy of.
+func (j workerJob) Stop(ctx context.Context) error {
+	if j.w.DesiredState != apiserver.DesiredRunning {
+		return apiserver.FieldErrorf(apiserver.CodeConflict, "stop",
+			"worker %s is not deployed (desired state %s), so its group's members are not its jobs: stop those consumers first",
+			j.w.ConsumerName, j.w.DesiredState)
+	}
+	return j.s.stop(ctx, j.w)
+}
 
 func (j workerJob) Start(ctx context.Context) error {
 	_, err := j.s.deploy(ctx, j.w)

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	nomad "github.com/hashicorp/nomad/api"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/replay"
+	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
@@ -78,5 +80,22 @@ func TestOffsetsAPI(t *testing.T) {
 	}
 	if got.Field != "stop" || !strings.Contains(got.Message, "1 active members") {
 		t.Errorf("reset while a member consumes: %+v", got)
+	}
+
+	// With stop, a worker Tributary does not run is not stopped (nor
+	// deployed): its group's member is someone else's consumer. The
+	// scheduler's Nomad does not even answer: it is never asked.
+	client, err := nomad.NewClient(&nomad.Config{Address: "http://" + closedAddr(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := scheduler.New(client, "../../jobs/worker.nomad.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.sched = sched
+	got = e.do("POST", path, ed, `{"to":"earliest","stop":true}`).want(http.StatusConflict).errorOf()
+	if got.Field != "stop" || !strings.Contains(got.Message, "not deployed") {
+		t.Errorf("reset with stop of a worker not deployed: %+v", got)
 	}
 }

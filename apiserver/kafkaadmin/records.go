@@ -76,10 +76,14 @@ func (a *Admin) TopicBounds(ctx context.Context, topic string) ([]Bounds, error)
 // not have yet; Read never asks for those, so it only matters at the end.
 const fetchWait = 200 * time.Millisecond
 
+// idleWait is how long Read waits for more records once it had an answer.
+const idleWait = time.Second
+
 // Read returns the records of topic's partition from offset from, in
 // offset order, up to limit of them and never at or past end (the high
 // watermark the caller read): it never waits for records not yet written.
-// Offsets may be skipped (compaction, transaction markers).
+// Offsets may be skipped (compaction, transaction markers); when nothing
+// comes for idleWait after a first answer, it returns what it has.
 func (a *Admin) Read(ctx context.Context, topic string, partition int32, from, end int64, limit int) ([]Record, error) {
 	out := []Record{}
 	if from >= end || limit <= 0 {
@@ -91,10 +95,23 @@ func (a *Admin) Read(ctx context.Context, topic string, partition int32, from, e
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 	defer cl.Close()
-	for len(out) < limit {
-		fs := cl.PollRecords(ctx, limit-len(out))
+	for first := true; len(out) < limit; first = false {
+		// After the first answer the partition is known to be readable: a
+		// poll that brings nothing within idleWait means the offsets left
+		// below end hold no records (transaction markers), not a slow
+		// broker.
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if !first {
+			pctx, cancel = context.WithTimeout(ctx, idleWait)
+		}
+		fs := cl.PollRecords(pctx, limit-len(out))
+		idle := pctx.Err() != nil
+		cancel()
 		if err := ctx.Err(); err != nil {
 			return nil, unreachable(err)
+		}
+		if idle && fs.NumRecords() == 0 {
+			break
 		}
 		var failed error
 		fs.EachError(func(_ string, _ int32, err error) { failed = err })

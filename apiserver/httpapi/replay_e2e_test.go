@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	nomad "github.com/hashicorp/nomad/api"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/deadletter"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/apiserver/replay"
+	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
@@ -37,9 +39,9 @@ var rejecterBinary = sync.OnceValues(func() ([]byte, error) {
 })
 
 // opsWorker uploads the rejecter, creates a worker reading in and writing
-// out with it, deploys it and waits until it is healthy. It deletes the
-// worker's topics when the test ends.
-func opsWorker(t *testing.T, e *env, name, in, out string) (workerJSON, string) {
+// out with it, deploys it and waits until it is healthy. Its job and
+// topics go when the test ends.
+func opsWorker(t *testing.T, e *env, client *nomad.Client, name, in, out string) (workerJSON, string) {
 	t.Helper()
 	bin, err := rejecterBinary()
 	if err != nil {
@@ -48,7 +50,7 @@ func opsWorker(t *testing.T, e *env, name, in, out string) (workerJSON, string) 
 	e.fnUpload(e.tokens[apiserver.RoleEditor], "rejecter", "1.0.0", bin).want(http.StatusCreated)
 	body := fmt.Sprintf(`{"name":%q,"input_topics":[%q],"output_topics":[%q],"cluster_id":1,"function":"rejecter","function_version":"1.0.0"}`, name, in, out)
 	w := e.wkCreate(body)
-	opsDeleteTopics(t, in, out, name+".dlq")
+	opsCleanup(t, client, name, in, out, name+".dlq")
 	kc, err := kafkaadmin.Dial(stacktest.Kafka(t))
 	if err != nil {
 		t.Fatal(err)
@@ -66,11 +68,26 @@ func opsWorker(t *testing.T, e *env, name, in, out string) (workerJSON, string) 
 	return w, body
 }
 
-// opsDeleteTopics deletes the stack's topics the test made when it ends.
-func opsDeleteTopics(t *testing.T, topics ...string) {
+// opsCleanup purges the worker's job and deletes the stack's topics the
+// test made when it ends. The topics go only once the worker's group is
+// empty: a worker still stopping would have the broker create them again.
+func opsCleanup(t *testing.T, client *nomad.Client, worker string, topics ...string) {
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		client.Jobs().DeregisterOpts(scheduler.JobID(worker), &nomad.DeregisterOptions{Purge: true}, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		kc, err := kafkaadmin.Dial(stacktest.Kafka(t))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer kc.Close()
+		for { // poll, bounded by ctx
+			if g, err := kc.Describe(ctx, worker); err == nil && g.Members == 0 || ctx.Err() != nil {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
 		(&kafka.Client{Addr: kafka.TCP(stacktest.Kafka(t)...)}).DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics})
 	})
 }
@@ -133,9 +150,8 @@ func opsRolledTo(e *env, id int64, v uint64) {
 func TestRedriveAfterTheFunctionIsFixed(t *testing.T) {
 	e, client := dpEnv(t)
 	name := stacktest.Name(t, "redrive")
-	dpPurgeJob(t, client, name)
 	in, out := name+".in", name+".out"
-	w, body := opsWorker(t, e, name, in, out)
+	w, body := opsWorker(t, e, client, name, in, out)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	brokers := stacktest.Kafka(t)
@@ -214,9 +230,8 @@ func TestRedriveAfterTheFunctionIsFixed(t *testing.T) {
 func TestResetToATimestamp(t *testing.T) {
 	e, client := dpEnv(t)
 	name := stacktest.Name(t, "replay")
-	dpPurgeJob(t, client, name)
 	in, out := name+".in", name+".out"
-	w, _ := opsWorker(t, e, name, in, out)
+	w, _ := opsWorker(t, e, client, name, in, out)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	emitted := stacktest.CheckIDs(ctx, stacktest.Kafka(t), out, false)
@@ -292,9 +307,8 @@ func TestRewindAJoinWorker(t *testing.T) {
 	rdb, _ := stacktest.Redis(t)
 	brokers := stacktest.Kafka(t)
 	name := stacktest.Name(t, "rewind")
-	dpPurgeJob(t, client, name)
 	left, right, out := name+".left", name+".right", name+".out"
-	opsDeleteTopics(t, left, right, out, name+".dlq")
+	opsCleanup(t, client, name, left, right, out, name+".dlq")
 	w := e.wkCreate(fmt.Sprintf(`{"name":%q,"input_topics":[%q,%q],"output_topics":[%q],"cluster_id":1,
 	  "function":"template","function_version":"1.0.0"}`, name, left, right, out))
 	path := fmt.Sprintf("/api/v1/workers/%d", w.ID)

@@ -14,6 +14,8 @@ import (
 
 	nomad "github.com/hashicorp/nomad/api"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/deadletter"
@@ -68,8 +70,8 @@ func opsWorker(t *testing.T, e *env, client *nomad.Client, name, in, out string)
 	return w, body
 }
 
-// opsCleanup purges the worker's job and deletes the stack's topics the
-// test made when it ends. The topics go only once the worker's group is
+// opsCleanup purges the worker's job and deletes the stack's topics and
+// groups the test made when it ends. The topics go only once the worker's group is
 // empty: a worker still stopping would have the broker create them again.
 func opsCleanup(t *testing.T, client *nomad.Client, worker string, topics ...string) {
 	t.Cleanup(func() {
@@ -89,6 +91,21 @@ func opsCleanup(t *testing.T, client *nomad.Client, worker string, topics ...str
 			time.Sleep(250 * time.Millisecond)
 		}
 		(&kafka.Client{Addr: kafka.TCP(stacktest.Kafka(t)...)}).DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics})
+		// The worker's group and the checkers' groups (named after the topics).
+		adm, err := kadm.NewOptClient(kgo.SeedBrokers(stacktest.Kafka(t)...))
+		if err != nil {
+			return
+		}
+		defer adm.Close()
+		if listed, err := adm.ListGroups(ctx); err == nil {
+			var mine []string
+			for _, g := range listed.Groups() {
+				if strings.HasPrefix(g, worker) {
+					mine = append(mine, g)
+				}
+			}
+			adm.DeleteGroups(ctx, mine...)
+		}
 	})
 }
 

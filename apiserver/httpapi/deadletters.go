@@ -82,11 +82,11 @@ func (s *Server) listDeadLetters(c *gin.Context) {
 
 // redriveInput selects the dead letters to send back (deadletter.Selection).
 type redriveInput struct {
-	Offsets []deadletter.Cursor `json:"offsets"`  // these records
-	UpTo    []deadletter.Cursor `json:"up_to"`    // every record at or below the offset, per partition
-	Class   string              `json:"class"`    // only this error class
-	ToTopic string              `json:"to_topic"` // an input of the worker; default: each record's source
-	Reason  string              `json:"reason"`   // why, for the event log
+	Offsets []deadletter.Cursor `json:"offsets,omitempty"`  // these records
+	UpTo    []deadletter.Cursor `json:"up_to,omitempty"`    // every record at or below the offset, per partition
+	Class   string              `json:"class,omitempty"`    // only this error class
+	ToTopic string              `json:"to_topic,omitempty"` // an input of the worker; default: each record's source
+	Reason  string              `json:"reason,omitempty"`   // why, for the event log
 }
 
 // redriveDeadLetters sends the selected dead letters back (see package

@@ -29,9 +29,9 @@ type offsetsInput struct {
 	// To is "earliest", "latest", {"timestamp": "<RFC 3339>"} or
 	// {"offsets": [{"topic", "partition", "offset"}]}.
 	To              json.RawMessage `json:"to"`
-	Stop            bool            `json:"stop"`             // stop the running worker for the reset and deploy it again
-	ClearTombstones bool            `json:"clear_tombstones"` // let completed ids of a join be emitted again
-	Reason          string          `json:"reason"`           // why, for the event log
+	Stop            bool            `json:"stop,omitempty"`             // stop the running worker for the reset and deploy it again
+	ClearTombstones bool            `json:"clear_tombstones,omitempty"` // let completed ids of a join be emitted again
+	Reason          string          `json:"reason,omitempty"`           // why, for the event log
 }
 
 // toObject is the object form of offsetsInput.To.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,4 +110,40 @@ func TestDeadLettersAPI(t *testing.T) {
 		}
 	}
 	e.do("GET", "/api/v1/workers/999/dead-letters", vw, "").want(http.StatusNotFound)
+}
+
+// TestConcurrentRedrivesSendOnce: four editors redriving the same dead
+// letters at once send each exactly once between them.
+func TestConcurrentRedrivesSendOnce(t *testing.T) {
+	brokers := stacktest.Kfake(t, 1)
+	e := newEnv(t).withUsers()
+	w := e.wkCreate(`{"name":"race","input_topics":["in"],"kafka_bootstrap_server":"` + strings.Join(brokers, ",") + `"}`)
+	dlProduce(t, brokers, "in", worker.ClassRejected, 0)
+	dlProduce(t, brokers, "race.dlq", worker.ClassRejected, 20)
+	path := fmt.Sprintf("/api/v1/workers/%d/dead-letters/redrive", w.ID)
+	results := make([]deadletter.RedriveResult, 4)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			e.do("POST", path, e.tokens[apiserver.RoleEditor], `{"class":"rejected"}`).want(http.StatusOK).decode(&results[i])
+		})
+	}
+	wg.Wait()
+	sent, skipped := 0, 0
+	for _, r := range results {
+		sent += r.Redriven
+		skipped += r.AlreadyRedriven + r.Refused // refused: another request held the claim
+		if r.Failed != 0 {
+			t.Errorf("failures %+v", r)
+		}
+	}
+	kc, err := kafkaadmin.Dial(brokers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	ends, err := kc.EndOffsets(context.Background(), []string{"in"})
+	if sent != 20 || skipped != 60 || err != nil || ends["in"] != 20 {
+		t.Errorf("redriven %d, skipped %d between the four; %d records in the input (%v); want 20, 60, 20", sent, skipped, ends["in"], err)
+	}
 }

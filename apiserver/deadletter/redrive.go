@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -107,14 +108,13 @@ func Redrive(ctx context.Context, kc Kafka, ledger Ledger, w Worker, sel Selecti
 			if sp.wanted != nil && !sp.wanted[r.Offset] {
 				continue
 			}
-			p, out := sel.plan(w, r)
-			if out != nil {
-				if out.Status != "" {
-					res.Outcomes = append(res.Outcomes, *out)
-				}
-				continue
+			switch p, refused, selected := sel.plan(w, r); {
+			case !selected:
+			case refused != nil:
+				res.Outcomes = append(res.Outcomes, *refused)
+			default:
+				plans = append(plans, p)
 			}
-			plans = append(plans, p)
 		}
 		for off := range sp.wanted {
 			if !found[off] {
@@ -201,13 +201,7 @@ func (sel Selection) spans(bounds []kafkaadmin.Bounds) ([]span, []Outcome, error
 			wanted[c.Partition][c.Offset] = true
 		}
 		for p, offs := range wanted {
-			keys := slices.Sorted(func(yield func(int64) bool) {
-				for o := range offs {
-					if !yield(o) {
-						return
-					}
-				}
-			})
+			keys := slices.Sorted(maps.Keys(offs))
 			spans = append(spans, span{p, keys[0], keys[len(keys)-1] + 1, offs})
 		}
 	case len(sel.UpTo) > 0:
@@ -260,20 +254,20 @@ type plan struct {
 	rec    kafkaadmin.Record // what is sent
 }
 
-// plan builds what r becomes when redriven, or the outcome that stops it
-// (with an empty Status when r is simply not selected).
-func (sel Selection) plan(w Worker, r kafkaadmin.Record) (plan, *Outcome) {
+// plan builds what r becomes when redriven, or the refusal that stops
+// it; selected is false for a record of a range the class filter leaves out.
+func (sel Selection) plan(w Worker, r kafkaadmin.Record) (p plan, refused *Outcome, selected bool) {
 	l := Decode(r)
-	no := func(format string, args ...any) (plan, *Outcome) {
+	no := func(format string, args ...any) (plan, *Outcome, bool) {
 		o := refuse(r.Partition, r.Offset, fmt.Sprintf(format, args...))
-		return plan{}, &o
+		return plan{}, &o, true
 	}
 	switch {
 	case sel.Class != "" && l.Class != sel.Class:
 		if len(sel.Offsets) > 0 {
 			return no("class %q, not %q", l.Class, sel.Class)
 		}
-		return plan{}, &Outcome{}
+		return plan{}, nil, false
 	case len(w.Inputs) > 1 && len(l.JoinTopics) > 0:
 		return no("an aggregate joined from %s: sent to one input it would wait for fragments consumed long ago", strings.Join(l.JoinTopics, ", "))
 	case l.RedriveCount >= MaxRedrives:
@@ -298,7 +292,7 @@ func (sel Selection) plan(w Worker, r kafkaadmin.Record) (plan, *Outcome) {
 	hs = append(hs,
 		kafkaadmin.Header{Key: HeaderRedriveCount, Value: []byte(strconv.Itoa(l.RedriveCount + 1))},
 		kafkaadmin.Header{Key: HeaderRedriveFrom, Value: fmt.Appendf(nil, "%s/%d/%d", r.Topic, r.Partition, r.Offset)})
-	return plan{l, kafkaadmin.Record{Topic: to, Partition: partition, Key: r.Key, Value: r.Value, Headers: hs}}, nil
+	return plan{l, kafkaadmin.Record{Topic: to, Partition: partition, Key: r.Key, Value: r.Value, Headers: hs}}, nil, true
 }
 
 // send claims, sends and confirms plans, returning their outcomes.

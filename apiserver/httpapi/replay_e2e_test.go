@@ -339,12 +339,16 @@ func TestRewindAJoinWorker(t *testing.T) {
 	ids := stacktest.IDs(feed.IDs)
 	stacktest.WaitFor(t, 2*time.Minute, ids, emitted)
 	t.Cleanup(func() { stacktest.DeleteKeys(context.Background(), rdb, "trib:{"+name+":*") })
-	// Tombstones are written when the output is confirmed, just after it.
-	// (The layout is the runtime's today; the rewind below checks that
-	// replay's own copy of it finds them.)
+	// Tombstones are written when the output is confirmed, just after it:
+	// a string left under the join's key (shared/join/doc.go). The rewind
+	// below checks that replay's own copy of that layout finds them.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) { // poll, bounded by deadline
-		keys, err := rdb.Keys(ctx, "trib:{"+name+":*}:t:*").Result()
-		n := len(keys)
+		n := 0
+		iter := rdb.ScanType(ctx, 0, "trib:{"+name+":*}:j:*", 10000, "string").Iterator()
+		for iter.Next(ctx) {
+			n++
+		}
+		err := iter.Err()
 		if err == nil && n == feed.IDs {
 			break
 		}

@@ -106,19 +106,30 @@ func TestClearTombstones(t *testing.T) {
 	rdb, _ := stacktest.Redis(t)
 	ctx := context.Background()
 	name := stacktest.Name(t, "tomb")
-	keep := []string{
-		"trib:{" + name + ":3}:a:x",           // an aggregate
-		"trib:{" + name + ":3}:pending",       // the pending set
-		"trib:{" + name + "x:1}:t:y",          // another worker's tombstone
-		"trib:{" + name + ":2}:a:weird}:t:id", // an aggregate whose id looks like a tombstone
-		"trib:{" + name + ":b}:t:z",           // not a bucket number
+	hashes := []string{
+		"trib:{" + name + ":3}:j:x",   // a pending join
+		"trib:{" + name + ":3}:x:1:y", // an expiry claim
 	}
-	drop := []string{"trib:{" + name + ":0}:t:a", "trib:{" + name + ":17}:t:b}:t:c"}
+	keep := []string{
+		"trib:{" + name + ":3}:cursor",          // a string, not a join
+		"trib:{" + name + ":3}:n",               // likewise
+		"trib:{" + name + "x:1}:j:y",            // another worker's tombstone
+		"trib:{" + name + ":b}:j:z",             // not a bucket number
+		"trib:{" + name + ":2}:x:5:weird}:j:id", // an id that looks like a tombstone's key
+	}
+	drop := []string{"trib:{" + name + ":0}:j:a", "trib:{" + name + ":17}:j:b}:j:c"}
 	for _, k := range append(keep, drop...) {
 		if err := rdb.Set(ctx, k, "1", time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
+	for _, k := range hashes {
+		if err := rdb.HSet(ctx, k, "s", "p:1:01").Err(); err != nil {
+			t.Fatal(err)
+		}
+		rdb.Expire(ctx, k, time.Minute)
+	}
+	keep = append(keep, hashes...)
 	t.Cleanup(func() { rdb.Del(ctx, append(keep, drop...)...) })
 	n, err := ClearTombstones(ctx, rdb, name)
 	if err != nil || n != len(drop) {

@@ -9,20 +9,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// tombstoneKeys is the one place that knows how the join store names a
-// worker's tombstones: trib:{<worker>:<bucket>}:t:<id> (shared/join's
-// doc.go). It returns the SCAN pattern that finds them and the check that
-// a key found is one: a join id may itself contain "}:t:", and a glob
-// cannot tell the worker's hash tag from the id, so every match is parsed.
-func tombstoneKeys(worker string) (pattern string, isTombstone func(key string) bool) {
+// tombstoneKeys is the one place that knows how the join store keeps a
+// worker's tombstones (shared/join's doc.go): a completed id's join key,
+// trib:{<worker>:<bucket>}:j:<id>, turned into a string (a pending or
+// claimed join is a hash there). It returns the SCAN pattern and key type
+// that find them, and the check that a key found is one: a glob cannot
+// tell the worker's hash tag from a join id that itself contains "}:j:",
+// so every match is parsed.
+func tombstoneKeys(worker string) (pattern, keyType string, isTombstone func(key string) bool) {
 	prefix := "trib:{" + worker + ":"
-	pattern = globEscape(prefix) + "*}:t:*"
-	return pattern, func(key string) bool {
+	pattern = globEscape(prefix) + "*}:j:*"
+	return pattern, "string", func(key string) bool {
 		rest, ok := strings.CutPrefix(key, prefix)
 		if !ok {
 			return false
 		}
-		bucket, _, ok := strings.Cut(rest, "}:t:")
+		bucket, _, ok := strings.Cut(rest, "}:j:")
 		if !ok || bucket == "" {
 			return false
 		}
@@ -39,16 +41,18 @@ func globEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(s)
 }
 
-// scanBatch is how many keys one SCAN step asks for.
-const scanBatch = 1000
+// scanBatch is how many keys one SCAN step asks for: the pattern is
+// matched on the server, so a large step saves round trips over a large
+// keyspace.
+const scanBatch = 10000
 
 // ClearTombstones deletes every tombstone of worker and returns how many
 // it deleted. With Redis Cluster it scans every master.
 func ClearTombstones(ctx context.Context, rdb redis.UniversalClient, worker string) (int, error) {
-	pattern, isTombstone := tombstoneKeys(worker)
+	pattern, keyType, isTombstone := tombstoneKeys(worker)
 	clear := func(ctx context.Context, node redis.Cmdable) (int, error) {
 		n := 0
-		iter := node.Scan(ctx, 0, pattern, scanBatch).Iterator()
+		iter := node.ScanType(ctx, 0, pattern, scanBatch, keyType).Iterator()
 		var batch []string
 		flush := func() error {
 			if len(batch) == 0 {

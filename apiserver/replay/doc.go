@@ -14,13 +14,13 @@
 //
 // A join worker's state in Redis is left as it is, with one exception:
 //
-//   - A pending (incomplete) aggregate of a replayed id merges the
-//     replayed fragments again: merging is last-wins per key, so a
-//     fragment read twice changes nothing and the join completes as
-//     before.
+//   - A pending (incomplete) join of a replayed id takes the replayed
+//     fragments again: a fragment from a topic that already delivered one
+//     replaces it (shared/join), with the same bytes, so the join
+//     completes as it would have, when its other topics deliver.
 //   - A completed id keeps a tombstone (for the worker's tombstone TTL)
-//     that suppresses fragments of it read again: by default a rewind
-//     does not emit ids completed within the TTL a second time. With
+//     that makes fragments of it read again duplicates: by default a
+//     rewind does not emit ids completed within the TTL a second time. With
 //     ClearTombstones the worker's tombstones are deleted while it is
 //     stopped, so every replayed id that completes is emitted again
 //     (downstream sees duplicates: that is the point of a replay).

@@ -169,7 +169,13 @@ func (s *Server) checkCluster(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
 	defer cancel()
-	c.JSON(http.StatusOK, kafkaadmin.CheckCluster(ctx, cl.BootstrapServers))
+	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer kc.Close()
+	c.JSON(http.StatusOK, kc.Check(ctx))
 }
 
 func (s *Server) listTopics(c *gin.Context) {
@@ -179,7 +185,13 @@ func (s *Server) listTopics(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
 	defer cancel()
-	ts, err := kafkaadmin.Topics(ctx, cl.BootstrapServers)
+	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer kc.Close()
+	ts, err := kc.Topics(ctx)
 	if err != nil {
 		s.fail(c, kafkaError(err, cl))
 		return
@@ -222,7 +234,13 @@ func (s *Server) createTopic(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
 	defer cancel()
-	if err := kafkaadmin.CreateTopic(ctx, cl.BootstrapServers, in.Name, in.Partitions, in.ReplicationFactor); err != nil {
+	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer kc.Close()
+	if err := kc.CreateTopic(ctx, in.Name, in.Partitions, in.ReplicationFactor); err != nil {
 		s.fail(c, kafkaError(err, cl))
 		return
 	}

@@ -217,7 +217,12 @@ func TestClusterCheckTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	res := kafkaadmin.CheckCluster(ctx, []string{ln.Addr().String()})
+	kc, err := kafkaadmin.Dial([]string{ln.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	res := kc.Check(ctx)
 	if res.OK || !strings.Contains(res.Error, "timeout") {
 		t.Fatalf("check of a silent broker = %+v", res)
 	}

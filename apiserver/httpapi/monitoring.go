@@ -11,9 +11,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/deadletter"
+	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/apiserver/monitor"
 	"github.com/tributary-etl/tributary/scheduler"
-	"github.com/tributary-etl/tributary/shared/kafkax"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
 
@@ -94,17 +95,17 @@ func (s *Server) workerMetrics(c *gin.Context) {
 func (s *Server) kafkaMetrics(ctx context.Context, w apiserver.ConsumerConfig, out *metricsJSON) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.KafkaTimeout)
 	defer cancel()
-	kc, done := monitor.Dial(worker.SplitList(w.KafkaBootstrapServer))
-	defer done()
-	lag, missing, err := monitor.Lag(ctx, kc, w.ConsumerName, w.TopicsInput)
+	kc, err := kafkaadmin.Dial(worker.SplitList(w.KafkaBootstrapServer))
+	if err != nil {
+		return err
+	}
+	defer kc.Close()
+	lag, missing, err := kc.Lag(ctx, w.ConsumerName, w.TopicsInput)
 	if err != nil {
 		return s.kafkaUnavailable("the worker's Kafka cluster", err)
 	}
-	out.DeadLetterTopic.Topic = w.DeadLetterTopic
-	if out.DeadLetterTopic.Topic == "" {
-		out.DeadLetterTopic.Topic = w.ConsumerName + ".dlq" // the runtime's default
-	}
-	ends, err := monitor.EndOffsets(ctx, kc, append([]string{out.DeadLetterTopic.Topic}, w.TopicsOutput...))
+	out.DeadLetterTopic.Topic = deadletter.Topic(w)
+	ends, err := kc.EndOffsets(ctx, append([]string{out.DeadLetterTopic.Topic}, w.TopicsOutput...))
 	if err != nil {
 		return s.kafkaUnavailable("the worker's Kafka cluster", err)
 	}
@@ -136,7 +137,7 @@ func (s *Server) kafkaUnavailable(what string, err error) error {
 	return &apiserver.Error{Code: apiserver.CodeUnavailable, Message: msg + ": " + err.Error(), Err: err}
 }
 
-func toLagJSON(lag []kafkax.PartitionLag) lagJSON {
+func toLagJSON(lag []kafkaadmin.PartitionLag) lagJSON {
 	out := lagJSON{ByTopic: map[string]int64{}, Partitions: make([]partLagJSON, 0, len(lag))}
 	for _, l := range lag {
 		out.Partitions = append(out.Partitions, partLagJSON{l.Topic, l.Partition, l.Committed, l.End, l.Lag})
@@ -228,9 +229,13 @@ func (s *Server) clusterGroups(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
 	defer cancel()
-	kc, done := monitor.Dial(cl.BootstrapServers)
-	defer done()
-	groups, err := monitor.Groups(ctx, kc)
+	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer kc.Close()
+	groups, err := kc.Groups(ctx)
 	if err != nil {
 		s.fail(c, s.kafkaUnavailable("the Kafka cluster", err))
 		return

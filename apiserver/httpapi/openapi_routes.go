@@ -1,8 +1,9 @@
 package httpapi
 
 import (
+	"github.com/tributary-etl/tributary/apiserver/deadletter"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
-	"github.com/tributary-etl/tributary/apiserver/monitor"
+	"github.com/tributary-etl/tributary/apiserver/replay"
 )
 
 // routeDocs lists every route the server answers, with its access level
@@ -64,7 +65,10 @@ var routeDocs = []routeDoc{
 	{Method: "GET", Path: "/api/v1/pipelines/:id/status", Access: accessViewer, Tag: "deploy", Summary: "Status of every worker of the pipeline", Response: []statusJSON{}, Status: 200},
 
 	{Method: "GET", Path: "/api/v1/workers/:id/metrics", Access: accessViewer, Tag: "monitoring", Summary: "Consumer lag per partition and total, throughput since the previous call, live instances (heartbeats) against Nomad allocations, pending aggregates, expired and dead-lettered counts, last errors", Response: metricsJSON{}, Status: 200},
-	{Method: "GET", Path: "/api/v1/clusters/:id/groups", Access: accessViewer, Tag: "monitoring", Summary: "The cluster's consumer groups with their state, members and lag per topic", Response: []monitor.Group{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/clusters/:id/groups", Access: accessViewer, Tag: "monitoring", Summary: "The cluster's consumer groups with their state, members and lag per topic", Response: []kafkaadmin.Group{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/workers/:id/dead-letters", Access: accessViewer, Tag: "dead letters", Summary: "A page of the worker's dead-letter topic from a (partition, offset) cursor: value, key, timestamp, the decoded tributary.* headers and any redrive of each record; next is the following page's cursor", Query: []queryParam{{"partition", "integer", "partition to start at (default 0); the page continues into later partitions"}, {"offset", "integer", "offset to start at in that partition (default: its oldest record)"}, {"limit", "integer", "1 to 500 (default 50)"}}, Response: deadletter.Page{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/workers/:id/dead-letters/redrive", Access: accessEditor, Tag: "dead letters", Summary: "Send selected dead letters (offsets, up_to per partition, a class) back to their source topic and partition or to to_topic, with tributary.redrive.count incremented; refused past 3 redrives; a record already redriven is not sent again", Request: redriveInput{}, Response: deadletter.RedriveResult{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/workers/:id/offsets", Access: accessEditor, Tag: "replay", Summary: "Reset the worker's consumer group to \"earliest\", \"latest\", {\"timestamp\": RFC 3339} or {\"offsets\": [{topic, partition, offset}]}; 409 while its members are active unless stop is true, which stops the job, waits for the group to empty, commits and deploys it again; clear_tombstones lets completed join ids be emitted again", Request: offsetsInput{}, Response: replay.ResetResult{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/workers/:id/traces", Access: accessViewer, Tag: "traces", Summary: "Recent traces with spans of the worker, from Jaeger", Query: []queryParam{{"limit", "integer", "1 to 100 (default 20)"}, {"lookback", "string", "a duration from 1m to 7d, such as 15m, 2h or 3d (default 1h)"}}, Response: []traceSummaryJSON{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/traces/:trace_id", Access: accessViewer, Tag: "traces", Summary: "One trace's spans: service, operation, parent, links, start, duration, attributes", Response: traceJSON{}, Status: 200},
 }

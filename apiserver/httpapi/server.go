@@ -36,6 +36,7 @@ type Server struct {
 	sched  *scheduler.Scheduler  // deploy, scale, stop, status
 	redis  redis.UniversalClient // heartbeats, pending joins
 	client *http.Client          // Jaeger's query API
+	events EventRecorder         // redrives and offset resets (events.go)
 
 	// changed wakes the reconciler after a write that changes which
 	// workers should run (see notifyChanged).
@@ -78,7 +79,7 @@ func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Ser
 	s := &Server{cfg: cfg, db: db, log: log, bcryptCost: auth.DefaultBcryptCost,
 		tokens: auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.JWTTTL, time.Now),
 		client: &http.Client{Timeout: 10 * time.Second}, changed: make(chan struct{}, 1),
-		metrics: newHTTPMetrics()}
+		metrics: newHTTPMetrics(), events: logEvents{log}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -135,6 +136,8 @@ func (s *Server) Handler() http.Handler {
 	s.mountPipelines(v1)    // pipelines.go: the editor's graph
 	s.mountDeploy(v1)       // deploy.go: deploy, scale, stop, status
 	s.mountMonitoring(v1)   // monitoring.go: lag, throughput, health, errors
+	s.mountDeadLetters(v1)  // deadletters.go: browse and redrive
+	s.mountOffsets(v1)      // offsets.go: reset a worker's group (replay)
 	s.mountTraces(v1)       // traces.go: Jaeger's traces of a worker
 	return r
 }

@@ -2,8 +2,10 @@ package mysql
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/tributary-etl/tributary/shared/stacktest"
 	"github.com/tributary-etl/tributary/shared/worker"
@@ -76,5 +78,38 @@ func TestSplitSQL(t *testing.T) {
 	got := splitSQL("-- c;\nCREATE TABLE a (x INT);\n\nCREATE TABLE b (\n y INT\n);\n")
 	if len(got) != 2 || got[0] != "CREATE TABLE a (x INT)" {
 		t.Fatalf("splitSQL = %q", got)
+	}
+}
+
+func TestMigrationVersions(t *testing.T) {
+	file := &fstest.MapFile{Data: []byte("SELECT 1;\n")}
+	for name, tc := range map[string]struct {
+		files []string
+		want  string // versions in order, or the error's start
+	}{
+		"in order":     {[]string{"001_a.sql", "002_b.sql"}, "[1 2]"},
+		"a gap":        {[]string{"008_c.sql", "001_a.sql", "005_b.sql"}, "[1 5 8]"},
+		"one version":  {[]string{"001_a.sql", "001_b.sql"}, "migrations 001_a.sql and 001_b.sql"},
+		"not numbered": {[]string{"init.sql"}, "migration init.sql"},
+		"version zero": {[]string{"000_a.sql"}, "migration 000_a.sql"},
+	} {
+		fsys := fstest.MapFS{}
+		for _, f := range tc.files {
+			fsys["migrations/"+f] = file
+		}
+		ms, err := parseMigrations(fsys)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		} else {
+			var vs []int
+			for _, m := range ms {
+				vs = append(vs, m.version)
+			}
+			got = fmt.Sprint(vs)
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %s, want %s", name, got, tc.want)
+		}
 	}
 }

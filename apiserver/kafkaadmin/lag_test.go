@@ -1,4 +1,4 @@
-package monitor
+package kafkaadmin
 
 import (
 	"context"
@@ -93,6 +93,17 @@ func brokerLag(t *testing.T, brokers []string, group, topic string, partitions i
 	return out
 }
 
+// dial is an Admin of brokers closed when the test ends.
+func dial(t *testing.T, brokers []string) *Admin {
+	t.Helper()
+	a, err := Dial(brokers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a
+}
+
 func TestLagEqualsTheBrokers(t *testing.T) {
 	brokers := stacktest.Kfake(t, 3)
 	group, topic := "enricher", "documents.raw"
@@ -103,11 +114,10 @@ func TestLagEqualsTheBrokers(t *testing.T) {
 		t.Fatalf("the test's own lag %v totals %d, want 13 after consuming 8 of 21", want, total)
 	}
 
-	c, done := Dial(brokers)
-	defer done()
+	c := dial(t, brokers)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	lag, missing, err := Lag(ctx, c, group, []string{topic, "never.written"})
+	lag, missing, err := c.Lag(ctx, group, []string{topic, "never.written"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +133,7 @@ func TestLagEqualsTheBrokers(t *testing.T) {
 		}
 	}
 
-	ends, err := EndOffsets(ctx, c, []string{topic, "never.written"})
+	ends, err := c.EndOffsets(ctx, []string{topic, "never.written"})
 	if err != nil || len(ends) != 1 || ends[topic] != 21 {
 		t.Errorf("end offsets %v (%v), want %s: 21", ends, err, topic)
 	}
@@ -137,9 +147,8 @@ func TestGroupsOfACluster(t *testing.T) {
 	consume(t, brokers, "g2", "b", 2)
 	want := brokerLag(t, brokers, "g1", "a", 3)
 
-	c, done := Dial(brokers)
-	defer done()
-	groups, err := Groups(context.Background(), c)
+	c := dial(t, brokers)
+	groups, err := c.Groups(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,14 +166,13 @@ func TestGroupsOfACluster(t *testing.T) {
 }
 
 func TestUnreachableCluster(t *testing.T) {
-	c, done := Dial([]string{"127.0.0.1:1"})
-	defer done()
+	c := dial(t, []string{"127.0.0.1:1"})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	for name, call := range map[string]func() error{
-		"lag":    func() error { _, _, err := Lag(ctx, c, "g", []string{"a"}); return err },
-		"ends":   func() error { _, err := EndOffsets(ctx, c, []string{"a"}); return err },
-		"groups": func() error { _, err := Groups(ctx, c); return err },
+		"lag":    func() error { _, _, err := c.Lag(ctx, "g", []string{"a"}); return err },
+		"ends":   func() error { _, err := c.EndOffsets(ctx, []string{"a"}); return err },
+		"groups": func() error { _, err := c.Groups(ctx); return err },
 	} {
 		if err := call(); !errors.Is(err, ErrUnreachable) {
 			t.Errorf("%s: %v, want ErrUnreachable", name, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/tributary-etl/tributary/shared/kafkax"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -84,11 +85,17 @@ func newMetrics(w *Worker) *metrics {
 	return m
 }
 
-// Handler serves /metrics (Prometheus text format) and /healthz (200 while
-// the consume loop turns, 503 when it has been stuck for a minute).
+// Handler serves /metrics (Prometheus text format), /healthz (200 while
+// the consume loop turns, 503 when it has been stuck for a minute) and
+// Go's profiles under /debug/pprof/.
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(w.m.reg, promhttp.HandlerOpts{}))
+	// Go's profiler, for an operator asking where a running worker spends
+	// its time (go tool pprof http://<addr>/debug/pprof/profile).
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/healthz", func(rw http.ResponseWriter, _ *http.Request) {
 		age := time.Since(time.Unix(0, w.lastLoop.Load()))
 		rw.Header().Set("Content-Type", "application/json")

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-etl/tributary/apiserver/events"
 )
 
 // MinSecretBytes is the shortest JWT secret accepted outside dev mode:
@@ -47,6 +49,7 @@ type Config struct {
 	WorkerMySQLDSN  string        // TRIBUTARY_WORKER_MYSQL_DSN: the DSN workers read their config with; empty: MySQLDSN
 	WorkerOTLP      string        // OTEL_EXPORTER_OTLP_ENDPOINT: handed to workers; empty: tracing off
 	ReconcileEvery  time.Duration // TRIBUTARY_RECONCILE_INTERVAL: 0 turns the reconciler off
+	EventsRetention time.Duration // TRIBUTARY_EVENTS_RETENTION: events older than this are pruned
 	// EphemeralSecret is true when dev mode generated JWTSecret: tokens die
 	// with the process.
 	EphemeralSecret bool
@@ -82,6 +85,7 @@ var Vars = []Var{
 	{"TRIBUTARY_WORKER_MYSQL_DSN", "(TRIBUTARY_MYSQL_DSN)", "DSN handed to workers to read their config"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "(none)", "OTLP/HTTP endpoint handed to workers for traces"},
 	{"TRIBUTARY_RECONCILE_INTERVAL", "30s", "how often running workers are checked against Nomad; 0 turns it off"},
+	{"TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention.String(), "how long the event log keeps an event (at least 1h)"},
 }
 
 // weakSecrets are defaults seen in examples; refused even in dev mode.
@@ -112,6 +116,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		JaegerQueryURL:  strings.TrimRight(r.str("TRIBUTARY_JAEGER_QUERY_URL", "http://127.0.0.1:16686"), "/"),
 		WorkerOTLP:      r.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		ReconcileEvery:  r.duration("TRIBUTARY_RECONCILE_INTERVAL", 30*time.Second),
+		EventsRetention: r.duration("TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention),
 	}
 	c.PublicURL = strings.TrimRight(r.str("TRIBUTARY_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", c.JaegerQueryURL), "/")
@@ -127,6 +132,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.ReconcileEvery < 0 || (c.ReconcileEvery > 0 && c.ReconcileEvery < time.Second) {
 		r.fail("TRIBUTARY_RECONCILE_INTERVAL", "must be 0 (off) or at least 1s")
+	}
+	if c.EventsRetention < time.Hour {
+		r.fail("TRIBUTARY_EVENTS_RETENTION", "must be at least 1h")
 	}
 	for o := range strings.SplitSeq(getenv("TRIBUTARY_CORS_ORIGINS"), ",") {
 		o = strings.TrimSpace(o)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/apiserver/monitor"
 )
@@ -66,5 +67,9 @@ var routeDocs = []routeDoc{
 	{Method: "GET", Path: "/api/v1/workers/:id/metrics", Access: accessViewer, Tag: "monitoring", Summary: "Consumer lag per partition and total, throughput since the previous call, live instances (heartbeats) against Nomad allocations, pending aggregates, expired and dead-lettered counts, last errors", Response: metricsJSON{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/clusters/:id/groups", Access: accessViewer, Tag: "monitoring", Summary: "The cluster's consumer groups with their state, members and lag per topic", Response: []monitor.Group{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/workers/:id/traces", Access: accessViewer, Tag: "traces", Summary: "Recent traces with spans of the worker, from Jaeger", Query: []queryParam{{"limit", "integer", "1 to 100 (default 20)"}, {"lookback", "string", "a duration from 1m to 7d, such as 15m, 2h or 3d (default 1h)"}}, Response: []traceSummaryJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/events", Access: accessViewer, Tag: "events", Summary: "The event log, newest first: who deployed, scaled, stopped, rolled back, autoscaled or repaired which worker, when, from what to what and why",
+		Query: []queryParam{{"worker_id", "integer", "only this worker's events"}, {"pipeline_id", "integer", "only this pipeline's events"},
+			{"limit", "integer", "1 to 1000 (default 100)"}, {"before", "integer", "only events with a smaller id: the next page after the last id seen"}},
+		Response: []events.Event{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/traces/:trace_id", Access: accessViewer, Tag: "traces", Summary: "One trace's spans: service, operation, parent, links, start, duration, attributes", Response: traceJSON{}, Status: 200},
 }

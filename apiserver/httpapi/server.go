@@ -17,6 +17,7 @@ import (
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/auth"
 	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/monitor"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
 	"github.com/tributary-etl/tributary/scheduler"
@@ -27,6 +28,7 @@ import (
 type Server struct {
 	cfg        config.Config
 	db         *mysql.DB
+	events     *events.Log
 	tokens     *auth.Tokens
 	log        *slog.Logger
 	bcryptCost int
@@ -82,6 +84,9 @@ func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Ser
 	for _, o := range opts {
 		o(s)
 	}
+	if db != nil { // tests of the middleware alone run without a database
+		s.events = events.New(db.SQL())
+	}
 	s.logins = newFailureLimiter(time.Now)
 	return s
 }
@@ -136,6 +141,7 @@ func (s *Server) Handler() http.Handler {
 	s.mountDeploy(v1)       // deploy.go: deploy, scale, stop, status
 	s.mountMonitoring(v1)   // monitoring.go: lag, throughput, health, errors
 	s.mountTraces(v1)       // traces.go: Jaeger's traces of a worker
+	s.mountEvents(v1)       // events.go: the event log
 	return r
 }
 

@@ -82,6 +82,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // New wraps an open *sql.DB, which must have been opened with parseTime=true.
 func New(db *sql.DB) *DB { return &DB{db: db} }
 
+// SQL is the pool itself, for the packages that keep their own tables
+// (events, the control plane's lease).
+func (db *DB) SQL() *sql.DB { return db.db }
+
 // Close closes the pool.
 func (db *DB) Close() error { return db.db.Close() }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/httpapi"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
 	"github.com/tributary-etl/tributary/scheduler"
@@ -147,6 +148,7 @@ func run(cfg config.Config, log *slog.Logger) error {
 			log.Error("reconciler stopped", "error", err.Error())
 		}
 	}()
+	go events.New(db.SQL()).RunPruner(ctx, cfg.EventsRetention, log.Warn)
 	select {
 	case err := <-errc:
 		return err

@@ -22,6 +22,11 @@ import (
 // HS256 wants at least as many bytes of key as the hash has.
 const MinSecretBytes = 32
 
+// DefaultLeaseTTL is the control plane's lease lifetime unless
+// TRIBUTARY_LEASE_TTL says otherwise. It lives here, not in controlplane,
+// because controlplane reads this package.
+const DefaultLeaseTTL = 15 * time.Second
+
 // Config is the API server's configuration. Build it with FromEnv.
 type Config struct {
 	Dev             bool          // TRIBUTARY_DEV: allows a missing JWT secret (an ephemeral one is generated)
@@ -50,6 +55,7 @@ type Config struct {
 	WorkerOTLP      string        // OTEL_EXPORTER_OTLP_ENDPOINT: handed to workers; empty: tracing off
 	ReconcileEvery  time.Duration // TRIBUTARY_RECONCILE_INTERVAL: 0 turns the reconciler off
 	EventsRetention time.Duration // TRIBUTARY_EVENTS_RETENTION: events older than this are pruned
+	LeaseTTL        time.Duration // TRIBUTARY_LEASE_TTL: the control plane's lease lifetime
 	// EphemeralSecret is true when dev mode generated JWTSecret: tokens die
 	// with the process.
 	EphemeralSecret bool
@@ -85,6 +91,7 @@ var Vars = []Var{
 	{"TRIBUTARY_WORKER_MYSQL_DSN", "(TRIBUTARY_MYSQL_DSN)", "DSN handed to workers to read their config"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "(none)", "OTLP/HTTP endpoint handed to workers for traces"},
 	{"TRIBUTARY_RECONCILE_INTERVAL", "30s", "how often running workers are checked against Nomad; 0 turns it off"},
+	{"TRIBUTARY_LEASE_TTL", "15s", "how long the reconciler's and autoscaler's lease lasts unrenewed: the longest a dead holder's work waits for another API server (1s..5m)"},
 	{"TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention.String(), "how long the event log keeps an event (at least 1h)"},
 }
 
@@ -117,6 +124,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		WorkerOTLP:      r.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		ReconcileEvery:  r.duration("TRIBUTARY_RECONCILE_INTERVAL", 30*time.Second),
 		EventsRetention: r.duration("TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention),
+		LeaseTTL:        r.duration("TRIBUTARY_LEASE_TTL", DefaultLeaseTTL),
 	}
 	c.PublicURL = strings.TrimRight(r.str("TRIBUTARY_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", c.JaegerQueryURL), "/")
@@ -132,6 +140,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.ReconcileEvery < 0 || (c.ReconcileEvery > 0 && c.ReconcileEvery < time.Second) {
 		r.fail("TRIBUTARY_RECONCILE_INTERVAL", "must be 0 (off) or at least 1s")
+	}
+	if c.LeaseTTL < time.Second || c.LeaseTTL > 5*time.Minute {
+		r.fail("TRIBUTARY_LEASE_TTL", "must be between 1s and 5m")
 	}
 	if c.EventsRetention < time.Hour {
 		r.fail("TRIBUTARY_EVENTS_RETENTION", "must be at least 1h")

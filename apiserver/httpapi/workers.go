@@ -399,11 +399,10 @@ func (s *Server) rollbackWorker(c *gin.Context) {
 		s.fail(c, apiserver.FieldErrorf(apiserver.CodeInvalid, "version", "must be a config version number (1 or more)"))
 		return
 	}
-	w, err := s.db.RollbackWorker(c.Request.Context(), id, in.Version, actor(c))
+	w, err := s.plane.Rollback(c.Request.Context(), id, in.Version, actorName(c), actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.notifyChanged()
 	c.JSON(http.StatusOK, toWorkerJSON(w))
 }

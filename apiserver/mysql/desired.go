@@ -42,7 +42,7 @@ func WorkerSpec(w apiserver.ConsumerConfig, fn apiserver.Function, owner string,
 	}
 }
 
-// Desired is scheduler.DesiredState read from MySQL: the workers whose
+// Desired is the reconciler's input read from MySQL: the workers whose
 // desired_state is running. It is safe for concurrent use.
 type Desired struct {
 	db  *DB
@@ -58,8 +58,6 @@ func (db *DB) Desired(set JobSettings, log *slog.Logger) *Desired {
 	}
 	return &Desired{db: db, set: set, log: log}
 }
-
-var _ scheduler.DesiredState = (*Desired)(nil)
 
 // Workers returns the spec of every worker marked running, by id. A worker
 // marked running without a function version to run (none chosen, or its

@@ -23,9 +23,14 @@ import (
 const MinSecretBytes = 32
 
 // DefaultLeaseTTL is the control plane's lease lifetime unless
-// TRIBUTARY_LEASE_TTL says otherwise. It lives here, not in controlplane,
-// because controlplane reads this package.
+// TRIBUTARY_LEASE_TTL says otherwise. The control plane's defaults live
+// here, not in controlplane, because controlplane reads this package.
 const DefaultLeaseTTL = 15 * time.Second
+
+// DefaultAutoscaleEvery is the autoscaler's period unless
+// TRIBUTARY_AUTOSCALE_INTERVAL says otherwise (KEDA's pollingInterval is
+// 30 s; lag moves faster here).
+const DefaultAutoscaleEvery = 15 * time.Second
 
 // Config is the API server's configuration. Build it with FromEnv.
 type Config struct {
@@ -56,6 +61,7 @@ type Config struct {
 	ReconcileEvery  time.Duration // TRIBUTARY_RECONCILE_INTERVAL: 0 turns the reconciler off
 	EventsRetention time.Duration // TRIBUTARY_EVENTS_RETENTION: events older than this are pruned
 	LeaseTTL        time.Duration // TRIBUTARY_LEASE_TTL: the control plane's lease lifetime
+	AutoscaleEvery  time.Duration // TRIBUTARY_AUTOSCALE_INTERVAL: 0 turns the autoscaler off
 	// EphemeralSecret is true when dev mode generated JWTSecret: tokens die
 	// with the process.
 	EphemeralSecret bool
@@ -92,6 +98,7 @@ var Vars = []Var{
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "(none)", "OTLP/HTTP endpoint handed to workers for traces"},
 	{"TRIBUTARY_RECONCILE_INTERVAL", "30s", "how often running workers are checked against Nomad; 0 turns it off"},
 	{"TRIBUTARY_LEASE_TTL", "15s", "how long the reconciler's and autoscaler's lease lasts unrenewed: the longest a dead holder's work waits for another API server (1s..5m)"},
+	{"TRIBUTARY_AUTOSCALE_INTERVAL", "15s", "how often autoscaled workers' lag is read and a decision taken; 0 turns the autoscaler off"},
 	{"TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention.String(), "how long the event log keeps an event (at least 1h)"},
 }
 
@@ -125,6 +132,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ReconcileEvery:  r.duration("TRIBUTARY_RECONCILE_INTERVAL", 30*time.Second),
 		EventsRetention: r.duration("TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention),
 		LeaseTTL:        r.duration("TRIBUTARY_LEASE_TTL", DefaultLeaseTTL),
+		AutoscaleEvery:  r.duration("TRIBUTARY_AUTOSCALE_INTERVAL", DefaultAutoscaleEvery),
 	}
 	c.PublicURL = strings.TrimRight(r.str("TRIBUTARY_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", c.JaegerQueryURL), "/")
@@ -140,6 +148,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.ReconcileEvery < 0 || (c.ReconcileEvery > 0 && c.ReconcileEvery < time.Second) {
 		r.fail("TRIBUTARY_RECONCILE_INTERVAL", "must be 0 (off) or at least 1s")
+	}
+	if c.AutoscaleEvery < 0 || (c.AutoscaleEvery > 0 && c.AutoscaleEvery < time.Second) {
+		r.fail("TRIBUTARY_AUTOSCALE_INTERVAL", "must be 0 (off) or at least 1s")
 	}
 	if c.LeaseTTL < time.Second || c.LeaseTTL > 5*time.Minute {
 		r.fail("TRIBUTARY_LEASE_TTL", "must be between 1s and 5m")

@@ -12,5 +12,6 @@ func ConfigFrom(c config.Config) Config {
 			RedisAddr: c.RedisAddr, WorkerOTLP: c.WorkerOTLP},
 		ReconcileEvery: c.ReconcileEvery,
 		LeaseTTL:       c.LeaseTTL,
+		AutoscaleEvery: c.AutoscaleEvery,
 	}
 }

@@ -23,6 +23,8 @@ type Config struct {
 	// woken (Notify) and when the lease is taken.
 	ReconcileEvery time.Duration
 	LeaseTTL       time.Duration // 0: config.DefaultLeaseTTL
+	AutoscaleEvery time.Duration // the autoscaler's period; 0: no autoscaling
+	Lag            LagReader     // nil: MonitorLag
 	Holder         string        // this server's id in the lease; "": unique per process
 }
 
@@ -35,6 +37,7 @@ type Plane struct {
 	log    *slog.Logger
 	cfg    Config
 	lease  *Lease
+	lag    LagReader
 
 	changed chan struct{} // wakes this server's reconciler (see Notify)
 
@@ -47,7 +50,10 @@ func New(db *mysql.DB, sched *scheduler.Scheduler, ev *events.Log, log *slog.Log
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = config.DefaultLeaseTTL
 	}
-	return &Plane{db: db, sched: sched, events: ev, log: log, cfg: cfg,
+	if cfg.Lag == nil {
+		cfg.Lag = MonitorLag
+	}
+	return &Plane{db: db, sched: sched, events: ev, log: log, cfg: cfg, lag: cfg.Lag,
 		lease: NewLease(db.SQL(), LeaseName, cfg.Holder, cfg.LeaseTTL), changed: make(chan struct{}, 1)}
 }
 
@@ -78,7 +84,7 @@ func (p *Plane) Drain() bool {
 }
 
 // Run competes for the lease until ctx ends, renewing it every third of
-// its TTL, and while it holds it runs the reconciler. It returns ctx's
+// its TTL, and while it holds it runs the reconciler and the autoscaler. It returns ctx's
 // error; on return the lease is released so that another server takes
 // over at once.
 func (p *Plane) Run(ctx context.Context) error {
@@ -137,6 +143,9 @@ func (p *Plane) startLeading(ctx context.Context) (cancel context.CancelFunc, do
 
 // lead runs the once-per-installation loops until ctx ends.
 func (p *Plane) lead(ctx context.Context) {
+	autoscaled := make(chan struct{})
+	go func() { defer close(autoscaled); p.runAutoscaler(ctx) }()
+	defer func() { <-autoscaled }()
 	var tick <-chan time.Time
 	if p.cfg.ReconcileEvery > 0 {
 		t := time.NewTicker(p.cfg.ReconcileEvery)

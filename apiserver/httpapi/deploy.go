@@ -103,6 +103,10 @@ func (s *Server) scaleWorker(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if w.Autoscale.Enabled {
+		s.fail(c, refuseManualScale(w))
+		return
+	}
 	if in.Instances < 1 || in.Instances > MaxInstances {
 		s.fail(c, apiserver.FieldErrorf(apiserver.CodeInvalid, "instances", "must be between 1 and %d", MaxInstances))
 		return

@@ -46,10 +46,11 @@ func (a *privateAPI) logCount(s string) int {
 
 // event is the part of an event the scenarios read.
 type event struct {
-	ID     int64  `json:"id"`
-	Actor  string `json:"actor"`
-	Action string `json:"action"`
-	Reason string `json:"reason"`
+	ID     int64     `json:"id"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Reason string    `json:"reason"`
 }
 
 func workerEvents(ctx context.Context, t *testing.T, c *demo.Client, worker int64) []event {
@@ -95,7 +96,8 @@ func TestChaosTwoServersOneLease(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	sqldb, dsn := stacktest.MySQL(t)
-	opts := apiOptions{dsn: dsn, env: []string{"TRIBUTARY_LEASE_TTL=" + leaseTTL.String(), "TRIBUTARY_RECONCILE_INTERVAL=1s"}}
+	opts := apiOptions{dsn: dsn, env: []string{"TRIBUTARY_LEASE_TTL=" + leaseTTL.String(), "TRIBUTARY_RECONCILE_INTERVAL=1s",
+		"TRIBUTARY_AUTOSCALE_INTERVAL=1s"}}
 	servers := []*privateAPI{newPrivateAPI(t, opts), newPrivateAPI(t, opts)}
 	c := servers[0].admin(ctx)
 
@@ -114,7 +116,9 @@ func TestChaosTwoServersOneLease(t *testing.T) {
 		ID int64 `json:"id"`
 	}
 	if err := c.Do(ctx, "POST", "/api/v1/workers", map[string]any{"name": name, "input_topics": []string{name + ".in"},
-		"cluster_id": cluster, "function": "template", "function_version": versions["template"]}, &w); err != nil {
+		"cluster_id": cluster, "function": "template", "function_version": versions["template"],
+		// One decision to take, whatever the lag: 1 instance is outside [2, 2].
+		"autoscale": map[string]any{"enabled": true, "min": 2, "max": 2, "lag_per_instance": 1000}}, &w); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/v1/workers/%d/deploy", w.ID), nil, nil); err != nil {
@@ -135,6 +139,13 @@ func TestChaosTwoServersOneLease(t *testing.T) {
 	}
 	if n, m := leader.logCount("lease taken"), follower.logCount("lease taken"); n != 1 || m != 0 {
 		t.Fatalf("the lease was taken %d times by its holder and %d by the other server, want 1 and 0", n, m)
+	}
+
+	// The autoscaler decides once, on the holder.
+	for deadline := time.Now().Add(time.Minute); countEvents(workerEvents(ctx, t, c, w.ID), "autoscale", "autoscaler") == 0; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no autoscale decision within a minute")
+		}
 	}
 
 	// A job stopped out of band is repaired exactly once: by the holder.
@@ -160,6 +171,12 @@ func TestChaosTwoServersOneLease(t *testing.T) {
 	}
 	if n := follower.logCount("reconcile pass"); n != 0 {
 		t.Errorf("the server without the lease logged %d reconcile passes", n)
+	}
+	if n := countEvents(workerEvents(ctx, t, c, w.ID), "autoscale", "autoscaler"); n != 1 {
+		t.Errorf("%d autoscale decisions, want 1", n)
+	}
+	if n, m := leader.logCount("autoscale: scale"), follower.logCount("autoscale:"); n != 1 || m != 0 {
+		t.Errorf("autoscaler lines: %d in the holder's log, %d in the other's; want 1 and 0", n, m)
 	}
 
 	// SIGKILL the holder: the other server takes over within the TTL (plus

@@ -1,0 +1,124 @@
+package controlplane
+
+import (
+	"context"
+	"time"
+
+	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/events"
+	"github.com/tributary-etl/tributary/apiserver/monitor"
+	"github.com/tributary-etl/tributary/shared/worker"
+)
+
+// LagReader reads a consumer group's lag on every partition of its topics
+// from the cluster at servers. Topics the cluster does not have are left
+// out. Implementations must be safe for concurrent use.
+type LagReader interface {
+	Lag(ctx context.Context, servers []string, group string, topics []string) ([]PartitionLag, error)
+}
+
+// MonitorLag is the LagReader over package monitor (kafka-go).
+var MonitorLag LagReader = monitorLag{}
+
+type monitorLag struct{}
+
+func (monitorLag) Lag(ctx context.Context, servers []string, group string, topics []string) ([]PartitionLag, error) {
+	c, closeConns := monitor.Dial(servers)
+	defer closeConns()
+	lags, _, err := monitor.Lag(ctx, c, group, topics)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionLag, len(lags))
+	for i, l := range lags {
+		out[i] = PartitionLag{Topic: l.Topic, Partition: l.Partition, Committed: l.Committed, Lag: l.Lag}
+	}
+	return out, nil
+}
+
+// tickTimeout bounds one worker's autoscaling step: reading its lag and
+// scaling it (which may wait for a running deployment).
+const tickTimeout = NomadTimeout + 15*time.Second
+
+// runAutoscaler decides for every autoscaled running worker every
+// cfg.AutoscaleEvery until ctx ends (the lease lost or the server
+// stopping). The previous tick's committed offsets, which tell persistent
+// lag, live only as long as this call: a new holder starts without them,
+// as KEDA does after a restart. The last change, which the cooldown
+// counts from, is read from the event log, so a new holder or a restarted
+// server does not scale down early.
+func (p *Plane) runAutoscaler(ctx context.Context) {
+	if p.cfg.AutoscaleEvery <= 0 {
+		return
+	}
+	prev := map[int64]map[partitionKey]int64{}
+	t := time.NewTicker(p.cfg.AutoscaleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ws, err := p.db.Workers(ctx, 0)
+		if err != nil {
+			p.log.Warn("autoscale: list workers", "error", err.Error())
+			continue
+		}
+		seen := map[int64]bool{}
+		for _, w := range ws {
+			if !w.Autoscale.Enabled || w.DesiredState != apiserver.DesiredRunning {
+				continue
+			}
+			seen[w.ID] = true
+			prev[w.ID] = p.autoscaleWorker(ctx, w, prev[w.ID])
+		}
+		for id := range prev {
+			if !seen[id] {
+				delete(prev, id)
+			}
+		}
+	}
+}
+
+// autoscaleWorker takes one decision for w and returns the committed
+// offsets it saw (prev again when it could not read them).
+func (p *Plane) autoscaleWorker(ctx context.Context, w apiserver.ConsumerConfig, prev map[partitionKey]int64) map[partitionKey]int64 {
+	ctx, cancel := context.WithTimeout(ctx, tickTimeout)
+	defer cancel()
+	log := p.log.With("worker", w.ConsumerName)
+	lags, err := p.lag.Lag(ctx, worker.SplitList(w.KafkaBootstrapServer), w.ConsumerName, w.TopicsInput)
+	if err != nil {
+		log.Warn("autoscale: read lag", "error", err.Error())
+		return prev
+	}
+	perTopic := map[string]int{}
+	seen := map[partitionKey]int64{}
+	for _, l := range lags {
+		perTopic[l.Topic]++
+		seen[partitionKey{l.Topic, l.Partition}] = l.Committed
+	}
+	// Members share each topic's partitions, so the largest topic bounds
+	// how many instances get work.
+	partitions := 0
+	for _, n := range perTopic {
+		partitions = max(partitions, n)
+	}
+	var lastChange time.Time
+	if last, ok, err := p.events.Last(ctx, w.ID, events.ActionAutoscale); err != nil {
+		log.Warn("autoscale: read the last change", "error", err.Error())
+		return prev // without it the cooldown cannot be judged
+	} else if ok {
+		lastChange = last.At
+	}
+	d := Decide(w.Autoscale, w.Instances, partitions, lags, prev, lastChange, time.Now())
+	if d.Target == w.Instances {
+		log.Debug("autoscale: hold", "instances", w.Instances, "reason", d.Reason)
+		return seen
+	}
+	log.Info("autoscale: scale", "instances", w.Instances, "target", d.Target, "reason", d.Reason)
+	if err := p.Scale(ctx, w, d.Target, events.ActorAutoscaler, events.ActionAutoscale, d.Reason); err != nil {
+		log.Warn("autoscale: scale", "target", d.Target, "error", err.Error())
+	}
+	return seen
+}

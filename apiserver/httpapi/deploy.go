@@ -62,14 +62,6 @@ func toDeployJSON(d controlplane.Deployed) deployJSON {
 	return out
 }
 
-// actorName is who the event log names for the request: the user's email.
-func actorName(c *gin.Context) string {
-	if u, ok := c.Get(ctxUser); ok {
-		return u.(apiserver.User).Email
-	}
-	return "anonymous"
-}
-
 func (s *Server) deployWorker(c *gin.Context) {
 	if !s.need(c, s.sched != nil, "Nomad") {
 		return

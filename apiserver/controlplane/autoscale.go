@@ -2,11 +2,13 @@ package controlplane
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/monitor"
+	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
 
@@ -87,6 +89,27 @@ func (p *Plane) autoscaleWorker(ctx context.Context, w apiserver.ConsumerConfig,
 	ctx, cancel := context.WithTimeout(ctx, tickTimeout)
 	defer cancel()
 	log := p.log.With("worker", w.ConsumerName)
+	// The live count is the truth: a scale whose Nomad call never happened
+	// (a server killed in between) must not skew the decision.
+	st, err := p.sched.Scaling(ctx, w.ConsumerName)
+	switch {
+	case errors.Is(err, scheduler.ErrNotFound):
+		return prev // the reconciler registers it first
+	case err != nil:
+		log.Warn("autoscale: read the job", "error", err.Error())
+		return prev
+	case st.Stopped:
+		return prev
+	case st.Deploying:
+		// Nomad would make a scale wait for the rollout, holding the Nomad
+		// lock every deploy needs: decide once it is over.
+		log.Debug("autoscale: hold while a deployment runs")
+		return prev
+	}
+	if st.Count != w.Instances {
+		log.Info("autoscale: the job's count differs from the stored one; deciding from the job's", "job_count", st.Count, "stored", w.Instances)
+		w.Instances = st.Count
+	}
 	lags, err := p.lag.Lag(ctx, worker.SplitList(w.KafkaBootstrapServer), w.ConsumerName, w.TopicsInput)
 	if err != nil {
 		log.Warn("autoscale: read lag", "error", err.Error())

@@ -15,8 +15,14 @@
 //     server or across several.
 //   - The desired state is written before Nomad is asked: a server that
 //     dies in between leaves work the reconciler finishes.
-//   - Every deploy, stop, scale, rollback, autoscaling decision and
-//     reconciler repair is recorded in the event log (package events).
-//     An action is not undone when its event cannot be written; the
-//     failure is logged.
+//   - Every deploy, stop, scale, rollback, autoscaling decision, cluster
+//     change and reconciler repair is recorded in the event log (package
+//     events). An action is not undone when its event cannot be written;
+//     the failure is logged.
+//   - The autoscaler decides from the job's live count in Nomad and the
+//     last autoscale event (so a restart or a new lease holder keeps the
+//     cooldown), never while a deployment of the job is active, and
+//     reads lag only through a LagReader.
+//   - A worker's cluster is a reference: jobs get the cluster's servers as
+//     they are when rendered, so a change of them rolls the workers.
 package controlplane

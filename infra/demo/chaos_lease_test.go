@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,10 +31,9 @@ func leaseHolder(t *testing.T, db *sql.DB) string {
 	return h
 }
 
-// holds reports whether holder is a's process (holder ids end in
-// -<pid>-<random>).
+// holds reports whether holder is a (holder ids are <host>/<listen address>).
 func (a *privateAPI) holds(holder string) bool {
-	return a.cmd != nil && strings.Contains(holder, "-"+strconv.Itoa(a.cmd.Process.Pid)+"-")
+	return a.cmd != nil && strings.HasSuffix(holder, "/"+a.addr)
 }
 
 // logCount counts the lines of a's log that contain s.

@@ -126,6 +126,20 @@ type ConsumerConfig struct {
 	PipelineID      int64     // 0: a standalone worker
 	DesiredState    string    // DesiredRunning or DesiredStopped
 	UpdatedAt       time.Time // last change of the row
+	// Autoscale is the worker's lag autoscaling policy (migration 007). It
+	// is a deployment setting, like the live instance count: changing it
+	// makes no config version and does not roll the job.
+	Autoscale Autoscale
+}
+
+// Autoscale is a worker's lag autoscaling policy, with the semantics of
+// KEDA's Kafka scaler (see package controlplane). The zero value is off.
+type Autoscale struct {
+	Enabled         bool
+	Min, Max        int   // instance bounds
+	LagPerInstance  int64 // desired = ceil(total lag / LagPerInstance)
+	ActivationLag   int64 // at or below it, a worker at Min is not scaled up
+	CooldownSeconds int   // least time since the last change before scaling down
 }
 
 // Desired states of a worker: whether the reconciler keeps its job running.

@@ -11,7 +11,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/nomad/api"
 )
@@ -24,15 +23,6 @@ const MetaSpecHash = "tributary_spec_hash"
 
 // MetaOwner is the job meta key holding WorkerSpec.Owner.
 const MetaOwner = "tributary_owner"
-
-// DesiredState is the source of truth for which workers should run and how.
-// The MySQL-backed implementation (the workers table of the config store)
-// comes with the API server; until then tests and callers pass a slice.
-// Workers must be safe to call from the reconciler's goroutine and must
-// return a complete list: a worker it leaves out is purged from Nomad.
-type DesiredState interface {
-	Workers(ctx context.Context) ([]WorkerSpec, error)
-}
 
 // ReconcileOptions narrow what a reconcile pass may touch.
 type ReconcileOptions struct {
@@ -64,12 +54,6 @@ type ReconcileReport struct {
 	Unchanged  []ReconcileAction // running the desired spec: left alone, no new version
 	Removed    []ReconcileAction // no longer desired: stopped and purged
 	Failed     []ReconcileAction // the action failed; Reason holds the error
-}
-
-// Reconcile is ReconcileWith and the default options: it makes every
-// tributary-* job in Nomad match desired.
-func (s *Scheduler) Reconcile(ctx context.Context, desired []WorkerSpec) (ReconcileReport, error) {
-	return s.ReconcileWith(ctx, desired, ReconcileOptions{})
 }
 
 // ReconcileWith makes the Nomad jobs selected by opts.Prefix match desired:
@@ -258,44 +242,4 @@ func groupCount(job *api.Job) (int, bool) {
 		return 0, false
 	}
 	return *job.TaskGroups[0].Count, true
-}
-
-// RunReconciler reconciles every worker with state at once and then every
-// interval, until ctx ends; it returns ctx's cause. A failed pass (state
-// unreadable, Nomad unreachable, one worker failing) is logged and retried
-// at the next tick, never fatal. It owns every tributary-* job: run one per
-// cluster.
-func (s *Scheduler) RunReconciler(ctx context.Context, state DesiredState, every time.Duration, log *slog.Logger) error {
-	if log == nil {
-		log = slog.Default()
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		s.reconcilePass(ctx, state, log)
-		select {
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-t.C:
-		}
-	}
-}
-
-func (s *Scheduler) reconcilePass(ctx context.Context, state DesiredState, log *slog.Logger) {
-	start := time.Now()
-	desired, err := state.Workers(ctx)
-	if err != nil {
-		log.Error("reconcile: read desired workers", "err", err)
-		return
-	}
-	rep, err := s.ReconcileWith(ctx, desired, ReconcileOptions{Log: log})
-	if err != nil {
-		log.Error("reconcile pass failed", "err", err)
-	}
-	level := slog.LevelDebug
-	if len(rep.Registered)+len(rep.Removed)+len(rep.Failed) > 0 {
-		level = slog.LevelInfo
-	}
-	log.Log(ctx, level, "reconcile pass", "registered", len(rep.Registered), "unchanged", len(rep.Unchanged),
-		"removed", len(rep.Removed), "failed", len(rep.Failed), "took", time.Since(start).Round(time.Millisecond))
 }

@@ -175,13 +175,6 @@ func TestReconcileRejectsWorkerOutsidePrefix(t *testing.T) {
 	}
 }
 
-// desiredSlice is a DesiredState over a fixed list.
-type desiredSlice []scheduler.WorkerSpec
-
-func (d desiredSlice) Workers(context.Context) ([]scheduler.WorkerSpec, error) { return d, nil }
-
-var _ scheduler.DesiredState = desiredSlice(nil)
-
 // Two installations sharing one Nomad and one prefix: a pass with an Owner
 // removes only the jobs that owner deployed.
 func TestReconcileRemovesOnlyItsOwnersJobs(t *testing.T) {

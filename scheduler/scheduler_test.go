@@ -231,6 +231,12 @@ func TestScaleUpAndDown(t *testing.T) {
 	if got := healthyRunning(st); len(got) != 3 {
 		t.Fatalf("%d healthy running allocations, want 3: %+v", len(got), st.Allocations)
 	}
+	if sc, err := s.Scaling(ctx, spec.Worker); err != nil || sc.Count != 3 || sc.Stopped {
+		t.Errorf("Scaling after the scale up: %+v, %v", sc, err)
+	}
+	if _, err := s.Scaling(ctx, "never-deployed-worker"); !errors.Is(err, scheduler.ErrNotFound) {
+		t.Errorf("Scaling of an unknown worker: %v, want ErrNotFound", err)
+	}
 
 	if err := s.Scale(ctx, spec.Worker, 1, "test: scale down"); err != nil {
 		t.Fatalf("Scale to 1: %v", err)

@@ -14,11 +14,23 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-etl/tributary/apiserver/events"
 )
 
 // MinSecretBytes is the shortest JWT secret accepted outside dev mode:
 // HS256 wants at least as many bytes of key as the hash has.
 const MinSecretBytes = 32
+
+// DefaultLeaseTTL is the control plane's lease lifetime unless
+// TRIBUTARY_LEASE_TTL says otherwise. The control plane's defaults live
+// here, not in controlplane, because controlplane reads this package.
+const DefaultLeaseTTL = 15 * time.Second
+
+// DefaultAutoscaleEvery is the autoscaler's period unless
+// TRIBUTARY_AUTOSCALE_INTERVAL says otherwise (KEDA's pollingInterval is
+// 30 s; lag moves faster here).
+const DefaultAutoscaleEvery = 15 * time.Second
 
 // Config is the API server's configuration. Build it with FromEnv.
 type Config struct {
@@ -47,6 +59,9 @@ type Config struct {
 	WorkerMySQLDSN  string        // TRIBUTARY_WORKER_MYSQL_DSN: the DSN workers read their config with; empty: MySQLDSN
 	WorkerOTLP      string        // OTEL_EXPORTER_OTLP_ENDPOINT: handed to workers; empty: tracing off
 	ReconcileEvery  time.Duration // TRIBUTARY_RECONCILE_INTERVAL: 0 turns the reconciler off
+	EventsRetention time.Duration // TRIBUTARY_EVENTS_RETENTION: events older than this are pruned
+	LeaseTTL        time.Duration // TRIBUTARY_LEASE_TTL: the control plane's lease lifetime
+	AutoscaleEvery  time.Duration // TRIBUTARY_AUTOSCALE_INTERVAL: 0 turns the autoscaler off
 	// EphemeralSecret is true when dev mode generated JWTSecret: tokens die
 	// with the process.
 	EphemeralSecret bool
@@ -82,6 +97,9 @@ var Vars = []Var{
 	{"TRIBUTARY_WORKER_MYSQL_DSN", "(TRIBUTARY_MYSQL_DSN)", "DSN handed to workers to read their config"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "(none)", "OTLP/HTTP endpoint handed to workers for traces"},
 	{"TRIBUTARY_RECONCILE_INTERVAL", "30s", "how often running workers are checked against Nomad; 0 turns it off"},
+	{"TRIBUTARY_LEASE_TTL", "15s", "how long the reconciler's and autoscaler's lease lasts unrenewed: the longest a dead holder's work waits for another API server (1s..5m)"},
+	{"TRIBUTARY_AUTOSCALE_INTERVAL", "15s", "how often autoscaled workers' lag is read and a decision taken; 0 turns the autoscaler off"},
+	{"TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention.String(), "how long the event log keeps an event (at least 1h)"},
 }
 
 // weakSecrets are defaults seen in examples; refused even in dev mode.
@@ -112,6 +130,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		JaegerQueryURL:  strings.TrimRight(r.str("TRIBUTARY_JAEGER_QUERY_URL", "http://127.0.0.1:16686"), "/"),
 		WorkerOTLP:      r.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		ReconcileEvery:  r.duration("TRIBUTARY_RECONCILE_INTERVAL", 30*time.Second),
+		EventsRetention: r.duration("TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention),
+		LeaseTTL:        r.duration("TRIBUTARY_LEASE_TTL", DefaultLeaseTTL),
+		AutoscaleEvery:  r.duration("TRIBUTARY_AUTOSCALE_INTERVAL", DefaultAutoscaleEvery),
 	}
 	c.PublicURL = strings.TrimRight(r.str("TRIBUTARY_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", c.JaegerQueryURL), "/")
@@ -127,6 +148,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.ReconcileEvery < 0 || (c.ReconcileEvery > 0 && c.ReconcileEvery < time.Second) {
 		r.fail("TRIBUTARY_RECONCILE_INTERVAL", "must be 0 (off) or at least 1s")
+	}
+	if c.AutoscaleEvery < 0 || (c.AutoscaleEvery > 0 && c.AutoscaleEvery < time.Second) {
+		r.fail("TRIBUTARY_AUTOSCALE_INTERVAL", "must be 0 (off) or at least 1s")
+	}
+	if c.LeaseTTL < time.Second || c.LeaseTTL > 5*time.Minute {
+		r.fail("TRIBUTARY_LEASE_TTL", "must be between 1s and 5m")
+	}
+	if c.EventsRetention < time.Hour {
+		r.fail("TRIBUTARY_EVENTS_RETENTION", "must be at least 1h")
 	}
 	for o := range strings.SplitSeq(getenv("TRIBUTARY_CORS_ORIGINS"), ",") {
 		o = strings.TrimSpace(o)

@@ -14,6 +14,7 @@ import (
 	nomad "github.com/hashicorp/nomad/api"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/config"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
@@ -80,7 +81,9 @@ func (r *privateRedis) stop() {
 // worker of 2 instances whose join state is in redisAddr.
 func chaosJoinWorker(t *testing.T, e *env, client *nomad.Client, redisAddr string, timeoutSec int, cluster int64) (id int64, name, left, right, out string) {
 	t.Helper()
-	e.srv.cfg.RedisAddr = redisAddr
+	if e.srv.cfg.RedisAddr != redisAddr {
+		t.Fatalf("the server hands workers Redis %s, not %s: give dpEnv the address", e.srv.cfg.RedisAddr, redisAddr)
+	}
 	name = stacktest.Name(t, "cr")
 	left, right, out = name+".left", name+".right", name+".out"
 	dpPurgeJob(t, client, name)
@@ -102,9 +105,9 @@ func TestChaosRedisRestart(t *testing.T) {
 }
 
 func chaosRedisRestart(t *testing.T, aof bool) {
-	e, client := dpEnv(t)
-	brokers := stacktest.Kafka(t)
 	rd := newPrivateRedis(t, aof)
+	e, client := dpEnv(t, func(c *config.Config) { c.RedisAddr = rd.addr })
+	brokers := stacktest.Kafka(t)
 	const joinTimeout = 15
 	_, name, left, right, out := chaosJoinWorker(t, e, client, rd.addr, joinTimeout, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

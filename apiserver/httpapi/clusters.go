@@ -140,7 +140,7 @@ func (s *Server) putCluster(c *gin.Context) {
 	if !ok {
 		return
 	}
-	saved, err := s.db.UpdateCluster(c.Request.Context(), id, cl)
+	saved, err := s.plane.UpdateCluster(c.Request.Context(), id, cl, actorName(c))
 	if err != nil {
 		s.fail(c, err)
 		return

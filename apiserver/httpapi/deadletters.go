@@ -11,6 +11,7 @@ import (
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/deadletter"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
@@ -118,7 +119,7 @@ func (s *Server) redriveDeadLetters(c *gin.Context) {
 		return
 	}
 	if res.Redriven > 0 {
-		s.record(c, EventRedrive, w.ID, in, map[string]int{"redriven": res.Redriven, "already_redriven": res.AlreadyRedriven,
+		s.record(c, events.ActionRedrive, w.ID, in, map[string]int{"redriven": res.Redriven, "already_redriven": res.AlreadyRedriven,
 			"refused": res.Refused, "failed": res.Failed}, in.Reason)
 	}
 	c.JSON(http.StatusOK, res)

@@ -52,7 +52,10 @@ func tooLarge(limit int64) error {
 
 func jsonError(err error) error {
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		field := te.Field
+		// encoding/json names an embedded struct's fields through the
+		// struct's Go name ("workerSettings.timeout_seconds"); the client
+		// knows only the JSON path.
+		field := strings.NewReplacer("workerInput.", "", "workerSettings.", "").Replace(te.Field)
 		if field == "" {
 			return apiserver.Errorf(apiserver.CodeBadRequest, "the body must be a JSON %s", jsonKind(te.Type.Kind().String()))
 		}

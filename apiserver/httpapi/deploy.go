@@ -5,18 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
-	"github.com/tributary-etl/tributary/apiserver/mysql"
+	"github.com/tributary-etl/tributary/apiserver/controlplane"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/scheduler"
 )
-
-// nomadTimeout bounds one deploy, scale or stop call to Nomad; scaling
-// waits for a running deployment to end, within it.
-const nomadTimeout = 45 * time.Second
 
 func (s *Server) mountDeploy(v1 *gin.RouterGroup) {
 	viewer, editor := s.require(apiserver.RoleViewer), s.require(apiserver.RoleEditor)
@@ -29,56 +25,12 @@ func (s *Server) mountDeploy(v1 *gin.RouterGroup) {
 	v1.GET("/pipelines/:id/status", viewer, s.pipelineStatus)
 }
 
-// ownerID is this installation's id, read once (see mysql.OwnerID).
-func (s *Server) ownerID(ctx context.Context) (string, error) {
-	s.ownerOnce.Lock()
-	defer s.ownerOnce.Unlock()
-	if s.owner == "" {
-		id, err := s.db.OwnerID(ctx)
-		if err != nil {
-			return "", err
-		}
-		s.owner = id
-	}
-	return s.owner, nil
-}
-
-// jobSettings are the server's settings every worker's job carries.
-func (s *Server) jobSettings() mysql.JobSettings {
-	return mysql.JobSettings{PublicURL: s.cfg.PublicURL, WorkerMySQLDSN: s.cfg.WorkerMySQLDSN,
-		RedisAddr: s.cfg.RedisAddr, WorkerOTLP: s.cfg.WorkerOTLP}
-}
-
-// spec is the Nomad job of worker w running function version fn, built by
-// mysql.WorkerSpec as the reconciler's specs are, so that a pass finds
-// what a deploy registered unchanged.
-func (s *Server) spec(ctx context.Context, w apiserver.ConsumerConfig, fn apiserver.Function) (scheduler.WorkerSpec, error) {
-	owner, err := s.ownerID(ctx)
-	if err != nil {
-		return scheduler.WorkerSpec{}, err
-	}
-	return mysql.WorkerSpec(w, fn, owner, s.jobSettings()), nil
-}
-
-// deployable returns w's spec, or a 422 naming what w lacks.
-func (s *Server) deployable(ctx context.Context, w apiserver.ConsumerConfig) (scheduler.WorkerSpec, error) {
-	if w.FunctionName == "" {
-		return scheduler.WorkerSpec{}, apiserver.FieldErrorf(apiserver.CodeInvalid, "function",
-			"worker %s has no function: set function and function_version first", w.ConsumerName)
-	}
-	fn, err := s.db.Function(ctx, w.FunctionName, w.FunctionVersion)
-	if apiserver.ErrorCode(err) == apiserver.CodeNotFound {
-		return scheduler.WorkerSpec{}, apiserver.FieldErrorf(apiserver.CodeInvalid, "function_version",
-			"function %s has no version %q", w.FunctionName, w.FunctionVersion)
-	}
-	if err != nil {
-		return scheduler.WorkerSpec{}, err
-	}
-	return s.spec(ctx, w, fn)
-}
-
-// nomadError turns a scheduler error into what the client can act on.
+// nomadError turns a scheduler error into what the client can act on;
+// errors that already are *apiserver.Error pass unchanged.
 func nomadError(err error) error {
+	if _, ok := errors.AsType[*apiserver.Error](err); ok || err == nil {
+		return err
+	}
 	switch {
 	case errors.Is(err, scheduler.ErrPlacementFailed), errors.Is(err, scheduler.ErrDeploymentFailed):
 		return &apiserver.Error{Code: apiserver.CodeInvalid, Message: err.Error(), Err: err}
@@ -101,40 +53,13 @@ type deployJSON struct {
 	Error      string `json:"error,omitempty"` // pipeline deploys: this worker's failure
 }
 
-// deploy marks w running and registers its job. The desired state is
-// recorded first: if Nomad fails now, or the server stops before it has
-// registered the job, the reconciler deploys it later.
-func (s *Server) deploy(ctx context.Context, w apiserver.ConsumerConfig) (deployJSON, error) {
-	spec, err := s.deployable(ctx, w)
-	if err != nil {
-		return deployResult(w), err
+func toDeployJSON(d controlplane.Deployed) deployJSON {
+	out := deployJSON{Worker: d.Worker.ConsumerName, WorkerID: d.Worker.ID, JobID: scheduler.JobID(d.Worker.ConsumerName),
+		JobVersion: d.JobVersion, EvalID: d.EvalID, Warnings: d.Warnings}
+	if d.Err != nil {
+		out.Error = errorMessage(nomadError(d.Err))
 	}
-	s.nomadMu.Lock()
-	defer s.nomadMu.Unlock()
-	if err := s.db.SetDesiredState(ctx, w.ID, apiserver.DesiredRunning); err != nil {
-		return deployResult(w), err
-	}
-	return s.submit(ctx, w, spec)
-}
-
-// submit registers the job of a worker whose desired state is recorded
-// (the caller holds nomadMu). A failure wakes the reconciler, which
-// retries it.
-func (s *Server) submit(ctx context.Context, w apiserver.ConsumerConfig, spec scheduler.WorkerSpec) (deployJSON, error) {
-	out := deployResult(w)
-	ctx, cancel := context.WithTimeout(ctx, nomadTimeout)
-	defer cancel()
-	res, err := s.sched.Deploy(ctx, spec)
-	if err != nil {
-		s.notifyChanged()
-		return out, nomadError(err)
-	}
-	out.JobVersion, out.EvalID, out.Warnings = res.JobVersion, res.EvalID, res.Warnings
-	return out, nil
-}
-
-func deployResult(w apiserver.ConsumerConfig) deployJSON {
-	return deployJSON{Worker: w.ConsumerName, WorkerID: w.ID, JobID: scheduler.JobID(w.ConsumerName)}
+	return out
 }
 
 func (s *Server) deployWorker(c *gin.Context) {
@@ -145,12 +70,12 @@ func (s *Server) deployWorker(c *gin.Context) {
 	if !ok {
 		return
 	}
-	out, err := s.deploy(c.Request.Context(), w)
+	out, err := s.plane.Deploy(c.Request.Context(), w, actorName(c))
 	if err != nil {
-		s.fail(c, err)
+		s.fail(c, nomadError(err))
 		return
 	}
-	c.JSON(http.StatusAccepted, out)
+	c.JSON(http.StatusAccepted, toDeployJSON(out))
 }
 
 type scaleInput struct {
@@ -170,22 +95,18 @@ func (s *Server) scaleWorker(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if w.Autoscale.Enabled {
+		s.fail(c, refuseManualScale(w))
+		return
+	}
 	if in.Instances < 1 || in.Instances > MaxInstances {
 		s.fail(c, apiserver.FieldErrorf(apiserver.CodeInvalid, "instances", "must be between 1 and %d", MaxInstances))
 		return
 	}
-	if err := s.db.SetInstances(c.Request.Context(), w.ID, in.Instances); err != nil {
-		s.fail(c, err)
+	err := s.plane.Scale(c.Request.Context(), w, in.Instances, actorName(c), events.ActionScale, "scaled through the API")
+	if err != nil {
+		s.fail(c, nomadError(err))
 		return
-	}
-	if w.DesiredState == apiserver.DesiredRunning {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), nomadTimeout)
-		defer cancel()
-		err := s.sched.Scale(ctx, w.ConsumerName, in.Instances, "scaled through the Tributary API")
-		if err != nil && !errors.Is(err, scheduler.ErrNotFound) { // no job yet: the reconciler registers it at this count
-			s.fail(c, nomadError(err))
-			return
-		}
 	}
 	w.Instances = in.Instances
 	c.JSON(http.StatusOK, toWorkerJSON(w))
@@ -199,24 +120,10 @@ func (s *Server) stopWorker(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.stop(c.Request.Context(), w); err != nil {
-		s.fail(c, err)
+	if err := s.plane.Stop(c.Request.Context(), w, actorName(c)); err != nil {
+		s.fail(c, nomadError(err))
 		return
 	}
 	w.DesiredState = apiserver.DesiredStopped
 	c.JSON(http.StatusOK, toWorkerJSON(w))
-}
-
-func (s *Server) stop(ctx context.Context, w apiserver.ConsumerConfig) error {
-	s.nomadMu.Lock()
-	defer s.nomadMu.Unlock()
-	if err := s.db.SetDesiredState(ctx, w.ID, apiserver.DesiredStopped); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, nomadTimeout)
-	defer cancel()
-	if err := s.sched.Stop(ctx, w.ConsumerName, false); err != nil {
-		return nomadError(err)
-	}
-	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -157,37 +156,15 @@ func (s *Server) deployPipeline(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	out, failed := make([]deployJSON, len(ws)), false
-	specs := make([]scheduler.WorkerSpec, len(ws))
-	var ids []int64
-	for i, w := range ws {
-		out[i] = deployResult(w)
-		spec, err := s.deployable(ctx, w)
-		if err != nil {
-			out[i].Error, failed = errorMessage(err), true
-			continue
-		}
-		specs[i], ids = spec, append(ids, w.ID)
-	}
-	s.nomadMu.Lock()
-	defer s.nomadMu.Unlock()
-	// Every deployable worker is marked running in one statement before any
-	// job is registered: a server stopped halfway through leaves a pipeline
-	// the reconciler finishes deploying, never half of one nobody wants.
-	if err := s.db.SetDesiredStates(ctx, ids, apiserver.DesiredRunning); err != nil {
+	ds, err := s.plane.DeployPipeline(c.Request.Context(), ws, actorName(c))
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	for i, w := range ws {
-		if out[i].Error != "" {
-			continue
-		}
-		d, err := s.submit(ctx, w, specs[i])
-		if err != nil {
-			d.Error, failed = errorMessage(err), true
-		}
-		out[i] = d
+	out, failed := make([]deployJSON, len(ds)), false
+	for i, d := range ds {
+		out[i] = toDeployJSON(d)
+		failed = failed || d.Err != nil
 	}
 	c.JSON(map[bool]int{false: http.StatusAccepted, true: http.StatusMultiStatus}[failed], out)
 }
@@ -200,8 +177,8 @@ func (s *Server) stopPipeline(c *gin.Context) {
 	out := []deployJSON{}
 	for _, w := range ws {
 		d := deployJSON{Worker: w.ConsumerName, WorkerID: w.ID, JobID: scheduler.JobID(w.ConsumerName)}
-		if err := s.stop(c.Request.Context(), w); err != nil {
-			d.Error = errorMessage(err)
+		if err := s.plane.Stop(c.Request.Context(), w, actorName(c)); err != nil {
+			d.Error = errorMessage(nomadError(err))
 		}
 		out = append(out, d)
 	}
@@ -231,57 +208,4 @@ func errorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
-}
-
-// RunReconciler keeps Nomad in line with the workers MySQL says should
-// run, until ctx ends: a pass every cfg.ReconcileEvery (0: only when woken)
-// and one whenever a write changes the desired workers (notifyChanged).
-// Only jobs carrying this installation's owner id are ever removed.
-func (s *Server) RunReconciler(ctx context.Context) error {
-	if s.sched == nil {
-		return errors.New("reconciler: no scheduler")
-	}
-	var tick <-chan time.Time
-	if s.cfg.ReconcileEvery > 0 {
-		t := time.NewTicker(s.cfg.ReconcileEvery)
-		defer t.Stop()
-		tick = t.C
-	}
-	for {
-		s.reconcilePass(ctx)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick:
-		case <-s.changed:
-		}
-	}
-}
-
-func (s *Server) reconcilePass(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	s.nomadMu.Lock()
-	defer s.nomadMu.Unlock()
-	specs, err := s.db.Desired(s.jobSettings(), s.log).Workers(ctx)
-	if err != nil {
-		s.log.Error("reconcile: read desired workers", "error", err.Error())
-		return
-	}
-	owner, err := s.ownerID(ctx)
-	if err != nil {
-		s.log.Error("reconcile: read installation id", "error", err.Error())
-		return
-	}
-	// Owner scopes removal to this installation's jobs under the default
-	// tributary- prefix: other jobs, and other installations' workers, are
-	// never touched.
-	rep, err := s.sched.ReconcileWith(ctx, specs, scheduler.ReconcileOptions{Owner: owner, Log: s.log})
-	if err != nil {
-		s.log.Warn("reconcile pass had failures", "failed", len(rep.Failed), "error", err.Error())
-	}
-	if n := len(rep.Registered) + len(rep.Removed); n > 0 {
-		s.log.Info("reconcile pass", "registered", len(rep.Registered), "removed", len(rep.Removed),
-			"unchanged", len(rep.Unchanged), "failed", len(rep.Failed))
-	}
 }

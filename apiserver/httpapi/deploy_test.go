@@ -17,6 +17,7 @@ import (
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
@@ -42,7 +43,7 @@ var dpTemplateBinary = sync.OnceValues(func() ([]byte, error) {
 // from the test's private database, and its reconciler runs until the test
 // ends. It has users, a cluster (the stack's broker) and the template
 // function uploaded as template 1.0.0.
-func dpEnv(t *testing.T) (*env, *nomad.Client) {
+func dpEnv(t *testing.T, mutate ...func(*config.Config)) (*env, *nomad.Client) {
 	t.Helper()
 	addr := stacktest.Nomad(t)
 	brokers := stacktest.Kafka(t)
@@ -66,13 +67,15 @@ func dpEnv(t *testing.T) (*env, *nomad.Client) {
 		c.RedisAddr = stacktest.RedisAddr()
 		c.WorkerOTLP = stacktest.OTLPEndpoint()
 		c.ReconcileEvery = 0 // passes only when woken: the test decides
+		for _, m := range mutate {
+			m(c)
+		}
 	})
-	e.srv.cfg.WorkerMySQLDSN = e.dsn
 	srv := &http.Server{Handler: e.handler}
 	go srv.Serve(ln)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); e.srv.RunReconciler(ctx) }()
+	go func() { defer close(done); e.srv.plane.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -171,6 +174,18 @@ func TestDeployScaleStopAndReconcile(t *testing.T) {
 	// job is no longer desired and goes.
 	e.srv.notifyChanged()
 	dpWaitJobGone(t, client, name, time.Minute)
+
+	// Each action is in the event log, newest first, with who did it.
+	var evs []events.Event
+	e.do("GET", fmt.Sprintf("/api/v1/events?worker_id=%d", w.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&evs)
+	var got []string
+	for _, ev := range evs {
+		got = append(got, ev.Action+" by "+ev.Actor)
+	}
+	want := []string{"stop by editor@example.com", "reconcile_repair by reconciler", "scale by editor@example.com", "deploy by editor@example.com"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("events %q, want %q", got, want)
+	}
 }
 
 // TestDeployBadInput: refusals name the field and change nothing, neither

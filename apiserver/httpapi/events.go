@@ -1,52 +1,71 @@
 package httpapi
 
 import (
-	"context"
-	"log/slog"
+	"encoding/json"
+	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/events"
 )
 
-// EventRecorder records an operational action: what was done (action), to
-// which worker, by whom, from what to what, and why. The handlers of
-// redrives and offset resets call it once per action, after it was done;
-// an error from it is logged, never undoes the action.
-type EventRecorder interface {
-	Record(ctx context.Context, action string, workerID int64, actor string, from, to any, reason string) error
+func (s *Server) mountEvents(v1 *gin.RouterGroup) {
+	v1.GET("/events", s.require(apiserver.RoleViewer), s.listEvents)
 }
 
-// Actions recorded by this package's handlers.
-const (
-	EventRedrive     = "redrive"
-	EventOffsetReset = "offset_reset"
-)
-
-// WithEvents sets where operational actions are recorded (default: the
-// server's log).
-func WithEvents(r EventRecorder) Option { return func(s *Server) { s.events = r } }
-
-// logEvents records events as log lines, until the events table exists.
-type logEvents struct{ log *slog.Logger }
-
-func (l logEvents) Record(ctx context.Context, action string, workerID int64, actor string, from, to any, reason string) error {
-	l.log.LogAttrs(ctx, slog.LevelInfo, "event", slog.String("action", action), slog.Int64("worker_id", workerID),
-		slog.String("actor", actor), slog.Any("from", from), slog.Any("to", to), slog.String("reason", reason))
-	return nil
+// positiveQuery parses the query parameter name as a positive integer; 0
+// when absent.
+func positiveQuery(c *gin.Context, name string, max int64) (int64, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > max {
+		return 0, apiserver.FieldErrorf(apiserver.CodeInvalid, name, "must be an integer from 1 to %d", max)
+	}
+	return n, nil
 }
 
-// record records an event, logging a failure to do so.
+func (s *Server) listEvents(c *gin.Context) {
+	var f events.Filter
+	var limit int64
+	for _, p := range []struct {
+		name string
+		dst  *int64
+		max  int64
+	}{{"worker_id", &f.WorkerID, 1<<63 - 1}, {"pipeline_id", &f.PipelineID, 1<<63 - 1},
+		{"before", &f.Before, 1<<63 - 1}, {"limit", &limit, events.MaxLimit}} {
+		n, err := positiveQuery(c, p.name, p.max)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		*p.dst = n
+	}
+	f.Limit = int(limit)
+	es, err := s.events.List(c.Request.Context(), f)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, es)
+}
+
+// record records an operational action of the request's user (redrives,
+// offset resets); a failure to record it is logged and never undoes it.
 func (s *Server) record(c *gin.Context, action string, workerID int64, from, to any, reason string) {
-	if err := s.events.Record(c.Request.Context(), action, workerID, actorName(c), from, to, reason); err != nil {
+	e := events.Event{Actor: actorName(c), Action: action, WorkerID: workerID, Reason: reason}
+	var err error
+	if e.From, err = json.Marshal(from); err == nil {
+		e.To, err = json.Marshal(to)
+	}
+	if err == nil && s.events != nil {
+		err = s.events.Record(c.Request.Context(), e)
+	}
+	if err != nil {
 		s.log.Error("record event", "action", action, "worker_id", workerID, "error", err)
 	}
-}
-
-// actorName is the acting user's email, "anonymous" without one.
-func actorName(c *gin.Context) string {
-	if u, ok := c.Get(ctxUser); ok {
-		return u.(apiserver.User).Email
-	}
-	return "anonymous"
 }

@@ -63,6 +63,7 @@ func newEnvOpts(t *testing.T, opts []Option, mutate ...func(*config.Config)) *en
 		t.Fatal(err)
 	}
 	cfg.MaxBodyBytes = 256 << 10
+	cfg.WorkerMySQLDSN = dsn // deployed workers read their config from the private database
 	for _, m := range mutate {
 		m(&cfg)
 	}

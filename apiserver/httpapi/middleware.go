@@ -116,3 +116,11 @@ func actor(c *gin.Context) *int64 {
 	}
 	return nil
 }
+
+// actorName is who the event log names for the request: the user's email.
+func actorName(c *gin.Context) string {
+	if u, ok := c.Get(ctxUser); ok {
+		return u.(apiserver.User).Email
+	}
+	return "anonymous"
+}

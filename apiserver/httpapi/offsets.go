@@ -11,14 +11,16 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/controlplane"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/apiserver/replay"
 )
 
-// resetTimeout bounds a whole offset reset: stopping the job (nomadTimeout),
+// resetTimeout bounds a whole offset reset: stopping the job (NomadTimeout),
 // waiting for the group to empty (replay.EmptyTimeout), committing and
 // deploying again.
-const resetTimeout = 2*nomadTimeout + replay.EmptyTimeout + 30*time.Second
+const resetTimeout = 2*controlplane.NomadTimeout + replay.EmptyTimeout + 30*time.Second
 
 func (s *Server) mountOffsets(v1 *gin.RouterGroup) {
 	v1.POST("/workers/:id/offsets", s.require(apiserver.RoleEditor), s.resetOffsets)
@@ -121,9 +123,9 @@ func (s *Server) resetOffsets(c *gin.Context) {
 	defer cancel()
 	clear := func(ctx context.Context) (int, error) { return replay.ClearTombstones(ctx, s.redis, w.ConsumerName) }
 	req := replay.Request{Group: w.ConsumerName, Topics: w.TopicsInput, To: to, Stop: in.Stop, ClearTombstones: in.ClearTombstones}
-	res, err := replay.Reset(ctx, kc, workerJob{s, w}, clear, req)
+	res, err := replay.Reset(ctx, kc, workerJob{s, w, actorName(c)}, clear, req)
 	if res.To != nil { // committed: the reset happened, whatever failed after
-		s.record(c, EventOffsetReset, w.ID, res.From, res.To, in.Reason)
+		s.record(c, events.ActionOffsetReset, w.ID, res.From, res.To, in.Reason)
 	}
 	if err != nil {
 		s.fail(c, s.kafkaOpError(err))
@@ -132,10 +134,12 @@ func (s *Server) resetOffsets(c *gin.Context) {
 	c.JSON(http.StatusOK, res)
 }
 
-// workerJob is a worker's Nomad job as the deploy and stop routes drive it.
+// workerJob is a worker's Nomad job, driven through the control plane as
+// the deploy and stop routes drive it, on behalf of actor.
 type workerJob struct {
-	s *Server
-	w apiserver.ConsumerConfig
+	s     *Server
+	w     apiserver.ConsumerConfig
+	actor string
 }
 
 // Stop refuses a worker Tributary does not run: the group's members are
@@ -147,10 +151,10 @@ func (j workerJob) Stop(ctx context.Context) error {
 			"worker %s is not deployed (desired state %s), so its group's members are not its jobs: stop those consumers first",
 			j.w.ConsumerName, j.w.DesiredState)
 	}
-	return j.s.stop(ctx, j.w)
+	return j.s.plane.Stop(ctx, j.w, j.actor)
 }
 
 func (j workerJob) Start(ctx context.Context) error {
-	_, err := j.s.deploy(ctx, j.w)
+	_, err := j.s.plane.Deploy(ctx, j.w, j.actor)
 	return err
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"github.com/tributary-etl/tributary/apiserver/deadletter"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/apiserver/replay"
 )
@@ -70,5 +71,9 @@ var routeDocs = []routeDoc{
 	{Method: "POST", Path: "/api/v1/workers/:id/dead-letters/redrive", Access: accessEditor, Tag: "dead letters", Summary: "Send selected dead letters (offsets, up_to per partition, a class) back to their source topic and partition or to to_topic, with tributary.redrive.count incremented; refused past 3 redrives; a record already redriven is not sent again", Request: redriveInput{}, Response: deadletter.RedriveResult{}, Status: 200},
 	{Method: "POST", Path: "/api/v1/workers/:id/offsets", Access: accessEditor, Tag: "replay", Summary: "Reset the worker's consumer group to \"earliest\", \"latest\", {\"timestamp\": RFC 3339} or {\"offsets\": [{topic, partition, offset}]}; 409 while its members are active unless stop is true, which stops the job, waits for the group to empty, commits and deploys it again; clear_tombstones lets completed join ids be emitted again", Request: offsetsInput{}, Response: replay.ResetResult{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/workers/:id/traces", Access: accessViewer, Tag: "traces", Summary: "Recent traces with spans of the worker, from Jaeger", Query: []queryParam{{"limit", "integer", "1 to 100 (default 20)"}, {"lookback", "string", "a duration from 1m to 7d, such as 15m, 2h or 3d (default 1h)"}}, Response: []traceSummaryJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/events", Access: accessViewer, Tag: "events", Summary: "The event log, newest first: who deployed, scaled, stopped, rolled back, autoscaled or repaired which worker, when, from what to what and why",
+		Query: []queryParam{{"worker_id", "integer", "only this worker's events"}, {"pipeline_id", "integer", "only this pipeline's events"},
+			{"limit", "integer", "1 to 1000 (default 100)"}, {"before", "integer", "only events with a smaller id: the next page after the last id seen"}},
+		Response: []events.Event{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/traces/:trace_id", Access: accessViewer, Tag: "traces", Summary: "One trace's spans: service, operation, parent, links, start, duration, attributes", Response: traceJSON{}, Status: 200},
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +16,8 @@ import (
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/auth"
 	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/controlplane"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/monitor"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
 	"github.com/tributary-etl/tributary/scheduler"
@@ -27,6 +28,7 @@ import (
 type Server struct {
 	cfg        config.Config
 	db         *mysql.DB
+	events     *events.Log
 	tokens     *auth.Tokens
 	log        *slog.Logger
 	bcryptCost int
@@ -36,23 +38,15 @@ type Server struct {
 	sched  *scheduler.Scheduler  // deploy, scale, stop, status
 	redis  redis.UniversalClient // heartbeats, pending joins
 	client *http.Client          // Jaeger's query API
-	events EventRecorder         // redrives and offset resets (events.go)
 
-	// changed wakes the reconciler after a write that changes which
-	// workers should run (see notifyChanged).
-	changed chan struct{}
-	// nomadMu serialises a reconcile pass with the deploy and stop routes,
-	// so that a pass never acts on a desired state older than a job the
-	// route just registered or stopped.
-	nomadMu sync.Mutex
+	// plane deploys, stops, scales and rolls back workers; its loops
+	// (reconciler, autoscaler) run from main, never from here.
+	plane *controlplane.Plane
 
 	metrics *httpMetrics
 
 	rates  monitor.Rates   // throughput samples per worker
 	logins *failureLimiter // failed logins per client address and email
-
-	ownerOnce sync.Mutex // guards owner
-	owner     string     // this installation's id, read once from MySQL
 }
 
 // Option adjusts a Server.
@@ -70,6 +64,11 @@ func WithClock(now func() time.Time) Option {
 // WithScheduler gives the server the scheduler deploy routes go through.
 func WithScheduler(sch *scheduler.Scheduler) Option { return func(s *Server) { s.sched = sch } }
 
+// WithControlPlane gives the server the control plane its deploy, scale,
+// stop and rollback routes call; without it New builds one over the
+// server's database and scheduler (whose loops nobody runs).
+func WithControlPlane(p *controlplane.Plane) Option { return func(s *Server) { s.plane = p } }
+
 // WithRedis gives the server the workers' Redis, read for heartbeats and
 // pending joins.
 func WithRedis(rdb redis.UniversalClient) Option { return func(s *Server) { s.redis = rdb } }
@@ -78,10 +77,15 @@ func WithRedis(rdb redis.UniversalClient) Option { return func(s *Server) { s.re
 func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{cfg: cfg, db: db, log: log, bcryptCost: auth.DefaultBcryptCost,
 		tokens: auth.NewTokens(cfg.JWTSecret, cfg.JWTIssuer, cfg.JWTTTL, time.Now),
-		client: &http.Client{Timeout: 10 * time.Second}, changed: make(chan struct{}, 1),
-		metrics: newHTTPMetrics(), events: logEvents{log}}
+		client: &http.Client{Timeout: 10 * time.Second}, metrics: newHTTPMetrics()}
 	for _, o := range opts {
 		o(s)
+	}
+	if db != nil { // tests of the middleware alone run without a database
+		s.events = events.New(db.SQL())
+		if s.plane == nil {
+			s.plane = controlplane.New(db, s.sched, s.events, log, controlplane.ConfigFrom(cfg))
+		}
 	}
 	s.logins = newFailureLimiter(time.Now)
 	return s
@@ -139,6 +143,7 @@ func (s *Server) Handler() http.Handler {
 	s.mountDeadLetters(v1)  // deadletters.go: browse and redrive
 	s.mountOffsets(v1)      // offsets.go: reset a worker's group (replay)
 	s.mountTraces(v1)       // traces.go: Jaeger's traces of a worker
+	s.mountEvents(v1)       // events.go: the event log
 	return r
 }
 
@@ -186,11 +191,6 @@ func (s *Server) need(c *gin.Context, ok bool, what string) bool {
 }
 
 // notifyChanged tells the reconciler that the desired workers changed
-// (created, updated, deleted, deployed or stopped), so that it runs a pass
-// now instead of at its next tick. It never blocks.
-func (s *Server) notifyChanged() {
-	select {
-	case s.changed <- struct{}{}:
-	default:
-	}
-}
+// (created, updated, deleted, deployed or stopped); see
+// controlplane.Plane.Notify.
+func (s *Server) notifyChanged() { s.plane.Notify() }

@@ -43,6 +43,7 @@ type workerJSON struct {
 	DeadLetterTopic      string          `json:"dead_letter_topic"`
 	TombstoneTTLSeconds  int             `json:"tombstone_ttl_seconds"` // 0: the runtime's default (3600)
 	PipelineID           *int64          `json:"pipeline_id"`
+	Autoscale            *autoscaleJSON  `json:"autoscale"` // null: never set
 	DesiredState         string          `json:"desired_state"`
 	ConfigVersion        int             `json:"config_version"`
 	UpdatedAt            time.Time       `json:"updated_at"`
@@ -62,7 +63,8 @@ func toWorkerJSON(c apiserver.ConsumerConfig) workerJSON {
 	}
 	return workerJSON{c.ID, c.ConsumerName, nonNilTopics(c.TopicsInput), nonNilTopics(c.TopicsOutput), optionalID(c.ClusterID),
 		c.KafkaBootstrapServer, c.FunctionName, c.FunctionVersion, meta, c.TimeoutSeconds, c.Instances, c.JoinKey,
-		c.ExpiryTopic, c.DeadLetterTopic, c.TombstoneTTLSeconds, optionalID(c.PipelineID), c.DesiredState, c.ConfigVersion, c.UpdatedAt.UTC()}
+		c.ExpiryTopic, c.DeadLetterTopic, c.TombstoneTTLSeconds, optionalID(c.PipelineID), toAutoscaleJSON(c.Autoscale),
+		c.DesiredState, c.ConfigVersion, c.UpdatedAt.UTC()}
 }
 
 func nonNilTopics(v []string) []string {
@@ -86,6 +88,7 @@ type workerSettings struct {
 	ExpiryTopic          string          `json:"expiry_topic,omitempty"`
 	DeadLetterTopic      string          `json:"dead_letter_topic,omitempty"`
 	TombstoneTTLSeconds  *int            `json:"tombstone_ttl_seconds,omitempty"` // 0: the runtime's default
+	Autoscale            *autoscaleJSON  `json:"autoscale,omitempty"`             // absent or null: none
 }
 
 type workerInput struct {
@@ -132,6 +135,10 @@ func (in workerInput) worker(prefix string) (apiserver.ConsumerConfig, error) {
 		if c.Instances = *in.Instances; c.Instances < 1 || c.Instances > MaxInstances {
 			return c, bad("instances", "must be between 1 and %d", MaxInstances)
 		}
+	}
+	var err error
+	if c.Autoscale, err = in.Autoscale.policy(prefix + "autoscale."); err != nil {
+		return c, err
 	}
 	if len(c.JoinKey) > MaxJoinKeyBytes {
 		return c, bad("join_key", "must be at most %d bytes", MaxJoinKeyBytes)
@@ -399,11 +406,10 @@ func (s *Server) rollbackWorker(c *gin.Context) {
 		s.fail(c, apiserver.FieldErrorf(apiserver.CodeInvalid, "version", "must be a config version number (1 or more)"))
 		return
 	}
-	w, err := s.db.RollbackWorker(c.Request.Context(), id, in.Version, actor(c))
+	w, err := s.plane.Rollback(c.Request.Context(), id, in.Version, actorName(c), actor(c))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.notifyChanged()
 	c.JSON(http.StatusOK, toWorkerJSON(w))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tributary-etl/tributary/apiserver"
 )
@@ -80,6 +81,11 @@ func (db *DB) CreateCluster(ctx context.Context, c apiserver.Cluster) (apiserver
 
 // UpdateCluster replaces the name and bootstrap servers of the cluster with
 // that id, or returns CodeNotFound; a taken name is CodeConflict on "name".
+// The rows of the workers that use the cluster get its servers in the same
+// transaction, for the runtime and the legacy API, which read the row; the
+// jobs read them through the reference (see Desired), so the reconciler
+// rolls those workers onto the new servers. No config version is made: the
+// workers' own settings did not change.
 func (db *DB) UpdateCluster(ctx context.Context, id int64, c apiserver.Cluster) (apiserver.Cluster, error) {
 	var saved apiserver.Cluster
 	err := db.Transact(ctx, func(tx *sql.Tx) error {
@@ -89,6 +95,10 @@ func (db *DB) UpdateCluster(ctx context.Context, id int64, c apiserver.Cluster) 
 		if _, err := tx.ExecContext(ctx, "UPDATE clusters SET name = ?, bootstrap_servers = ? WHERE id = ?",
 			c.Name, mustJSON(c.BootstrapServers), id); err != nil {
 			return translateCluster(err)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE consumer_configs SET kafka_bootstrap_server = ? WHERE cluster_id = ?",
+			strings.Join(c.BootstrapServers, ","), id); err != nil {
+			return fmt.Errorf("update the cluster's workers: %w", err)
 		}
 		var err error
 		saved, err = getCluster(ctx, tx, id)

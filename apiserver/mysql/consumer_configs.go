@@ -15,7 +15,7 @@ import (
 const ccColumns = `id, consumer_name, topics_input, topics_output, kafka_bootstrap_server,
   metadatas, timeout_seconds, join_key, expiry_topic, dead_letter_topic, config_version,
   function_name, function_version, instances, cluster_id, pipeline_id, desired_state, updated_at,
-  tombstone_ttl_seconds`
+  tombstone_ttl_seconds, autoscale`
 
 type scanner interface{ Scan(...any) error }
 
@@ -28,12 +28,17 @@ func scanConfig(s scanner) (apiserver.ConsumerConfig, error) {
 		fnName, fnVersion  sql.NullString
 		cluster, pipeline  sql.NullInt64
 		tombstoneTTL       sql.NullInt64
+		autoscale          []byte
 	)
 	if err := s.Scan(&c.ID, &c.ConsumerName, &in, &out, &c.KafkaBootstrapServer, &meta,
 		&c.TimeoutSeconds, &c.JoinKey, &expiry, &deadLetter, &c.ConfigVersion,
 		&fnName, &fnVersion, &c.Instances, &cluster, &pipeline, &c.DesiredState, &c.UpdatedAt,
-		&tombstoneTTL); err != nil {
+		&tombstoneTTL, &autoscale); err != nil {
 		return c, err
+	}
+	var err error
+	if c.Autoscale, err = decodeAutoscale(autoscale); err != nil {
+		return c, fmt.Errorf("autoscale of %q: %w", c.ConsumerName, err)
 	}
 	c.FunctionName, c.FunctionVersion = fnName.String, fnVersion.String
 	c.ClusterID, c.PipelineID = cluster.Int64, pipeline.Int64

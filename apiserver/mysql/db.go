@@ -82,6 +82,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // New wraps an open *sql.DB, which must have been opened with parseTime=true.
 func New(db *sql.DB) *DB { return &DB{db: db} }
 
+// SQL is the pool itself, for the packages that keep their own tables
+// (events, the control plane's lease).
+func (db *DB) SQL() *sql.DB { return db.db }
+
 // Close closes the pool.
 func (db *DB) Close() error { return db.db.Close() }
 
@@ -138,3 +142,38 @@ func (db *DB) OwnerID(ctx context.Context) (string, error) {
 	}
 	return id, nil
 }
+
+// NomadLock takes the installation's Nomad lock, a MySQL named lock scoped
+// to this database, waiting up to wait. Deploys, stops, scales and
+// reconcile passes hold it while they read desired state and act on Nomad,
+// so that, across every API server of the installation, a pass never acts
+// on a desired state older than a job a route just registered or stopped.
+// It returns the function that releases it; holding it pins one pooled
+// connection. A lock not obtained within wait is CodeUnavailable.
+func (db *DB) NomadLock(ctx context.Context, wait time.Duration) (unlock func(), err error) {
+	conn, err := db.db.Conn(ctx)
+	if err != nil {
+		return nil, &apiserver.Error{Code: apiserver.CodeUnavailable, Message: "database unreachable", Err: err}
+	}
+	got, err := getLock(ctx, conn, wait, nomadLockName)
+	if err != nil || !got {
+		conn.Close()
+		if err == nil {
+			return nil, apiserver.Errorf(apiserver.CodeUnavailable, "another deploy or reconcile pass held the Nomad lock for %s; retry", wait)
+		}
+		return nil, &apiserver.Error{Code: apiserver.CodeUnavailable, Message: "database unreachable", Err: err}
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), StatementTimeout)
+		defer cancel()
+		// Closing the connection would release the lock too, but a pool
+		// keeps it open: release it explicitly first.
+		conn.ExecContext(ctx, "SELECT RELEASE_LOCK("+nomadLockName+")")
+		conn.Close()
+	}, nil
+}
+
+// nomadLockName is the SQL expression of NomadLock's name: named locks are
+// server-wide, so the database's name keeps installations (and tests) on
+// one MySQL apart (hashed: a lock name has at most 64 characters).
+const nomadLockName = "CONCAT('tributary_nomad:', MD5(DATABASE()))"

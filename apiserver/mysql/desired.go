@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -42,7 +43,7 @@ func WorkerSpec(w apiserver.ConsumerConfig, fn apiserver.Function, owner string,
 	}
 }
 
-// Desired is scheduler.DesiredState read from MySQL: the workers whose
+// Desired is the reconciler's input read from MySQL: the workers whose
 // desired_state is running. It is safe for concurrent use.
 type Desired struct {
 	db  *DB
@@ -59,8 +60,6 @@ func (db *DB) Desired(set JobSettings, log *slog.Logger) *Desired {
 	return &Desired{db: db, set: set, log: log}
 }
 
-var _ scheduler.DesiredState = (*Desired)(nil)
-
 // Workers returns the spec of every worker marked running, by id. A worker
 // marked running without a function version to run (none chosen, or its
 // row gone) is logged and left out, which makes the reconciler stop its job.
@@ -69,8 +68,13 @@ func (d *Desired) Workers(ctx context.Context) ([]scheduler.WorkerSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := d.db.db.QueryContext(ctx, `SELECT `+ccPrefixed+`, f.sha256
+	// A worker's cluster is a reference: its job gets the cluster's servers
+	// as they are now, so that a change of them rolls the job (a different
+	// spec). A worker without a cluster, or whose cluster is gone, keeps
+	// the servers of its row.
+	rows, err := d.db.db.QueryContext(ctx, `SELECT `+ccPrefixed+`, f.sha256, cl.bootstrap_servers
 	  FROM consumer_configs c LEFT JOIN functions f ON f.name = c.function_name AND f.version = c.function_version
+	  LEFT JOIN clusters cl ON cl.id = c.cluster_id
 	  WHERE c.desired_state = 'running' ORDER BY c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list running workers: %w", err)
@@ -78,10 +82,17 @@ func (d *Desired) Workers(ctx context.Context) ([]scheduler.WorkerSpec, error) {
 	defer rows.Close()
 	specs := []scheduler.WorkerSpec{}
 	for rows.Next() {
-		var sha sql.NullString
-		w, err := scanConfig(rowWith{rows, &sha})
+		var sha, servers sql.NullString
+		w, err := scanConfig(rowWith{rows, []any{&sha, &servers}})
 		if err != nil {
 			return nil, fmt.Errorf("list running workers: %w", err)
+		}
+		if servers.Valid {
+			var list []string
+			if err := json.Unmarshal([]byte(servers.String), &list); err != nil {
+				return nil, fmt.Errorf("servers of cluster %d: %w", w.ClusterID, err)
+			}
+			w.KafkaBootstrapServer = strings.Join(list, ",")
 		}
 		if !sha.Valid {
 			d.log.Warn("reconcile: worker marked running has no function version to run; its job is stopped",
@@ -106,7 +117,7 @@ var ccPrefixed = func() string {
 // rowWith scans a row's config columns and then extra columns.
 type rowWith struct {
 	s     scanner
-	extra *sql.NullString
+	extra []any
 }
 
-func (r rowWith) Scan(dest ...any) error { return r.s.Scan(append(dest, r.extra)...) }
+func (r rowWith) Scan(dest ...any) error { return r.s.Scan(append(dest, r.extra...)...) }

@@ -81,6 +81,14 @@ func TestDesiredWorkers(t *testing.T) {
 		t.Errorf("OTLP endpoint set without a collector: %v", specs[0].Env)
 	}
 
+	// A worker's cluster is a reference: its job gets the cluster's servers
+	// as they are now, not the copy in its row.
+	exec(`INSERT INTO clusters (id, name, bootstrap_servers) VALUES (7, 'c', '["10.0.0.9:9092"]')`)
+	exec("UPDATE consumer_configs SET cluster_id = 7 WHERE consumer_name = 'runs'")
+	if specs, err = db.Desired(set, nil).Workers(ctx); err != nil || len(specs) != 1 || specs[0].Env["TRIBUTARY_KAFKA_BROKERS"] != "10.0.0.9:9092" {
+		t.Fatalf("with cluster 7: specs %+v, %v", specs, err)
+	}
+
 	// Stopping the only running worker empties the desired state.
 	exec("UPDATE consumer_configs SET desired_state = 'stopped' WHERE consumer_name = 'runs'")
 	if specs, err = db.Desired(set, nil).Workers(ctx); err != nil || len(specs) != 0 {

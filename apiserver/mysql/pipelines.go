@@ -112,6 +112,9 @@ func (w PipelineWorker) merged(cur apiserver.ConsumerConfig) apiserver.ConsumerC
 	if !given["instances"] {
 		c.Instances = cur.Instances
 	}
+	if !given["autoscale"] {
+		c.Autoscale = cur.Autoscale
+	}
 	return c
 }
 

@@ -91,7 +91,7 @@ func (db *DB) RollbackWorker(ctx context.Context, id int64, version int, by *int
 			return apiserver.FieldErrorf(apiserver.CodeInvalid, "version", "version %d records the deletion", version)
 		}
 		old := sn.config()
-		old.PipelineID = cur.PipelineID
+		old.PipelineID, old.Autoscale = cur.PipelineID, cur.Autoscale // not versioned
 		if err := keepPipelineName(cur, old, "version"); err != nil {
 			return err
 		}
@@ -174,8 +174,8 @@ func createWorker(ctx context.Context, tx *sql.Tx, c apiserver.ConsumerConfig, b
 	res, err := tx.ExecContext(ctx, `INSERT INTO consumer_configs
 	  (consumer_name, topics_input, topics_output, kafka_bootstrap_server, metadatas, timeout_seconds, join_key,
 	   expiry_topic, dead_letter_topic, config_version, function_name, function_version, instances, cluster_id, pipeline_id,
-	   tombstone_ttl_seconds)
-	  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)`, workerArgs(c)...)
+	   tombstone_ttl_seconds, autoscale)
+	  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)`, append(workerArgs(c), autoscaleArg(c.Autoscale))...)
 	if err != nil {
 		return c, withField(workerConflict(err), "name")
 	}
@@ -194,14 +194,22 @@ func updateWorker(ctx context.Context, tx *sql.Tx, cur, c apiserver.ConsumerConf
 	if err := checkReferences(ctx, tx, &c, ""); err != nil {
 		return cur, err
 	}
-	if cur.SameSettings(c) && cur.PipelineID == c.PipelineID {
+	same := cur.SameSettings(c)
+	if same && cur.PipelineID == c.PipelineID && cur.Autoscale == c.Autoscale {
 		return cur, nil
 	}
-	args := append(workerArgs(c), cur.ID)
+	// Only a change of settings makes a version: the pipeline and the
+	// autoscaling policy are not the runtime's, and a new version would
+	// roll the job.
+	bump := 1
+	if same {
+		bump = 0
+	}
+	args := append(workerArgs(c), autoscaleArg(c.Autoscale), bump, cur.ID)
 	_, err := tx.ExecContext(ctx, `UPDATE consumer_configs SET consumer_name = ?, topics_input = ?, topics_output = ?,
 	  kafka_bootstrap_server = ?, metadatas = ?, timeout_seconds = ?, join_key = ?, expiry_topic = ?, dead_letter_topic = ?,
 	  function_name = ?, function_version = ?, instances = ?, cluster_id = ?, pipeline_id = ?,
-	  tombstone_ttl_seconds = ?, config_version = config_version + 1 WHERE id = ?`, args...)
+	  tombstone_ttl_seconds = ?, autoscale = ?, config_version = config_version + ? WHERE id = ?`, args...)
 	if err != nil {
 		return cur, withField(workerConflict(err), "name")
 	}
@@ -209,7 +217,7 @@ func updateWorker(ctx context.Context, tx *sql.Tx, cur, c apiserver.ConsumerConf
 	if err != nil {
 		return saved, err
 	}
-	if cur.SameSettings(c) { // only the pipeline changed: no new settings to record
+	if same { // only the pipeline or the policy changed: no new settings to record
 		return saved, nil
 	}
 	return saved, recordVersion(ctx, tx, saved, false, by)

@@ -41,8 +41,10 @@ type privateAPI struct {
 
 // apiOptions says where a private API server finds MySQL and Nomad.
 type apiOptions struct {
-	mysqlAddr string // host:port of MySQL, or of a proxy in front of it ("": the stack's)
-	nomadAddr string // Nomad's HTTP address ("": the stack's)
+	mysqlAddr string   // host:port of MySQL, or of a proxy in front of it ("": the stack's)
+	nomadAddr string   // Nomad's HTTP address ("": the stack's)
+	dsn       string   // a database to share with another private server ("": a private one)
+	env       []string // more KEY=value settings, which win over the defaults
 }
 
 func newPrivateAPI(t *testing.T, o apiOptions) *privateAPI {
@@ -55,7 +57,10 @@ func newPrivateAPI(t *testing.T, o apiOptions) *privateAPI {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the API server: %v\n%s", err, out)
 	}
-	_, dsn := stacktest.MySQL(t)
+	dsn := o.dsn
+	if dsn == "" {
+		_, dsn = stacktest.MySQL(t)
+	}
 	if o.mysqlAddr != "" {
 		dsn = strings.Replace(dsn, "tcp("+mysqlAddrOf(t, dsn)+")", "tcp("+o.mysqlAddr+")", 1)
 	}
@@ -76,6 +81,10 @@ func newPrivateAPI(t *testing.T, o apiOptions) *privateAPI {
 		"TRIBUTARY_JAEGER_QUERY_URL=" + stacktest.JaegerQueryURL(),
 		"OTEL_EXPORTER_OTLP_ENDPOINT=" + stacktest.OTLPEndpoint(),
 		"TRIBUTARY_RECONCILE_INTERVAL=5s",
+	}
+	for _, kv := range o.env {
+		k, v, _ := strings.Cut(kv, "=")
+		a.env = replaceEnv(a.env, k, v)
 	}
 	a.start()
 	t.Cleanup(func() {

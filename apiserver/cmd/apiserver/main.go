@@ -21,6 +21,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/controlplane"
+	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/httpapi"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
 	"github.com/tributary-etl/tributary/scheduler"
@@ -83,21 +85,21 @@ func newLogger(cfg config.Config) (*slog.Logger, func(), error) {
 // dependencies connects to Redis and Nomad. Neither is dialled here: both
 // clients connect lazily, /readyz reports whether they answer, and the
 // routes that need them answer 503 while they do not.
-func dependencies(cfg config.Config) ([]httpapi.Option, *redis.Client, error) {
+func dependencies(cfg config.Config) ([]httpapi.Option, *redis.Client, *scheduler.Scheduler, error) {
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr})
 	nomadCfg := nomad.DefaultConfig()
 	nomadCfg.Address = cfg.NomadAddr
 	nc, err := nomad.NewClient(nomadCfg)
 	if err != nil {
 		rdb.Close()
-		return nil, nil, fmt.Errorf("nomad client: %w", err)
+		return nil, nil, nil, fmt.Errorf("nomad client: %w", err)
 	}
 	sched, err := scheduler.New(nc, cfg.JobTemplate)
 	if err != nil {
 		rdb.Close()
-		return nil, nil, fmt.Errorf("TRIBUTARY_JOB_TEMPLATE: %w", err)
+		return nil, nil, nil, fmt.Errorf("TRIBUTARY_JOB_TEMPLATE: %w", err)
 	}
-	return []httpapi.Option{httpapi.WithRedis(rdb), httpapi.WithScheduler(sched)}, rdb, nil
+	return []httpapi.Option{httpapi.WithRedis(rdb)}, rdb, sched, nil
 }
 
 func run(cfg config.Config, log *slog.Logger) error {
@@ -119,14 +121,16 @@ func run(cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("database ready", "dsn", cfg.RedactedDSN(), "migrations_applied", n)
 
-	opts, rdb, err := dependencies(cfg)
+	opts, rdb, sched, err := dependencies(cfg)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
 
 	gin.SetMode(gin.ReleaseMode)
-	api := httpapi.New(cfg, db, log, opts...)
+	ev := events.New(db.SQL())
+	plane := controlplane.New(db, sched, ev, log, controlplane.ConfigFrom(cfg))
+	api := httpapi.New(cfg, db, log, append(opts, httpapi.WithScheduler(sched), httpapi.WithControlPlane(plane))...)
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -143,10 +147,11 @@ func run(cfg config.Config, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go func() {
-		if err := api.RunReconciler(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("reconciler stopped", "error", err.Error())
+		if err := plane.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("control plane stopped", "error", err.Error())
 		}
 	}()
+	go ev.RunPruner(ctx, cfg.EventsRetention, log.Warn)
 	select {
 	case err := <-errc:
 		return err

@@ -27,6 +27,18 @@ export interface WorkerSettings {
   /** seconds a completed id keeps its tombstone; 0 or absent: 3600 */
   tombstone_ttl_seconds?: number;
   cluster_id?: number;
+  /** lag autoscaling by the API server's autoscaler; null or absent: off */
+  autoscale?: Autoscale | null;
+}
+
+/** A worker's lag autoscaling, as KEDA's Kafka scaler: instances = ceil(lag / lag_per_instance) within [min, max]. */
+export interface Autoscale {
+  enabled: boolean;
+  min?: number;
+  max: number;
+  lag_per_instance: number;
+  activation_lag: number;
+  cooldown_seconds?: number;
 }
 
 export interface GraphWorker extends WorkerSettings {

@@ -4,6 +4,7 @@ import type { FunctionVersion, WorkerSettings } from "../api/types";
 import { useEditor, useLive, useReadOnly } from "../editor/context";
 import { healthOf } from "../editor/nodes/worker/health";
 import type { WorkerNode } from "../pipeline/model";
+import { AutoscaleFields } from "./AutoscaleFields";
 import { parseMetadata } from "./metadata";
 
 interface Props {
@@ -100,6 +101,7 @@ export function WorkerPanel({ nodeId, saveError, onTraces, flash }: Props) {
         aria-label="tombstone TTL" title="How long a completed id drops its redelivered fragments. Redis keeps one key per id for this long."
         onChange={(e) => set({ tombstone_ttl_seconds: e.target.value === "" ? undefined : Number(e.target.value) })} />
       {field("tombstone_ttl_seconds")}
+      <AutoscaleFields value={st.autoscale} readOnly={readOnly} errors={errs} onChange={(a) => set({ autoscale: a })} />
 
       <h3>Deployment</h3>
       {workerId === undefined && <div className="status-line">Save the pipeline to deploy this worker.</div>}

@@ -33,7 +33,8 @@ describe("graph ⇄ flow mapping", () => {
     const g: Graph = {
       workers: [{ id: "w1", name: "enricher", input_topics: ["t1", "t2"], output_topics: ["t3"],
         function: "template", function_version: "1.0.0", metadata: { k: 1 }, instances: 2, timeout_seconds: 30,
-        tombstone_ttl_seconds: 600 }],
+        tombstone_ttl_seconds: 600,
+        autoscale: { enabled: true, min: 1, max: 3, lag_per_instance: 500, activation_lag: 10, cooldown_seconds: 60 } }],
       topics: [{ id: "t1", name: "a" }, { id: "t2", name: "b" }, { id: "t3", name: "c" }],
       positions: { w1: { x: 10, y: 20 }, t1: { x: 0, y: 0 }, t2: { x: 0, y: 100 }, t3: { x: 300, y: 50 } },
       layout: { direction: "TB", node_sep: 40, rank_sep: 70 },

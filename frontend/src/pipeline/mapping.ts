@@ -7,7 +7,7 @@ export const defaultLayout: Layout = { direction: "LR", node_sep: 50, rank_sep: 
 
 const settingKeys: (keyof WorkerSettings)[] = [
   "function", "function_version", "metadata", "timeout_seconds", "instances", "join_key",
-  "expiry_topic", "dead_letter_topic", "tombstone_ttl_seconds", "cluster_id",
+  "expiry_topic", "dead_letter_topic", "tombstone_ttl_seconds", "cluster_id", "autoscale",
 ];
 
 function settingsOf(w: GraphWorker): WorkerSettings {

@@ -69,8 +69,11 @@ func TestAutoscaleJoinWorkerUpAndDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The backlog: 60,000 ids, 120,000 fragments on 6 partitions a topic.
-	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 60000, Rate: 60000}
+	// The backlog: 120,000 ids, 240,000 fragments on 6 partitions a topic.
+	// The worker drains it while its first rollout completes (the
+	// autoscaler never decides during one): it must still be deep then, and
+	// at 1,000 per instance any lag above 2,000 asks for the maximum.
+	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 120000, Rate: 60000}
 	feed.Run(t, ctx)
 	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
 
@@ -79,7 +82,7 @@ func TestAutoscaleJoinWorkerUpAndDown(t *testing.T) {
 	}
 	if err := c.Do(ctx, "POST", "/api/v1/workers", map[string]any{"name": name, "input_topics": []string{left, right},
 		"output_topics": []string{out}, "cluster_id": cluster, "function": "template", "function_version": versions["template"],
-		"timeout_seconds": 600, "autoscale": map[string]any{"enabled": true, "min": 1, "max": 3, "lag_per_instance": 5000,
+		"timeout_seconds": 600, "autoscale": map[string]any{"enabled": true, "min": 1, "max": 3, "lag_per_instance": 1000,
 			"cooldown_seconds": int(cooldown / time.Second)}}, &w); err != nil {
 		t.Fatal(err)
 	}

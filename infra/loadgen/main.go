@@ -54,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.count, "count", 1000, "documents to produce; 0 means no limit (use -duration)")
 	fs.Float64Var(&o.rate, "rate", 100, "documents per second; 0 means as fast as possible")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long; 0 means no limit (use -count)")
-	fs.IntVar(&o.batch, "batch", 100, "documents per write")
+	fs.IntVar(&o.batch, "batch", 0, "documents per write (default: with -rate, what 10 ms of the rate holds, at least 1, so the load is steady rather than bursts; without, 100)")
 	fs.StringVar(&o.await, "await", "", "then wait for every document to come out on this topic (e.g. documents.enriched) and print the latencies")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: loadgen [flags]\n\nProduces sample documents in several languages to Kafka.\n\nFlags:\n")
@@ -62,6 +62,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if o.batch == 0 {
+		o.batch = defaultBatch(o.rate)
 	}
 	if o.count < 0 || o.rate < 0 || o.batch < 1 || (o.count == 0 && o.duration == 0) {
 		fmt.Fprintln(stderr, "loadgen: -count and -rate must not be negative, -batch at least 1, and -count or -duration must bound the run")
@@ -138,4 +141,15 @@ func produce(ctx context.Context, o options, aw *awaiter, progress io.Writer) (i
 		}
 	}
 	return sent, nil
+}
+
+// defaultBatch is the documents per write when -batch is not given: at a
+// rate, what 10 ms of it holds (at least 1), so that a latency measured at
+// "50/s" is one document every 20 ms, not 100 every 2 s queueing behind each
+// other; without a rate, 100.
+func defaultBatch(rate float64) int {
+	if rate <= 0 {
+		return 100
+	}
+	return max(1, int(rate/100))
 }

@@ -88,3 +88,17 @@ func TestAwaitReportsLatency(t *testing.T) {
 		t.Fatalf("stdout %q", out.String())
 	}
 }
+
+// Without -batch, a paced run writes 10 ms of its rate at a time, so a
+// latency measured at a rate is not that of bursts queueing behind each
+// other.
+func TestDefaultBatch(t *testing.T) {
+	for _, tc := range []struct {
+		rate float64
+		want int
+	}{{0, 100}, {50, 1}, {100, 1}, {1000, 10}, {20000, 200}} {
+		if got := defaultBatch(tc.rate); got != tc.want {
+			t.Errorf("defaultBatch(%v) = %d, want %d", tc.rate, got, tc.want)
+		}
+	}
+}

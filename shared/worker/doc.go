@@ -3,12 +3,19 @@
 // share an id (state in Redis, see package join), calls the function once per
 // complete aggregate, and publishes the result to every output topic.
 //
+// The loop is a pipeline (pipeline.go): the next batch is fetched and
+// decided in Redis while earlier ones are processed and written, with at
+// most MaxInFlight batches between Redis and Kafka's last acknowledgement.
+//
 // Delivery is at-least-once with duplicates suppressed in normal operation:
-// the offsets of a batch are committed only after its fragments are in Redis,
-// the outputs of the aggregates it completed are acknowledged by Kafka
-// (RequireAll) and those aggregates are confirmed in Redis. A process killed
-// at any moment re-reads its uncommitted batch; aggregates it had claimed but
-// not confirmed are emitted again by whichever instance sweeps them.
+// an offset is committed only once every record at or below it on its
+// partition is in Redis and everything the batches up to it produced is
+// acknowledged by Kafka (RequireAll); commits are asynchronous and
+// coalesced (commit.go). Completed aggregates are confirmed in Redis with
+// the next call after their outputs are acknowledged. A process killed at
+// any moment re-reads what it had not committed; aggregates it had claimed
+// but not confirmed are emitted again by whichever instance sweeps them,
+// and so are expiries it had claimed but not published.
 //
 // Bad input never stops a worker: a message that is not a JSON object, lacks
 // the join key, has a key of the wrong type or is too large, and an aggregate

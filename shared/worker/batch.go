@@ -68,8 +68,8 @@ func (w *Worker) joinBatch(ctx context.Context, b *batch) error {
 		fctx = append(fctx, mctx)
 		fsrc = append(fsrc, m)
 	}
-	w.m.consumed.Add(float64(len(b.msgs)))
 	if w.store == nil {
+		w.m.consumed.Add(float64(len(b.msgs)))
 		return nil
 	}
 
@@ -79,9 +79,11 @@ func (w *Worker) joinBatch(ctx context.Context, b *batch) error {
 	w.m.redisSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		w.confirms.putBack(ids, expired)
-		w.m.consumed.Add(-float64(len(b.msgs))) // counted again on the retry
 		return fmt.Errorf("join state: %w", err)
 	}
+	// Counted once decided, so a retried batch is not counted twice (a
+	// Prometheus counter cannot go back down).
+	w.m.consumed.Add(float64(len(b.msgs)))
 	for i, r := range results {
 		switch r.Status {
 		case join.Completed:

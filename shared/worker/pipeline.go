@@ -133,7 +133,7 @@ func (w *Worker) joinLoop(ctx, hctx context.Context, msgs <-chan kafka.Message, 
 		b.seq = seq
 		w.commits.add(b)
 		if b.msgs != nil {
-			if err := w.joinUntilDone(ctx, hctx, b); err != nil {
+			if err := w.joinUntilDone(hctx, b); err != nil {
 				return err
 			}
 		}
@@ -183,7 +183,7 @@ func (w *Worker) collect(first kafka.Message, msgs <-chan kafka.Message) []kafka
 
 // joinUntilDone decides a batch in Redis, retrying with backoff while Redis
 // fails: its offsets are not committed until it succeeds.
-func (w *Worker) joinUntilDone(ctx, hctx context.Context, b *batch) error {
+func (w *Worker) joinUntilDone(hctx context.Context, b *batch) error {
 	backoff := 100 * time.Millisecond
 	for {
 		err := w.joinBatch(hctx, b)

@@ -21,7 +21,7 @@ FUZZ_TARGETS = ./shared/fn:FuzzAdapt ./shared/join:FuzzMerge ./shared/join:FuzzM
 FUZZTIME ?= 60s
 TEST_FUZZTIME ?= 15s
 
-.PHONY: help up down status logs test bench bench-api bench-runtime fuzz chaos
+.PHONY: help up down status logs test rules bench bench-api bench-runtime fuzz chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,7 @@ logs: ## follow the logs (SERVICE=kafka for one)
 	@infra/stack.sh logs $(SERVICE)
 
 test: up ## start the stack if needed, then run every test: Go, the UI's unit tests, the UI end to end (CI=true: a missing service fails)
+	@$(MAKE) --no-print-directory rules
 	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module; the soak comes next, alone)"; \
 	go test $(GO_TEST_FLAGS) -skip '^TestChaosSoak$$' $(GO_PKGS)
 	@$(STACK_ENV); set -o pipefail; echo "==> soak for $(TEST_SOAK), alone: its load is 80% of a capacity measured on a machine no other test shares"; \
@@ -49,6 +50,11 @@ test: up ## start the stack if needed, then run every test: Go, the UI's unit te
 	cd frontend && npm run e2e --silent
 	@echo "==> the README's 'Your first function' steps"; infra/first-function-test.sh
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
+
+rules: ## promtool: check the shipped Prometheus configuration and unit-test every alert rule
+	@promtool=$$(infra/stack.sh promtool | tail -1); set -e; \
+	echo "==> promtool check config infra/prometheus/prometheus.yml"; $$promtool check config infra/prometheus/prometheus.yml; \
+	echo "==> promtool test rules infra/prometheus/tests"; $$promtool test rules infra/prometheus/tests/*.yml
 
 bench: up ## run the benchmarks (BENCH=regexp to choose)
 	@$(STACK_ENV); go test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 60m $(GO_PKGS)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local Tributary stack on 127.0.0.1: MariaDB, Redis, the Kafka-protocol
-# broker, Nomad and Jaeger, then the API server, which also serves the UI.
+# broker, Nomad, Jaeger, Prometheus and Alertmanager, then the API server,
+# which also serves the UI.
 #
 #   infra/stack.sh up       install what is missing, build, start, wait healthy
 #   infra/stack.sh down     stop what this stack started (by pid)
@@ -9,8 +10,8 @@
 #   infra/stack.sh env      the environment the tests read, as shell exports
 #
 # Everything the stack writes lives under one git-ignored state directory
-# (TRIBUTARY_STATE_DIR, default .state in the repository). Nomad and Jaeger
-# binaries are cached per machine (TRIBUTARY_CACHE_DIR, default
+# (TRIBUTARY_STATE_DIR, default .state in the repository). Nomad, Jaeger,
+# Prometheus and Alertmanager binaries are cached per machine (TRIBUTARY_CACHE_DIR, default
 # ~/.cache/tributary) keyed by their wrapper module's content, so a fresh clone
 # on a machine that built them once does not build them again.
 #
@@ -40,6 +41,8 @@ JAEGER_QUERY_PORT=16686
 JAEGER_OTLP_GRPC_PORT=4317
 JAEGER_OTLP_HTTP_PORT=4318
 JAEGER_HEALTH_PORT=13133
+PROMETHEUS_PORT=9090
+ALERTMANAGER_PORT=9093
 DB_NAME=tributary
 DB_USER=tributary
 DB_PASS=${TRIBUTARY_DB_PASSWORD:-tributary}
@@ -47,7 +50,7 @@ DB_PASS=${TRIBUTARY_DB_PASSWORD:-tributary}
 API_PORT=${TRIBUTARY_API_PORT:-8080}
 ADMIN_EMAIL=${TRIBUTARY_ADMIN_EMAIL:-admin@tributary.local}
 
-SERVICES=(mysql redis kafka nomad jaeger api)
+SERVICES=(mysql redis kafka nomad jaeger prometheus alertmanager api)
 
 # ---------------------------------------------------------------- output
 
@@ -106,9 +109,15 @@ start_bg() {
 # run_long LABEL LOG CMD...: run a long step with a progress line every 20s.
 run_long() {
   local label=$1 log=$2; shift 2
-  local start=$SECONDS
   "$@" >"$log" 2>&1 &
-  local pid=$!
+  await_long "$label" "$log" $! $SECONDS
+}
+
+# await_long LABEL LOG PID START: wait for PID, a child of this shell started
+# at START (in $SECONDS), with a progress line every 20s; fail with the
+# log's tail when it failed.
+await_long() {
+  local label=$1 log=$2 pid=$3 start=$4
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     if (((SECONDS - start) % 20 == 0)); then info "$label: still running ($((SECONDS - start))s, log $log)"; fi
@@ -144,19 +153,91 @@ need_cmd() { # COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 || apt_install "$2"
 }
 
-# cached_build NAME DIR TARGET: build a wrapper module's binary once per
-# content hash into the machine cache, then link it into the state dir.
-cached_build() {
-  local name=$1 dir=$2 target=$3
-  local key
-  key=$( (cd "$dir" && cat go.mod go.sum ./*.go 2>/dev/null; go env GOVERSION) | sha256sum | cut -c1-16)
-  local out=$CACHE/$name-$key/$name
-  if [[ ! -x $out ]]; then
-    step "building $name from source (first time on this machine: several minutes)"
+# The third-party binaries the stack builds from the Go module proxy, each
+# from its wrapper module in infra/: NAME -> "DIR TARGET [TAGS]". Prometheus
+# keeps only the Nomad and static/file discovery plugins (its own build tags);
+# promtool is built when a test needs it, not by `up`.
+declare -A BUILDS=(
+  [nomad]="infra/nomad ."
+  [jaeger]="infra/jaeger github.com/jaegertracing/jaeger/cmd/jaeger"
+  [prometheus]="infra/prometheus github.com/prometheus/prometheus/cmd/prometheus remove_all_sd,enable_nomad_sd"
+  [promtool]="infra/prometheus github.com/prometheus/prometheus/cmd/promtool remove_all_sd,enable_nomad_sd"
+  [alertmanager]="infra/alertmanager alertmanager"
+)
+declare -A BUILD_PID=() BUILD_START=()
+
+# cached_path NAME: where NAME's binary is cached, keyed by its wrapper
+# module's content, its build line and the Go version.
+cached_path() {
+  local name=$1 dir target tags key
+  read -r dir target tags <<<"${BUILDS[$name]}"
+  key=$( (cd "$ROOT/$dir" && cat go.mod go.sum ./*.go ./*.html 2>/dev/null; [[ -z $tags ]] || echo "$tags"; go env GOVERSION) | sha256sum | cut -c1-16)
+  echo "$CACHE/$name-$key/$name"
+}
+
+# go_build NAME OUT: build NAME into OUT, in its wrapper module, with the
+# version its module declares (so `prometheus --version` says which).
+go_build() {
+  local name=$1 out=$2 dir target tags
+  read -r dir target tags <<<"${BUILDS[$name]}"
+  cd "$ROOT/$dir"
+  if [[ $target == alertmanager ]]; then
+    build_alertmanager "$out"
+    return
+  fi
+  local ldflags=
+  case $name in prometheus | promtool)
+    ldflags="-X github.com/prometheus/common/version.Version=$(cat "$(GOWORK=off go list -m -f '{{.Dir}}' github.com/prometheus/prometheus)/VERSION")" ;;
+  esac
+  env CGO_ENABLED=1 GOWORK=off go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$out" "$target"
+}
+
+# build_alertmanager OUT: Alertmanager embeds its web UI (ui/app/dist), which
+# its module zip does not carry and which needs Elm and npm to build. So the
+# build copies the module's source, puts a one-page placeholder where the UI
+# would be (its HTTP API, which Prometheus and the API server use, is whole),
+# and builds the copy against the module's own go.sum.
+build_alertmanager() {
+  local out=$1 mod src
+  mod=$(GOWORK=off go mod download -json github.com/prometheus/alertmanager | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -d $mod ]] || { echo "alertmanager's module was not downloaded" >&2; return 1; }
+  src=$(dirname "$out")/src
+  rm -rf "$src" && cp -r "$mod" "$src" && chmod -R u+w "$src"
+  mkdir -p "$src/ui/app/dist/elm" "$src/ui/app/dist/mantine"
+  cp ui-placeholder.html "$src/ui/app/dist/elm/index.html"
+  cp ui-placeholder.html "$src/ui/app/dist/mantine/index.html"
+  (cd "$src" && env GOWORK=off GOFLAGS=-mod=mod go build -trimpath \
+    -ldflags "-X github.com/prometheus/common/version.Version=$(cat VERSION)" -o "$out" ./cmd/alertmanager)
+  rm -rf "$src"
+}
+
+# prebuild NAME...: start the builds of the binaries not cached yet, in the
+# background and all at once, so that they overlap each other and the
+# package installs; cached_build waits for them.
+prebuild() {
+  local name out
+  for name in "$@"; do
+    out=$(cached_path "$name")
+    [[ -x $out || -n ${BUILD_PID[$name]:-} ]] && continue
     mkdir -p "$(dirname "$out")"
-    (cd "$dir" && run_long "go build $name" "$LOGS/build-$name.log" \
-      env CGO_ENABLED=1 GOWORK=off go build -trimpath -o "$out.tmp" "$target")
-    mv "$out.tmp" "$out"
+    (go_build "$name" "$out.tmp" && mv "$out.tmp" "$out") >"$LOGS/build-$name.log" 2>&1 &
+    BUILD_PID[$name]=$!
+    BUILD_START[$name]=$SECONDS
+    info "building $name from source in the background (first time on this machine; log $LOGS/build-$name.log)"
+  done
+}
+
+# cached_build NAME: make sure NAME's binary is cached (waiting for its
+# background build, or building it now), then link it into the state dir.
+cached_build() {
+  local name=$1 out
+  out=$(cached_path "$name")
+  if [[ ! -x $out ]]; then
+    if [[ -z ${BUILD_PID[$name]:-} ]]; then
+      step "building $name from source (first time on this machine: minutes)"
+      prebuild "$name"
+    fi
+    await_long "go build $name" "$LOGS/build-$name.log" "${BUILD_PID[$name]}" "${BUILD_START[$name]}"
   fi
   ln -sf "$out" "$BIN/$name"
 }
@@ -233,7 +314,7 @@ up_kafka() {
 
 up_nomad() {
   step "Nomad v1.6.3 on 127.0.0.1:$NOMAD_PORT"
-  cached_build nomad "$ROOT/infra/nomad" .
+  cached_build nomad
   if http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health"; then
     [[ -n $(pid_of nomad) ]] && info "running (started by this stack)" || info "already running; using it"
     return 0
@@ -254,7 +335,7 @@ nomad_node_ready() {
 
 up_jaeger() {
   step "Jaeger v2 (query 127.0.0.1:$JAEGER_QUERY_PORT, OTLP $JAEGER_OTLP_GRPC_PORT/$JAEGER_OTLP_HTTP_PORT)"
-  cached_build jaeger "$ROOT/infra/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger
+  cached_build jaeger
   if http_ok "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services"; then
     [[ -n $(pid_of jaeger) ]] && info "running (started by this stack)" || info "already running; using it"
     return 0
@@ -263,6 +344,60 @@ up_jaeger() {
   wait_until jaeger 60 "healthy" http_ok "http://127.0.0.1:$JAEGER_HEALTH_PORT/status"
   wait_until jaeger 30 "answering queries" http_ok "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services"
   ok "in-memory storage"
+}
+
+up_prometheus() {
+  step "Prometheus on 127.0.0.1:$PROMETHEUS_PORT (scrapes every worker through Nomad's service discovery)"
+  cached_build prometheus
+  if http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"; then
+    [[ -n $(pid_of prometheus) ]] && info "running (started by this stack)" || info "already running; using it"
+    return 0
+  fi
+  local dir=$DATA/prometheus
+  mkdir -p "$dir/tsdb"
+  # The shipped config, with this stack's ports and the rules' absolute path.
+  sed -e "s#127.0.0.1:8080#127.0.0.1:$API_PORT#" -e "s#127.0.0.1:4646#127.0.0.1:$NOMAD_PORT#" \
+    -e "s#rules/\*.yml#$ROOT/infra/prometheus/rules/*.yml#" \
+    "$ROOT/infra/prometheus/prometheus.yml" >"$dir/prometheus.yml"
+  start_bg prometheus "$BIN/prometheus" --config.file="$dir/prometheus.yml" \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --storage.tsdb.path="$dir/tsdb" \
+    --storage.tsdb.retention.time=15d --web.enable-lifecycle
+  wait_until prometheus 60 "ready" http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+  ok "data in $dir/tsdb (15 days); HTTP API only (no web UI assets)"
+}
+
+up_alertmanager() {
+  step "Alertmanager on 127.0.0.1:$ALERTMANAGER_PORT (routes alerts to the API server)"
+  cached_build alertmanager
+  alertmanager_token >/dev/null
+  if http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"; then
+    [[ -n $(pid_of alertmanager) ]] && info "running (started by this stack)" || info "already running; using it"
+    return 0
+  fi
+  local dir=$DATA/alertmanager
+  mkdir -p "$dir/data"
+  sed -e "s#127.0.0.1:8080#127.0.0.1:$API_PORT#" "$ROOT/infra/alertmanager/alertmanager.yml" >"$dir/alertmanager.yml"
+  (umask 077 && alertmanager_token >"$dir/alertmanager-token")
+  # --cluster.listen-address= turns off the high-availability gossip (one instance).
+  start_bg alertmanager "$BIN/alertmanager" --config.file="$dir/alertmanager.yml" \
+    --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --storage.path="$dir/data" --cluster.listen-address=
+  wait_until alertmanager 60 "ready" http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
+  ok "webhook to http://127.0.0.1:$API_PORT/api/v1/alerts/webhook"
+}
+
+# alertmanager_token prints the bearer token Alertmanager sends to the API
+# server's webhook, generated once and kept with the API server's secrets.
+alertmanager_token() {
+  local f=$APIDATA/alertmanager-token
+  [[ -s $f ]] || (mkdir -p "$APIDATA" && umask 077 && head -c 24 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$f")
+  cat "$f"
+}
+
+# cmd_promtool builds promtool (once per machine) and prints its path.
+cmd_promtool() {
+  mkdir -p "$BIN" "$LOGS" "$RUN" "$CACHE"
+  cached_build promtool >&2
+  echo "$BIN/promtool"
 }
 
 # up_ui builds frontend/dist when the UI's sources changed since the last
@@ -304,6 +439,8 @@ NOMAD_ADDR=http://127.0.0.1:$NOMAD_PORT
 TRIBUTARY_JOB_TEMPLATE=$ROOT/jobs/worker.nomad.hcl
 TRIBUTARY_JAEGER_QUERY_URL=http://127.0.0.1:$JAEGER_QUERY_PORT
 OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT
+TRIBUTARY_PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
+TRIBUTARY_ALERTMANAGER_TOKEN=$(alertmanager_token)
 TRIBUTARY_CORS_ORIGINS=http://127.0.0.1:5173,http://localhost:5173
 EOF2
 }
@@ -403,6 +540,10 @@ cmd_up() {
   command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
   local svcs=("$@")
   ((${#svcs[@]})) || svcs=("${SERVICES[@]}")
+  # Builds first, in the background: they overlap the installs and services.
+  local want=()
+  for svc in "${svcs[@]}"; do [[ -n ${BUILDS[$svc]:-} ]] && want+=("$svc"); done
+  ((${#want[@]} == 0)) || prebuild "${want[@]}"
   for svc in "${svcs[@]}"; do
     declare -F "up_$svc" >/dev/null || die "unknown service '$svc' (one of: ${SERVICES[*]})"
     "up_$svc"
@@ -429,6 +570,7 @@ ${B}Tributary is up.${N}
   UI       http://127.0.0.1:$API_PORT/   (log in as $ADMIN_EMAIL, password: cat $APIDATA/admin-password)
   API      http://127.0.0.1:$API_PORT/docs
   Jaeger   http://127.0.0.1:$JAEGER_QUERY_PORT/
+  Prometheus http://127.0.0.1:$PROMETHEUS_PORT/api/v1/targets   Alertmanager http://127.0.0.1:$ALERTMANAGER_PORT/api/v2/alerts
   Load     go run ./infra/loadgen -topics documents.raw -rate 50 -count 5000 -await documents.enriched
 EOF
 }
@@ -444,6 +586,8 @@ cmd_browser() {
 
 cmd_down() {
   stop_pid api
+  stop_pid alertmanager
+  stop_pid prometheus
   stop_pid jaeger
   stop_nomad
   stop_pid kafka
@@ -459,6 +603,8 @@ svc_addr() {
     kafka) echo "127.0.0.1:$KAFKA_PORT" ;;
     nomad) echo "http://127.0.0.1:$NOMAD_PORT" ;;
     jaeger) echo "http://127.0.0.1:$JAEGER_QUERY_PORT" ;;
+    prometheus) echo "http://127.0.0.1:$PROMETHEUS_PORT" ;;
+    alertmanager) echo "http://127.0.0.1:$ALERTMANAGER_PORT" ;;
     api) echo "http://127.0.0.1:$API_PORT" ;;
   esac
 }
@@ -470,13 +616,15 @@ svc_healthy() {
     kafka) port_open 127.0.0.1 $KAFKA_PORT ;;
     nomad) http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health" ;;
     jaeger) http_ok "http://127.0.0.1:$JAEGER_QUERY_PORT/api/services" ;;
+    prometheus) http_ok "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" ;;
+    alertmanager) http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" ;;
     api) http_ok "http://127.0.0.1:$API_PORT/healthz" ;;
   esac
 }
 
 cmd_status() {
   local svc state pid all=0
-  printf '%-8s %-9s %-24s %-8s %s\n' SERVICE STATE ADDRESS PID LOG
+  printf '%-12s %-9s %-24s %-8s %s\n' SERVICE STATE ADDRESS PID LOG
   for svc in "${SERVICES[@]}"; do
     pid=$(pid_of "$svc") || pid=-
     if svc_healthy "$svc"; then
@@ -486,7 +634,7 @@ cmd_status() {
       state=down
       all=1
     fi
-    printf '%-8s %-9s %-24s %-8s %s\n' "$svc" "$state" "$(svc_addr "$svc")" "$pid" "$LOGS/$svc.log"
+    printf '%-12s %-9s %-24s %-8s %s\n' "$svc" "$state" "$(svc_addr "$svc")" "$pid" "$LOGS/$svc.log"
   done
   return $all
 }
@@ -512,6 +660,11 @@ export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$JAEGER_OTLP_HTTP_PORT
 export TRIBUTARY_NOMAD_BIN=$BIN/nomad
 export TRIBUTARY_BROKER_BIN=$BIN/broker
 export TRIBUTARY_API_URL=http://127.0.0.1:$API_PORT
+export TRIBUTARY_PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
+export TRIBUTARY_ALERTMANAGER_URL=http://127.0.0.1:$ALERTMANAGER_PORT
+export TRIBUTARY_ALERTMANAGER_TOKEN=$(alertmanager_token)
+export TRIBUTARY_PROMETHEUS_BIN=$BIN/prometheus
+export TRIBUTARY_ALERTMANAGER_BIN=$BIN/alertmanager
 export TRIBUTARY_ADMIN_EMAIL=$ADMIN_EMAIL
 export TRIBUTARY_ADMIN_PASSWORD_FILE=$APIDATA/admin-password
 EOF
@@ -527,8 +680,9 @@ Commands:
   up [SERVICE]   install what is missing, build, start every service, wait until healthy
   down           stop the services this stack started (Nomad jobs are purged first)
   status         state, address, pid and log of each service (exit 1 if one is down)
-  logs [SERVICE] follow the logs (mysql, redis, kafka, nomad, jaeger, api)
+  logs [SERVICE] follow the logs (mysql, redis, kafka, nomad, jaeger, prometheus, alertmanager, api)
   env            print the environment the tests and tools read
+  promtool       build promtool (once per machine) and print its path
   browser        install Debian's Chromium (for the UI's end-to-end tests) and print its path
 
 Environment:
@@ -550,6 +704,7 @@ case ${1:-} in
   logs) cmd_logs "${2:-}" ;;
   env) cmd_env ;;
   browser) cmd_browser ;;
+  promtool) cmd_promtool ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

@@ -164,6 +164,16 @@ job "worker" {
       name     = local.service_name
       provider = "nomad"
       port     = "http"
+      # Prometheus finds every allocation through nomad_sd_configs and turns
+      # these tags into the labels worker, function, version and alloc
+      # (infra/prometheus/prometheus.yml).
+      tags = [
+        "tributary",
+        "worker=${var.worker}",
+        "function=${var.function_name}",
+        "version=${var.function_version}",
+        "alloc=${NOMAD_ALLOC_ID}",
+      ]
 
       check {
         name     = "healthz"

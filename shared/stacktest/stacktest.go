@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,6 +30,8 @@ const (
 	DefaultNomadAddr      = "http://127.0.0.1:4646"
 	DefaultJaegerQueryURL = "http://127.0.0.1:16686"
 	DefaultOTLPEndpoint   = "http://127.0.0.1:4318"
+	DefaultPrometheusURL  = "http://127.0.0.1:9090"
+	DefaultAlertmanager   = "http://127.0.0.1:9093"
 )
 
 // InCI reports whether the tests run under CI=true, where a missing service
@@ -71,6 +74,36 @@ func JaegerQueryURL() string { return env("TRIBUTARY_JAEGER_QUERY_URL", DefaultJ
 
 // OTLPEndpoint is the OTLP/HTTP endpoint traces are sent to (OTEL_EXPORTER_OTLP_ENDPOINT).
 func OTLPEndpoint() string { return env("OTEL_EXPORTER_OTLP_ENDPOINT", DefaultOTLPEndpoint) }
+
+// PrometheusURL is the base URL of the stack's Prometheus (TRIBUTARY_PROMETHEUS_URL).
+func PrometheusURL() string { return env("TRIBUTARY_PROMETHEUS_URL", DefaultPrometheusURL) }
+
+// AlertmanagerURL is the base URL of the stack's Alertmanager (TRIBUTARY_ALERTMANAGER_URL).
+func AlertmanagerURL() string { return env("TRIBUTARY_ALERTMANAGER_URL", DefaultAlertmanager) }
+
+// Prometheus returns the Prometheus URL after checking that it is ready.
+func Prometheus(t testing.TB) string {
+	t.Helper()
+	u := PrometheusURL()
+	if err := httpOK(u + "/-/ready"); err != nil {
+		Unavailable(t, "Prometheus at "+u, err)
+	}
+	return u
+}
+
+// Binary returns the path in the environment variable key (one the stack
+// exports, such as TRIBUTARY_PROMETHEUS_BIN) after checking it can be run.
+func Binary(t testing.TB, key string) string {
+	t.Helper()
+	p := os.Getenv(key)
+	if p == "" {
+		Unavailable(t, key, errors.New("not set (eval \"$(infra/stack.sh env)\")"))
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode()&0o111 == 0 {
+		Unavailable(t, key+"="+p, fmt.Errorf("not an executable: %v", err))
+	}
+	return p
+}
 
 // Kafka returns the stack's brokers after checking that the first answers.
 func Kafka(t testing.TB) []string {

@@ -144,3 +144,76 @@ func TestPrometheusScrapesEveryAllocation(t *testing.T) {
 		}
 	}
 }
+
+// seriesAnswer is GET /api/v1/workers/{id}/series.
+type seriesAnswer struct {
+	Worker string `json:"worker"`
+	Metric string `json:"metric"`
+	Unit   string `json:"unit"`
+	Query  string `json:"query"`
+	Series []struct {
+		Labels map[string]string `json:"labels"`
+		Points [][2]float64      `json:"points"`
+	} `json:"series"`
+}
+
+// maxPoint is the largest value of every series, and how many points.
+func (s seriesAnswer) maxPoint() (top float64, points int) {
+	for _, sr := range s.Series {
+		for _, p := range sr.Points {
+			top = max(top, p[1])
+			points++
+		}
+	}
+	return top, points
+}
+
+// TestSeriesOfAWorkerUnderLoad feeds a join worker a backlog and then a
+// steady flow, and reads its lag and rate through the API server's series
+// endpoint, which asks the stack's Prometheus: both come back as real
+// points, the lag above zero while the backlog drains and the rate above
+// zero while records flow.
+func TestSeriesOfAWorkerUnderLoad(t *testing.T) {
+	stacktest.Nomad(t)
+	brokers := stacktest.Kafka(t)
+	promURL := stacktest.Prometheus(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	api := newPrivateAPI(t, apiOptions{env: []string{"TRIBUTARY_PROMETHEUS_URL=" + promURL}})
+	c := api.admin(ctx)
+	name := strings.ReplaceAll(stacktest.Name(t, "series"), "_", "-")
+	p, left, right, out := joinPipeline(t, ctx, c, name)
+	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
+	// A backlog first, so that the lag has something to show while it
+	// drains (the lag gauge and the scrape both run every few seconds),
+	// then the deploy, then a steady flow of 30 s for the rate.
+	const backlog, steady = 20000, 6000
+	stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: backlog, Rate: 20000}.Run(t, ctx)
+	if err := demo.DeployAndWait(ctx, c, p, demo.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: steady, From: backlog, Rate: 200}.Run(t, ctx)
+
+	join := p.WorkerIDs["join"]
+	read := func(metric string) seriesAnswer {
+		var s seriesAnswer
+		if err := c.Do(ctx, "GET", fmt.Sprintf("/api/v1/workers/%d/series?metric=%s&range=10m&step=5s", join, metric), nil, &s); err != nil {
+			t.Fatalf("series %s: %v", metric, err)
+		}
+		return s
+	}
+	for _, metric := range []string{"lag", "rate"} {
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(2 * time.Second) {
+			s := read(metric)
+			top, points := s.maxPoint()
+			if top > 0 && points >= 3 {
+				t.Logf("%s: %d points, max %.1f %s (query %s)", metric, points, top, s.Unit, s.Query)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("series %s after 2 minutes: %d points, max %v: %+v", metric, points, top, s)
+			}
+		}
+	}
+	stacktest.WaitFor(t, 2*time.Minute, stacktest.IDs(backlog+steady), emitted)
+}

@@ -211,33 +211,48 @@ build_alertmanager() {
   rm -rf "$src"
 }
 
-# prebuild NAME...: start the builds of the binaries not cached yet, in the
-# background and all at once, so that they overlap each other and the
-# package installs; cached_build waits for them.
+# prebuild NAME...: build the binaries not cached yet in the background, one
+# after another in the order given, so that they overlap the package
+# installs and the services' starts (and share the Go build cache: builds
+# side by side on 2 cores would each compile their common dependencies).
+# cached_build waits for each.
+BUILD_CHAIN= BUILD_START=
 prebuild() {
-  local name out
-  for name in "$@"; do
-    out=$(cached_path "$name")
-    [[ -x $out || -n ${BUILD_PID[$name]:-} ]] && continue
-    mkdir -p "$(dirname "$out")"
-    (go_build "$name" "$out.tmp" && mv "$out.tmp" "$out") >"$LOGS/build-$name.log" 2>&1 &
-    BUILD_PID[$name]=$!
-    BUILD_START[$name]=$SECONDS
-    info "building $name from source in the background (first time on this machine; log $LOGS/build-$name.log)"
-  done
+  local names=() name
+  for name in "$@"; do [[ -x $(cached_path "$name") ]] || names+=("$name"); done
+  ((${#names[@]})) || return 0
+  (
+    for name in "${names[@]}"; do
+      out=$(cached_path "$name")
+      mkdir -p "$(dirname "$out")"
+      (go_build "$name" "$out.tmp") >"$LOGS/build-$name.log" 2>&1 || exit 1
+      mv "$out.tmp" "$out"
+    done
+  ) &
+  BUILD_CHAIN=$! BUILD_START=$SECONDS
+  info "building ${names[*]} from source in the background, in that order (first time on this machine; logs $LOGS/build-NAME.log)"
 }
 
-# cached_build NAME: make sure NAME's binary is cached (waiting for its
-# background build, or building it now), then link it into the state dir.
+# cached_build NAME: make sure NAME's binary is cached (waiting for the
+# background builds, or building it now), then link it into the state dir.
 cached_build() {
-  local name=$1 out
+  local name=$1 out log=$LOGS/build-$1.log
   out=$(cached_path "$name")
   if [[ ! -x $out ]]; then
-    if [[ -z ${BUILD_PID[$name]:-} ]]; then
+    if [[ -z $BUILD_CHAIN ]] || ! kill -0 "$BUILD_CHAIN" 2>/dev/null; then
       step "building $name from source (first time on this machine: minutes)"
       prebuild "$name"
     fi
-    await_long "go build $name" "$LOGS/build-$name.log" "${BUILD_PID[$name]}" "${BUILD_START[$name]}"
+    while [[ ! -x $out ]]; do
+      if ! kill -0 "$BUILD_CHAIN" 2>/dev/null && [[ ! -x $out ]]; then
+        printf '%serror:%s go build %s failed; log: %s\n' "$R" "$N" "$name" "$log" >&2
+        tail -n 20 "$log" 2>/dev/null | sed 's/^/       | /' >&2
+        exit 1
+      fi
+      sleep 1
+      if (((SECONDS - BUILD_START) % 20 == 0)); then info "waiting for the build of $name ($((SECONDS - BUILD_START))s since the builds started, log $log)"; fi
+    done
+    ok "go build $name (ready $((SECONDS - BUILD_START))s after the builds started)"
   fi
   ln -sf "$out" "$BIN/$name"
 }

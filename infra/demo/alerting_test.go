@@ -142,7 +142,7 @@ func TestDeadLetterBurstFiresAnAlert(t *testing.T) {
 	name := strings.ReplaceAll(stacktest.Name(t, "alert"), "_", "-")
 	p, _, _, _ := joinPipeline(t, ctx, c, name)
 	relay := name + "-relay"
-	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/v1/workers/%d/deploy", p.WorkerIDs["relay"]), nil, nil); err != nil {
+	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/v1/workers/%d/deploy", p.WorkerIDs[relay]), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 

@@ -123,7 +123,7 @@ func TestPrometheusScrapesEveryAllocation(t *testing.T) {
 	}
 	check(1, 60*time.Second)
 
-	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/v1/workers/%d/scale", p.WorkerIDs["relay"]), map[string]int{"instances": 2}, nil); err != nil {
+	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/v1/workers/%d/scale", p.WorkerIDs[relay]), map[string]int{"instances": 2}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Within 30 s of the scale request: Nomad places and starts the second
@@ -194,7 +194,7 @@ func TestSeriesOfAWorkerUnderLoad(t *testing.T) {
 	}
 	stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: steady, From: backlog, Rate: 200}.Run(t, ctx)
 
-	join := p.WorkerIDs["join"]
+	join := p.WorkerIDs[name+"-join"]
 	read := func(metric string) seriesAnswer {
 		var s seriesAnswer
 		if err := c.Do(ctx, "GET", fmt.Sprintf("/api/v1/workers/%d/series?metric=%s&range=10m&step=5s", join, metric), nil, &s); err != nil {

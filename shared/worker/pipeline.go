@@ -28,9 +28,11 @@ import (
 //   - emit runs the function on each completed join, in order, and hands
 //     the records to the asynchronous writer; join waits for emit to take
 //     each batch, so it is at most one batch ahead of the function;
-//   - when the last record of a batch is acknowledged, finish queues its
-//     confirmations and marks it done; the tracker commits, per partition,
-//     the highest offset below which every batch is done.
+//   - each acknowledged output record is observed by the end-to-end
+//     latency histogram (written); when the last record of a batch is
+//     acknowledged, finish queues its confirmations and marks it done; the
+//     tracker commits, per partition, the highest offset below which every
+//     batch is done.
 //
 // At most MaxInFlight batches are between join and their last ack.
 

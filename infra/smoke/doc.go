@@ -3,4 +3,8 @@
 // Redis round trip, Kafka produce and consume through a consumer group, a
 // Nomad job run to completion with raw_exec, and a span sent over OTLP and
 // read back from Jaeger's query API.
+//
+// It also checks the stack's own observability files against the binaries:
+// the Grafana dashboard (infra/grafana) and docs/observability.md may name
+// only series and labels that a running worker or the API server exports.
 package smoke

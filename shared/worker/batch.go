@@ -114,20 +114,38 @@ func (w *Worker) consumeSpan(ctx context.Context, m *kafka.Message) (context.Con
 }
 
 // emitBatch runs the function on each of the batch's completions, in order,
-// and adds their records to the batch's output.
+// and adds their records to the batch's output, each with the timestamp the
+// latency histogram measures it from (see sent).
 func (w *Worker) emitBatch(ctx context.Context, b *batch) {
+	b.sent = make([]sent, len(b.out), len(b.out)+len(b.comps)*len(w.cfg.TopicsOutput))
 	for _, c := range b.comps {
 		recs := w.emit(ctx, c)
+		born := bornOf(c)
 		for _, r := range recs {
+			s := sent{}
 			if r.Topic != w.cfg.DeadLetter {
 				b.emitted++
+				s.born = born
 			}
+			b.sent = append(b.sent, s)
 		}
 		b.out = append(b.out, recs...)
 		if c.confirm {
 			b.confirm = append(b.confirm, c.id)
 		}
 	}
+}
+
+// bornOf is the unix-nanosecond Kafka timestamp of the record that
+// completed c: for a single-input worker the record itself, for a join the
+// fragment that arrived last. It is 0 for a reclaimed join (its completing
+// record was consumed by an instance that stopped) and for a record without
+// a timestamp.
+func bornOf(c completion) int64 {
+	if c.source == nil || c.source.Time.IsZero() {
+		return 0
+	}
+	return c.source.Time.UnixNano()
 }
 
 // emit joins, processes and addresses one completion. A failure becomes a

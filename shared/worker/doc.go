@@ -21,4 +21,9 @@
 // the join key, has a key of the wrong type or is too large, and an aggregate
 // whose function call fails after its retries (or panics), goes to the
 // dead-letter topic with headers naming the worker, the source and the cause.
+//
+// Every instance serves Prometheus metrics and /healthz (observe.go; each
+// series is described in docs/observability.md). tributary_latency_seconds
+// runs from the Kafka timestamp of the input record that completed an
+// aggregate to the broker's acknowledgement of each of its output records.
 package worker

@@ -1,22 +1,38 @@
 package worker
 
 import (
-	"strconv"
-
 	"context"
 	"encoding/json"
-	"github.com/segmentio/kafka-go"
-	"github.com/tributary-etl/tributary/shared/kafkax"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tributary-etl/tributary/shared/kafkax"
 )
+
+// durationBuckets are the upper bounds, in seconds, of the histograms of
+// one function call and one join-state call: 100 µs to 30 s (the default
+// process timeout) in 1-2.5-5 steps. Neighbours differ by 2 to 2.5 times,
+// which bounds how far histogram_quantile's interpolation inside a bucket
+// can stray, and round bounds let an alert rule count "slower than 250 ms"
+// from one bucket.
+var durationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+	0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+// latencyBuckets are the upper bounds, in seconds, of the end-to-end
+// latency histogram: 1 ms (a lightly loaded worker on a local broker) to
+// 60 s (a worker working off a backlog; older still is +Inf), in the same
+// round 1-2.5-5 steps, with 30 s between 10 s and 60 s.
+var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+	1, 2.5, 5, 10, 30, 60}
 
 // metrics are the worker's Prometheus series, all labelled with the worker.
 type metrics struct {
@@ -31,6 +47,7 @@ type metrics struct {
 	deadLettered   *prometheus.CounterVec
 	processSeconds prometheus.Histogram
 	redisSeconds   prometheus.Histogram
+	latency        prometheus.Histogram // bound once: observed per acknowledged output record
 	pending        prometheus.Gauge
 	lag            *prometheus.GaugeVec
 	byClass        map[string]prometheus.Counter // deadLettered, bound once per class
@@ -66,9 +83,15 @@ func newMetrics(w *Worker) *metrics {
 		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tributary_dead_lettered_total",
 			Help: "Records sent to the dead-letter topic, by error class.", ConstLabels: labels}, []string{"class"}),
 		processSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_process_seconds",
-			Help: "Duration of one function call.", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}),
+			Help: "Duration of one function call.", ConstLabels: labels, Buckets: durationBuckets}),
 		redisSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_redis_seconds",
-			Help: "Duration of one pipelined join-state call (a whole batch).", ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)}),
+			Help: "Duration of one pipelined join-state call (a whole batch).", ConstLabels: labels, Buckets: durationBuckets}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_latency_seconds",
+			Help: "From the Kafka timestamp of the input record that completed an aggregate (the record itself for " +
+				"one input topic; for a join the fragment consumed last, which completed it and is normally the newest) " +
+				"to the broker's acknowledgement of each output record. Filtered aggregates, dead letters, expiries " +
+				"and re-emitted reclaimed joins are not observed.",
+			ConstLabels: labels, Buckets: latencyBuckets}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tributary_pending_aggregates",
 			Help: "Incomplete aggregates in the join state.", ConstLabels: labels}),
 	}
@@ -80,7 +103,13 @@ func newMetrics(w *Worker) *metrics {
 		ClassRejected, ClassPanic, ClassBadOutput, ClassExpired} {
 		m.byClass[c] = m.deadLettered.WithLabelValues(c)
 	}
-	reg.MustRegister(m.deadLettered, m.processSeconds, m.redisSeconds, m.pending, m.lag,
+	// The consume loop's last turn, the value /healthz judges: read at
+	// scrape time, so the loop pays nothing for it.
+	lastLoop := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tributary_last_loop_timestamp_seconds",
+		Help: "Unix time of the consume loop's last turn (0 before the worker runs); " +
+			"time() minus it is how long an instance has been stuck.", ConstLabels: labels},
+		func() float64 { return float64(w.lastLoop.Load()) / 1e9 })
+	reg.MustRegister(m.deadLettered, m.processSeconds, m.redisSeconds, m.latency, lastLoop, m.pending, m.lag,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -28,9 +28,11 @@ import (
 //   - emit runs the function on each completed join, in order, and hands
 //     the records to the asynchronous writer; join waits for emit to take
 //     each batch, so it is at most one batch ahead of the function;
-//   - when the last record of a batch is acknowledged, finish queues its
-//     confirmations and marks it done; the tracker commits, per partition,
-//     the highest offset below which every batch is done.
+//   - each acknowledged output record is observed by the end-to-end
+//     latency histogram (written); when the last record of a batch is
+//     acknowledged, finish queues its confirmations and marks it done; the
+//     tracker commits, per partition, the highest offset below which every
+//     batch is done.
 //
 // At most MaxInFlight batches are between join and their last ack.
 
@@ -41,10 +43,23 @@ type batch struct {
 	msgs    []kafka.Message // consumed; nil for a sweep
 	comps   []completion    // joins ready for the function
 	out     []kafka.Message // records to write: dead letters, outputs, expiry records
+	sent    []sent          // one per record of out, built by emitBatch
 	confirm []string        // completed ids to confirm once out is acknowledged
 	expired []join.Expired  // expiry claims to confirm once out is acknowledged
 	emitted int             // records of out bound for output topics
 	unacked atomic.Int64
+}
+
+// sent is what the writer's completion callback needs of one record: its
+// batch and, for an output record, the Kafka timestamp (unix nanoseconds)
+// of the input record that completed its aggregate. born is 0 for the
+// records tributary_latency_seconds leaves out: dead letters, expiry
+// records, and outputs of reclaimed joins, whose completing record is not
+// at hand. A batch's records share one slice of these, so the callback's
+// bookkeeping allocates nothing per record.
+type sent struct {
+	b    *batch
+	born int64
 }
 
 // pipeline runs until ctx ends and the batches fetched by then have been
@@ -212,7 +227,8 @@ func (w *Worker) send(ctx context.Context, b *batch) {
 	}
 	b.unacked.Store(int64(len(b.out)))
 	for i := range b.out {
-		b.out[i].WriterData = b
+		b.sent[i].b = b
+		b.out[i].WriterData = &b.sent[i]
 	}
 	w.writeAsync(ctx, b.out)
 }
@@ -225,16 +241,23 @@ func (w *Worker) writeAsync(ctx context.Context, recs []kafka.Message) {
 	}
 }
 
-// written is the writer's completion callback: it counts acknowledged
-// records against their batches, and sends failed ones again.
+// written is the writer's completion callback: it observes the end-to-end
+// latency of acknowledged output records, counts every acknowledged record
+// against its batch, and sends failed ones again.
 func (w *Worker) written(recs []kafka.Message, err error) {
 	if err != nil {
 		w.retryWrite(recs, err)
 		return
 	}
+	now := time.Now().UnixNano()
 	for _, r := range recs {
-		if b := r.WriterData.(*batch); b.unacked.Add(-1) == 0 {
-			w.finish(b)
+		s := r.WriterData.(*sent)
+		if s.born > 0 {
+			// Clamped: a producer clock ahead of ours is skew, not speed.
+			w.m.latency.Observe(float64(max(now-s.born, 0)) / 1e9)
+		}
+		if s.b.unacked.Add(-1) == 0 {
+			w.finish(s.b)
 		}
 	}
 }

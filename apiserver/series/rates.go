@@ -16,6 +16,8 @@ const RateWindow = time.Minute
 // output topics) per second over the RateWindow before a time.
 type Rates struct {
 	In, Out float64
+	// InByTopic is In per input topic.
+	InByTopic map[string]float64
 	// Found is false when Prometheus has no such series of the worker
 	// (never deployed, or not scraped yet): In and Out are 0 then.
 	Found bool
@@ -24,11 +26,12 @@ type Rates struct {
 // Rates reads worker's rates at now, in one instant query.
 func (c *Client) Rates(ctx context.Context, worker string, now time.Time) (Rates, error) {
 	sel := "{worker=" + strconv.Quote(worker) + "}"
-	vec, err := c.instant(ctx, directions(sel, "["+promDuration(RateWindow)+"]"), now)
+	win := "[" + promDuration(RateWindow) + "]"
+	vec, err := c.instant(ctx, directions(sel, win)+" or "+byTopic(sel, win), now)
 	if err != nil {
 		return Rates{}, err
 	}
-	var r Rates
+	r := Rates{InByTopic: map[string]float64{}}
 	for _, s := range vec {
 		v := float64(s.Value)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -39,6 +42,8 @@ func (c *Client) Rates(ctx context.Context, worker string, now time.Time) (Rates
 			r.In, r.Found = v, true
 		case "out":
 			r.Out, r.Found = v, true
+		case "in_topic":
+			r.InByTopic[string(s.Metric["topic"])] = v
 		}
 	}
 	return r, nil

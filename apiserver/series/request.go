@@ -127,5 +127,12 @@ func directions(sel, win string) string {
 		` or label_replace(sum(rate(tributary_emitted_total` + sel + win + `)), "direction", "out", "", "")`
 }
 
+// byTopic is the instant query of the worker's consumed rate per input
+// topic, labelled direction="in_topic" so it can share a query with
+// directions.
+func byTopic(sel, win string) string {
+	return `label_replace(sum by (topic) (rate(tributary_consumed_total` + sel + win + `)), "direction", "in_topic", "", "")`
+}
+
 // promDuration writes d in whole seconds, as PromQL takes it ("120s").
 func promDuration(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) + "s" }

@@ -7,10 +7,8 @@
 //
 //   - Prometheus (source "prometheus"): rate() over series.RateWindow of
 //     tributary_consumed_total (in) and tributary_emitted_total (out),
-//     summed over the worker's instances. The runtime's counters carry no
-//     topic label, so a worker with several inputs gets no per-topic
-//     split from Prometheus (a warning says so); one with a single input
-//     has it all on that topic.
+//     summed over the worker's instances; per input topic from the
+//     consumed counter's topic label.
 //   - Sampler (source "sampler"): a worker's committed offsets on its
 //     inputs and the end offsets of its outputs, read every SampleEvery
 //     from the moment it is first asked about until IdleAfter after the
@@ -80,15 +78,15 @@ func (p *Prometheus) Throughput(ctx context.Context, t Target) (Throughput, erro
 	}
 	tp := Throughput{InPerSec: r.In, OutPerSec: r.Out, InPerSecByTopic: map[string]float64{},
 		WindowSeconds: series.RateWindow.Seconds(), Source: SourcePrometheus}
-	switch {
-	case !r.Found:
+	if !r.Found {
 		tp.Warnings = append(tp.Warnings, "Prometheus has no series of this worker yet: it was never deployed, "+
 			"or Prometheus has not scraped it (throughput reads 0)")
-	case len(t.Inputs) == 1:
-		tp.InPerSecByTopic[t.Inputs[0]] = r.In
-	case len(t.Inputs) > 1:
-		tp.Warnings = append(tp.Warnings, "Prometheus has no per-topic rates: the runtime's tributary_consumed_total "+
-			"has no topic label, so in_per_sec_by_topic is empty for a worker with several inputs")
+	}
+	// Every input topic has a rate, 0 when none of its records came by
+	// (the runtime binds each topic's counter at start); a topic the
+	// worker no longer reads is left out.
+	for _, in := range t.Inputs {
+		tp.InPerSecByTopic[in] = r.InByTopic[in]
 	}
 	return tp, nil
 }

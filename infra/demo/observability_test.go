@@ -215,5 +215,27 @@ func TestSeriesOfAWorkerUnderLoad(t *testing.T) {
 			}
 		}
 	}
+	// The worker's throughput comes from the same Prometheus, per input
+	// topic too: the edges into a join have their own rates.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(2 * time.Second) {
+		var m struct {
+			Throughput struct {
+				Source  string             `json:"source"`
+				In      float64            `json:"in_per_sec"`
+				ByTopic map[string]float64 `json:"in_per_sec_by_topic"`
+			} `json:"throughput"`
+		}
+		if err := c.Do(ctx, "GET", fmt.Sprintf("/api/v1/workers/%d/metrics", join), nil, &m); err != nil {
+			t.Fatal(err)
+		}
+		tp := m.Throughput
+		if tp.Source == "prometheus" && tp.ByTopic[left] > 0 && tp.ByTopic[right] > 0 {
+			t.Logf("throughput from Prometheus: %.1f/s in, %.1f/s from %s, %.1f/s from %s", tp.In, tp.ByTopic[left], left, tp.ByTopic[right], right)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("throughput %+v, want source prometheus and a rate on both %s and %s", tp, left, right)
+		}
+	}
 	stacktest.WaitFor(t, 2*time.Minute, stacktest.IDs(backlog+steady), emitted)
 }

@@ -69,7 +69,7 @@ func (w *Worker) joinBatch(ctx context.Context, b *batch) error {
 		fsrc = append(fsrc, m)
 	}
 	if w.store == nil {
-		w.m.consumed.Add(float64(len(b.msgs)))
+		w.m.countConsumed(b.msgs)
 		return nil
 	}
 
@@ -83,7 +83,7 @@ func (w *Worker) joinBatch(ctx context.Context, b *batch) error {
 	}
 	// Counted once decided, so a retried batch is not counted twice (a
 	// Prometheus counter cannot go back down).
-	w.m.consumed.Add(float64(len(b.msgs)))
+	w.m.countConsumed(b.msgs)
 	for i, r := range results {
 		switch r.Status {
 		case join.Completed:

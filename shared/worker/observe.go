@@ -37,7 +37,8 @@ var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 // metrics are the worker's Prometheus series, all labelled with the worker.
 type metrics struct {
 	reg            *prometheus.Registry
-	consumed       prometheus.Counter
+	consumed       *prometheus.CounterVec        // by input topic
+	consumedBy     map[string]prometheus.Counter // consumed, bound once per input topic
 	joined         prometheus.Counter
 	emitted        prometheus.Counter
 	filtered       prometheus.Counter
@@ -51,6 +52,18 @@ type metrics struct {
 	pending        prometheus.Gauge
 	lag            *prometheus.GaugeVec
 	byClass        map[string]prometheus.Counter // deadLettered, bound once per class
+}
+
+// countConsumed counts a decided batch's messages against their topics.
+// Safe for concurrent use: consumedBy is written only by newMetrics.
+func (m *metrics) countConsumed(msgs []kafka.Message) {
+	for i := range msgs {
+		c, ok := m.consumedBy[msgs[i].Topic]
+		if !ok { // not an input topic of the config: cannot happen, but is counted
+			c = m.consumed.WithLabelValues(msgs[i].Topic)
+		}
+		c.Inc()
+	}
 }
 
 // deadLetteredBy is the dead-letter counter of class, bound in advance for
@@ -73,7 +86,6 @@ func newMetrics(w *Worker) *metrics {
 	}
 	m := &metrics{
 		reg:        reg,
-		consumed:   f("consumed_total", "Messages consumed from the input topics."),
 		joined:     f("joined_total", "Aggregates completed by the join."),
 		emitted:    f("emitted_total", "Records produced to the output topics."),
 		filtered:   f("filtered_total", "Aggregates for which the function returned nothing."),
@@ -98,6 +110,12 @@ func newMetrics(w *Worker) *metrics {
 	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tributary_consumer_lag",
 		Help: "Records of the input partitions not yet committed by the worker's group.", ConstLabels: labels},
 		[]string{"topic", "partition"})
+	m.consumed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tributary_consumed_total",
+		Help: "Messages consumed, by input topic.", ConstLabels: labels}, []string{"topic"})
+	m.consumedBy = map[string]prometheus.Counter{}
+	for _, t := range w.cfg.TopicsInput {
+		m.consumedBy[t] = m.consumed.WithLabelValues(t)
+	}
 	m.byClass = map[string]prometheus.Counter{}
 	for _, c := range []string{ClassNotJSON, ClassMissingKey, ClassBadKey, ClassTooLarge, ClassProcess,
 		ClassRejected, ClassPanic, ClassBadOutput, ClassExpired} {
@@ -109,7 +127,7 @@ func newMetrics(w *Worker) *metrics {
 		Help: "Unix time of the consume loop's last turn (0 before the worker runs); " +
 			"time() minus it is how long an instance has been stuck.", ConstLabels: labels},
 		func() float64 { return float64(w.lastLoop.Load()) / 1e9 })
-	reg.MustRegister(m.deadLettered, m.processSeconds, m.redisSeconds, m.latency, lastLoop, m.pending, m.lag,
+	reg.MustRegister(m.consumed, m.deadLettered, m.processSeconds, m.redisSeconds, m.latency, lastLoop, m.pending, m.lag,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -183,7 +201,7 @@ func (w *Worker) beat(ctx context.Context, started, host string) {
 		"instance": w.cfg.Instance, "host": host, "version": w.cfg.Version,
 		"config_version": w.cfg.ConfigVersion, "started_at": started,
 		"updated_at": time.Now().UTC().Format(time.RFC3339Nano),
-		"consumed":   counterValue(w.m.consumed), "emitted": counterValue(w.m.emitted),
+		"consumed":   counterVecSum(w.m.consumed), "emitted": counterValue(w.m.emitted),
 		"joined": counterValue(w.m.joined), "expired": counterValue(w.m.expired),
 		"dead_lettered": counterVecSum(w.m.deadLettered), "last_error": lastErr,
 	}

@@ -1,7 +1,7 @@
 import { memo, useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { compact, withUnit, type ChartData } from "./series";
+import { clock, compact, lastValues, legendValue, type ChartData } from "./series";
 
 /** Line colours, in the order of a chart's lines: the UI's blue, then green and amber. */
 const COLORS = ["#1f5fa8", "#2f7d32", "#a86b00", "#8e44ad"];
@@ -13,27 +13,28 @@ interface Props {
   testId?: string;
 }
 
-// window is read on every redraw, so a refresh moves the hour along without a new uPlot.
-function options(p: Props, width: number, window: () => [number, number]): uPlot.Options {
+// current() is read on every redraw, so a refresh moves the hour along
+// without a new uPlot; away from the cursor the legend shows the last values.
+function options(p: Props, width: number, current: () => ChartData): uPlot.Options {
   const { chart } = p;
   return {
     title: p.title,
     width,
     height: p.height ?? 130,
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true, range: window }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: { x: { time: true, range: () => current().window }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     series: [
-      { value: (_u, t) => (t == null ? "–" : new Date(t * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })) },
+      { label: "at", value: (_u, t) => (t == null ? "now" : clock(t)) },
       ...chart.labels.map((label, i): uPlot.Series => ({
         label: `${label} (${chart.unit})`,
         stroke: COLORS[i % COLORS.length],
         width: 1.5,
         spanGaps: false,
-        value: (_u, v) => withUnit(v, chart.unit),
+        value: (_u, v, _s, idx) => legendValue(idx == null ? lastValues(current())[i] : v, chart.unit),
       })),
     ],
     axes: [
-      { size: 28, font: "10px system-ui", ticks: { size: 4 } },
+      { size: 24, font: "10px system-ui", ticks: { size: 4 }, values: (_u, vals) => vals.map(clock) },
       { size: 44, font: "10px system-ui", ticks: { size: 4 }, values: (_u, vals) => vals.map(compact) },
     ],
   };
@@ -48,13 +49,13 @@ function options(p: Props, width: number, window: () => [number, number]): uPlot
 export const SeriesChart = memo(function SeriesChart(p: Props) {
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const win = useRef(p.chart.window);
-  win.current = p.chart.window;
+  const current = useRef(p.chart);
+  current.current = p.chart;
   const shape = `${p.title}|${p.chart.unit}|${p.chart.labels.join(",")}|${p.height}`;
 
   useEffect(() => {
     const div = el.current!;
-    const u = new uPlot(options(p, Math.max(div.clientWidth, 100), () => win.current), p.chart.data, div);
+    const u = new uPlot(options(p, Math.max(div.clientWidth, 100), () => current.current), p.chart.data, div);
     plot.current = u;
     const ro = new ResizeObserver(() => {
       if (div.clientWidth > 0 && div.clientWidth !== u.width) u.setSize({ width: div.clientWidth, height: p.height ?? 130 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { WorkerSeries } from "../api/types";
-import { compact, lastValues, lineLabel, sparkPaths, toChart, withUnit } from "./series";
+import { clock, compact, lastValues, legendValue, lineLabel, sparkPaths, toChart } from "./series";
 
 const rate: WorkerSeries = {
   worker: "enricher", metric: "rate", unit: "records/s", range_seconds: 3600, step_seconds: 30, query: "sum(rate(...))",
@@ -53,10 +53,11 @@ describe("formatting", () => {
   it("writes values short", () => {
     expect([0, 0.25, 3.45, 12.6, 950, 1234, 45_000, 3_400_000, 2e9, null].map(compact))
       .toEqual(["0", "0.25", "3.5", "13", "950", "1.2k", "45k", "3.4M", "2.0G", "–"]);
-    expect(withUnit(0.85, "seconds")).toBe("850 ms");
-    expect(withUnit(2.5, "seconds")).toBe("2.50 s");
-    expect(withUnit(1200, "records")).toBe("1.2k records");
-    expect(withUnit(null, "records")).toBe("–");
+    expect(legendValue(0.85, "seconds")).toBe("850 ms");
+    expect(legendValue(2.5, "seconds")).toBe("2.50 s");
+    expect(legendValue(1200, "records")).toBe("1.2k");
+    expect(legendValue(null, "records")).toBe("–");
+    expect(clock(new Date(2025, 0, 1, 9, 5).getTime() / 1000)).toBe("09:05");
   });
 });
 

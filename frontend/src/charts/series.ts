@@ -74,6 +74,12 @@ export function lastValues(c: ChartData): (number | null)[] {
   });
 }
 
+/** clock writes unix seconds as the local time of day, 24-hour: "09:05". */
+export function clock(t: number): string {
+  const d = new Date(t * 1000);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
 /** compact writes a value short enough for an axis or a node: 950, 12k, 3.4M, 0.25. */
 export function compact(v: number | null | undefined): string {
   if (v == null || !Number.isFinite(v)) return "–";
@@ -85,11 +91,11 @@ export function compact(v: number | null | undefined): string {
   return v.toFixed(a >= 1 ? 1 : 2);
 }
 
-/** withUnit writes a value for a legend: seconds as ms below one second, the unit otherwise. */
-export function withUnit(v: number | null | undefined, unit: string): string {
+/** legendValue writes a value next to a label that names its unit: seconds as ms below one second, others compact. */
+export function legendValue(v: number | null | undefined, unit: string): string {
   if (v == null || !Number.isFinite(v)) return "–";
   if (unit === "seconds") return v < 1 ? `${(v * 1000).toFixed(0)} ms` : `${v.toFixed(2)} s`;
-  return `${compact(v)} ${unit}`;
+  return compact(v);
 }
 
 /**

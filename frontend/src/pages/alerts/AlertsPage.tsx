@@ -49,7 +49,7 @@ export function AlertsPage() {
       <h2>Alerts</h2>
       <p>
         <label>state{" "}
-          <select aria-label="alert state" value={state} onChange={(e) => setState(e.target.value as State)}>
+          <select aria-label="alert state" value={state} onChange={(e) => { setAlerts(null); setState(e.target.value as State); }}>
             <option value="all">firing and resolved</option>
             <option value="firing">firing</option>
             <option value="resolved">resolved</option>

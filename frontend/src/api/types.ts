@@ -221,6 +221,8 @@ export interface Alert {
   description: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** the Prometheus expression page of the rule, as Alertmanager passed it */
+  generator_url?: string;
   starts_at: string;
   ends_at: string | null;
   updated_at: string;

@@ -30,7 +30,9 @@ export function AlertsPage() {
   const row = (a: Alert) => (
     <tr key={a.id} className={`alert ${a.status}`} data-testid={`alert-${a.fingerprint}`}>
       <td><span className={`state ${a.status}`}>{a.status}</span></td>
-      <td title={a.description || undefined}>{a.name}</td>
+      <td title={a.description || undefined}>
+        {a.generator_url ? <a href={a.generator_url} target="_blank" rel="noreferrer" title="the rule's expression in Prometheus">{a.name}</a> : a.name}
+      </td>
       <td><span className={`severity ${a.severity.toLowerCase()}`}>{a.severity || "–"}</span></td>
       <td>{a.worker ? (pipelineOf[a.worker] ? <a href={`#/pipelines/${pipelineOf[a.worker]}`}>{a.worker}</a> : a.worker) : "–"}</td>
       <td title={a.description || undefined}>{a.summary}</td>

@@ -188,6 +188,9 @@ func TestDeployRunsHealthyWorker(t *testing.T) {
 	if got := healthyRunning(st); len(got) != 1 {
 		t.Fatalf("%d healthy running allocations, want 1: %+v", len(got), st.Allocations)
 	}
+	if counts, err := s.HealthyCounts(ctx); err != nil || counts[spec.Worker] != 1 {
+		t.Errorf("HealthyCounts()[%s] = %d (%v), want 1", spec.Worker, counts[spec.Worker], err)
+	}
 	a := healthyRunning(st)[0]
 	if a.NodeName == "" || a.JobVersion != res.JobVersion || len(a.Events) == 0 {
 		t.Errorf("allocation %+v: want a node, version %d and task events", a, res.JobVersion)

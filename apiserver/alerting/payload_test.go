@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,27 @@ func TestMessage(t *testing.T) {
 	a.Status, a.EndsAt = StatusFiring, nil
 	if m := message(a); m.Attachments[0].Color != colorCritical || len(m.Attachments[0].Fields) != 4 {
 		t.Errorf("firing critical: %+v", m)
+	}
+}
+
+// TestParseAlertmanagersPayload reads a notification the stack's
+// Alertmanager (0.35) sent to a webhook, fields it added since version 4
+// (notification_reason, routeLabels) included.
+func TestParseAlertmanagersPayload(t *testing.T) {
+	b, err := os.ReadFile("testdata/alertmanager-0.35.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Payload
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	as, err := Parse(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 1 || as[0].Name != "TributaryWorkerUnderReplicated" || as[0].Worker != "raw-data" ||
+		as[0].Fingerprint != "0a9f1eb760e8af30" || as[0].EndsAt != nil || as[0].StartsAt.IsZero() {
+		t.Errorf("alerts %+v", as)
 	}
 }

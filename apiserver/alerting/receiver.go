@@ -46,8 +46,8 @@ func NewReceiver(store *Store, ev *events.Log, workers WorkerIDs, forward *Forwa
 	return &Receiver{store: store, events: ev, workers: workers, forward: forward, log: log}
 }
 
-// Result is what a payload did.
-type Result struct {
+// Receipt is what a payload did.
+type Receipt struct {
 	Received int `json:"received"` // alerts in the payload
 	Changed  int `json:"changed"`  // of which new or with a new status
 }
@@ -56,12 +56,12 @@ type Result struct {
 // the field) and upserts each alert in order. An error from the database
 // stops it: the alerts before it are stored, and Alertmanager's retry of
 // the whole payload changes them no further.
-func (r *Receiver) Receive(ctx context.Context, p Payload) (Result, error) {
+func (r *Receiver) Receive(ctx context.Context, p Payload) (Receipt, error) {
 	alerts, err := Parse(p)
 	if err != nil {
-		return Result{}, err
+		return Receipt{}, err
 	}
-	res := Result{Received: len(alerts)}
+	res := Receipt{Received: len(alerts)}
 	for _, a := range alerts {
 		changed, prev, err := r.store.Upsert(ctx, a)
 		if err != nil {

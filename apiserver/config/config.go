@@ -15,12 +15,18 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/tributary-etl/tributary/apiserver/alerting"
 	"github.com/tributary-etl/tributary/apiserver/events"
 )
 
 // MinSecretBytes is the shortest JWT secret accepted outside dev mode:
 // HS256 wants at least as many bytes of key as the hash has.
 const MinSecretBytes = 32
+
+// MinAlertmanagerTokenBytes is the shortest TRIBUTARY_ALERTMANAGER_TOKEN
+// accepted: the token is all that stands between the webhook and anyone
+// who can reach the server.
+const MinAlertmanagerTokenBytes = 16
 
 // DefaultLeaseTTL is the control plane's lease lifetime unless
 // TRIBUTARY_LEASE_TTL says otherwise. The control plane's defaults live
@@ -62,44 +68,19 @@ type Config struct {
 	EventsRetention time.Duration // TRIBUTARY_EVENTS_RETENTION: events older than this are pruned
 	LeaseTTL        time.Duration // TRIBUTARY_LEASE_TTL: the control plane's lease lifetime
 	AutoscaleEvery  time.Duration // TRIBUTARY_AUTOSCALE_INTERVAL: 0 turns the autoscaler off
+	PrometheusURL   string        // TRIBUTARY_PROMETHEUS_URL: Prometheus' HTTP API; empty: no series, throughput sampled from Kafka
+	// AlertmanagerToken is TRIBUTARY_ALERTMANAGER_TOKEN, the bearer token
+	// Alertmanager sends to the webhook; empty: the webhook answers 503.
+	// Never logged.
+	AlertmanagerToken string
+	// AlertWebhookURL is TRIBUTARY_ALERT_WEBHOOK_URL, the chat webhook
+	// alert changes are forwarded to; empty: none. It carries a
+	// credential: never logged.
+	AlertWebhookURL string
+	AlertsRetention time.Duration // TRIBUTARY_ALERTS_RETENTION: resolved alerts older than this are pruned
 	// EphemeralSecret is true when dev mode generated JWTSecret: tokens die
 	// with the process.
 	EphemeralSecret bool
-}
-
-// Var documents one environment variable for -h.
-type Var struct{ Name, Default, Help string }
-
-// Vars lists every variable FromEnv reads, for the usage text.
-var Vars = []Var{
-	{"TRIBUTARY_DEV", "false", "dev mode: a missing JWT secret is replaced by a random one per process"},
-	{"TRIBUTARY_HTTP_ADDR", "127.0.0.1:8080", "host:port to listen on"},
-	{"TRIBUTARY_MYSQL_DSN", "tributary:tributary@tcp(127.0.0.1:3306)/tributary", "go-sql-driver/mysql DSN"},
-	{"TRIBUTARY_JWT_SECRET", "(required unless dev)", fmt.Sprintf("HS256 signing secret, at least %d bytes", MinSecretBytes)},
-	{"TRIBUTARY_JWT_ISSUER", "tributary", "iss claim of issued tokens, required on verified ones"},
-	{"TRIBUTARY_JWT_TTL", "1h", "lifetime of access tokens (1m..24h)"},
-	{"TRIBUTARY_LEGACY_ANONYMOUS", "false", "open /api/consumer_configs to requests without a token"},
-	{"TRIBUTARY_MAX_BODY_BYTES", "1048576", "largest accepted request body (413 above)"},
-	{"TRIBUTARY_SHUTDOWN_TIMEOUT", "15s", "bound on the graceful stop"},
-	{"TRIBUTARY_LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"TRIBUTARY_CORS_ORIGINS", "(none)", "comma-separated origins (scheme://host[:port]) allowed cross-origin requests"},
-	{"TRIBUTARY_KAFKA_TIMEOUT", "5s", "bound on each call to a Kafka cluster (check, topics, create)"},
-	{"TRIBUTARY_MAX_UPLOAD_BYTES", "536870912", "largest function binary accepted (413 above)"},
-	{"TRIBUTARY_DATA_DIR", "./data", "uploaded function binaries are kept in <dir>/artifacts"},
-	{"TRIBUTARY_LOG_DIR", "(none)", "also write JSON logs to <dir>/apiserver.log"},
-	{"TRIBUTARY_UI_DIR", "(none)", "directory of the built UI (frontend/dist) served at /"},
-	{"TRIBUTARY_PUBLIC_URL", "http://<TRIBUTARY_HTTP_ADDR>", "base URL Nomad clients reach this server at, for artifact downloads"},
-	{"TRIBUTARY_REDIS_ADDR", "127.0.0.1:6379", "the workers' Redis: heartbeats and pending joins"},
-	{"NOMAD_ADDR", "http://127.0.0.1:4646", "the Nomad HTTP API workers are deployed through"},
-	{"TRIBUTARY_JOB_TEMPLATE", "jobs/worker.nomad.hcl", "the worker job template"},
-	{"TRIBUTARY_JAEGER_QUERY_URL", "http://127.0.0.1:16686", "Jaeger's query API, read for traces"},
-	{"TRIBUTARY_JAEGER_UI_URL", "(the query URL)", "Jaeger UI base for links shown in the UI"},
-	{"TRIBUTARY_WORKER_MYSQL_DSN", "(TRIBUTARY_MYSQL_DSN)", "DSN handed to workers to read their config"},
-	{"OTEL_EXPORTER_OTLP_ENDPOINT", "(none)", "OTLP/HTTP endpoint handed to workers for traces"},
-	{"TRIBUTARY_RECONCILE_INTERVAL", "30s", "how often running workers are checked against Nomad; 0 turns it off"},
-	{"TRIBUTARY_LEASE_TTL", "15s", "how long the reconciler's and autoscaler's lease lasts unrenewed: the longest a dead holder's work waits for another API server (1s..5m)"},
-	{"TRIBUTARY_AUTOSCALE_INTERVAL", "15s", "how often autoscaled workers' lag is read and a decision taken; 0 turns the autoscaler off"},
-	{"TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention.String(), "how long the event log keeps an event (at least 1h)"},
 }
 
 // weakSecrets are defaults seen in examples; refused even in dev mode.
@@ -133,15 +114,33 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		EventsRetention: r.duration("TRIBUTARY_EVENTS_RETENTION", events.DefaultRetention),
 		LeaseTTL:        r.duration("TRIBUTARY_LEASE_TTL", DefaultLeaseTTL),
 		AutoscaleEvery:  r.duration("TRIBUTARY_AUTOSCALE_INTERVAL", DefaultAutoscaleEvery),
+		PrometheusURL:   strings.TrimRight(r.str("TRIBUTARY_PROMETHEUS_URL", ""), "/"),
+		AlertWebhookURL: r.str("TRIBUTARY_ALERT_WEBHOOK_URL", ""),
+		AlertsRetention: r.duration("TRIBUTARY_ALERTS_RETENTION", alerting.DefaultRetention),
+		// Not trimmed: a token is compared byte for byte with what
+		// Alertmanager sends.
+		AlertmanagerToken: getenv("TRIBUTARY_ALERTMANAGER_TOKEN"),
 	}
 	c.PublicURL = strings.TrimRight(r.str("TRIBUTARY_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", c.JaegerQueryURL), "/")
 	c.WorkerMySQLDSN = r.str("TRIBUTARY_WORKER_MYSQL_DSN", c.MySQLDSN)
 	for name, u := range map[string]string{"TRIBUTARY_PUBLIC_URL": c.PublicURL, "NOMAD_ADDR": c.NomadAddr,
 		"TRIBUTARY_JAEGER_QUERY_URL": c.JaegerQueryURL, "TRIBUTARY_JAEGER_UI_URL": c.JaegerUIURL} {
-		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		if !httpURL(u) {
 			r.fail(name, fmt.Sprintf("%q is not an http(s) URL", u))
 		}
+	}
+	if c.PrometheusURL != "" && !httpURL(c.PrometheusURL) {
+		r.fail("TRIBUTARY_PROMETHEUS_URL", fmt.Sprintf("%q is not an http(s) URL", c.PrometheusURL))
+	}
+	if c.AlertWebhookURL != "" && !httpURL(c.AlertWebhookURL) {
+		r.fail("TRIBUTARY_ALERT_WEBHOOK_URL", "is not an http(s) URL") // not quoted: it carries a credential
+	}
+	if t := c.AlertmanagerToken; t != "" && (len(t) < MinAlertmanagerTokenBytes || isWeak(t) || strings.TrimSpace(t) != t) {
+		r.fail("TRIBUTARY_ALERTMANAGER_TOKEN", fmt.Sprintf("must be at least %d bytes, not a well-known default, without surrounding spaces; generate one, e.g. `openssl rand -hex 24`", MinAlertmanagerTokenBytes))
+	}
+	if c.AlertsRetention < time.Hour {
+		r.fail("TRIBUTARY_ALERTS_RETENTION", "must be at least 1h")
 	}
 	if c.MaxUploadBytes < 1024 || c.MaxUploadBytes > 4<<30 {
 		r.fail("TRIBUTARY_MAX_UPLOAD_BYTES", "must be between 1024 and 4294967296")
@@ -205,6 +204,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		r.fail("TRIBUTARY_SHUTDOWN_TIMEOUT", "must be positive")
 	}
 	return c, errors.Join(r.errs...)
+}
+
+// httpURL reports whether u is an absolute http or https URL with a host.
+func httpURL(u string) bool {
+	pu, err := url.Parse(u)
+	return err == nil && (pu.Scheme == "http" || pu.Scheme == "https") && pu.Host != ""
 }
 
 // validOrigin reports whether o is scheme://host[:port] and nothing more,

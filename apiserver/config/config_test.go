@@ -56,6 +56,25 @@ func TestFromEnv(t *testing.T) {
 			}},
 		{name: "cors origin with a path", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_CORS_ORIGINS": "https://ui.example.com/app"}, wantErr: "TRIBUTARY_CORS_ORIGINS"},
 		{name: "cors wildcard refused", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_CORS_ORIGINS": "*"}, wantErr: "TRIBUTARY_CORS_ORIGINS"},
+		{name: "observability defaults", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret},
+			check: func(t *testing.T, c Config) {
+				if c.PrometheusURL != "" || c.AlertmanagerToken != "" || c.AlertWebhookURL != "" || c.AlertsRetention != 7*24*time.Hour {
+					t.Errorf("observability defaults: %q %q %q %v", c.PrometheusURL, c.AlertmanagerToken, c.AlertWebhookURL, c.AlertsRetention)
+				}
+			}},
+		{name: "observability set", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_PROMETHEUS_URL": "http://127.0.0.1:9090/",
+			"TRIBUTARY_ALERTMANAGER_TOKEN": "0123456789abcdef", "TRIBUTARY_ALERT_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x",
+			"TRIBUTARY_ALERTS_RETENTION": "48h"},
+			check: func(t *testing.T, c Config) {
+				if c.PrometheusURL != "http://127.0.0.1:9090" || c.AlertmanagerToken != "0123456789abcdef" ||
+					c.AlertWebhookURL != "https://hooks.slack.com/services/T/B/x" || c.AlertsRetention != 48*time.Hour {
+					t.Errorf("observability: %q %q %q %v", c.PrometheusURL, c.AlertmanagerToken, c.AlertWebhookURL, c.AlertsRetention)
+				}
+			}},
+		{name: "prometheus url", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_PROMETHEUS_URL": "127.0.0.1:9090"}, wantErr: "TRIBUTARY_PROMETHEUS_URL"},
+		{name: "webhook url is not echoed", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_ALERT_WEBHOOK_URL": "hooks.example.com/hunter2"}, wantErr: "TRIBUTARY_ALERT_WEBHOOK_URL"},
+		{name: "short alertmanager token", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_ALERTMANAGER_TOKEN": "hunter2"}, wantErr: "TRIBUTARY_ALERTMANAGER_TOKEN"},
+		{name: "alerts retention", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_ALERTS_RETENTION": "10m"}, wantErr: "TRIBUTARY_ALERTS_RETENTION"},
 		{name: "kafka timeout out of bounds", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_KAFKA_TIMEOUT": "1ms"}, wantErr: "TRIBUTARY_KAFKA_TIMEOUT"},
 	}
 	for _, tt := range tests {

@@ -18,7 +18,13 @@ import (
 // decode reads the body as one JSON value into dst: at most MaxBodyBytes
 // (else CodeTooLarge), no unknown fields, nothing after the value. Every
 // failure is CodeBadRequest naming the field when the decoder knows it.
-func (s *Server) decode(c *gin.Context, dst any) error {
+func (s *Server) decode(c *gin.Context, dst any) error { return s.decodeBody(c, dst, true) }
+
+// decodeLenient is decode that ignores unknown fields, for bodies another
+// program defines (Alertmanager's webhook), which may grow fields.
+func (s *Server) decodeLenient(c *gin.Context, dst any) error { return s.decodeBody(c, dst, false) }
+
+func (s *Server) decodeBody(c *gin.Context, dst any, strict bool) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -36,7 +42,9 @@ func (s *Server) decode(c *gin.Context, dst any) error {
 		return apiserver.Errorf(apiserver.CodeBadRequest, "could not read the body")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tributary-etl/tributary/apiserver/auth"
 	"github.com/tributary-etl/tributary/apiserver/config"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
+	"github.com/tributary-etl/tributary/apiserver/throughput"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
@@ -68,7 +69,10 @@ func newEnvOpts(t *testing.T, opts []Option, mutate ...func(*config.Config)) *en
 		m(&cfg)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	s := New(cfg, db, log, append([]Option{WithBcryptCost(bcrypt.MinCost)}, opts...)...)
+	// Throughput from a sampler on a fast clock, unless opts give another.
+	sampler := throughput.NewSampler(throughput.SamplerOptions{Every: 100 * time.Millisecond, Log: log})
+	go sampler.Run(t.Context())
+	s := New(cfg, db, log, append([]Option{WithBcryptCost(bcrypt.MinCost), WithThroughput(sampler)}, opts...)...)
 	e := &env{t: t, sql: sqldb, dsn: dsn, db: db, srv: s, handler: s.Handler(), cfg: cfg, tokens: map[apiserver.Role]string{}}
 	return e
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tributary-etl/tributary/apiserver/deadletter"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/apiserver/monitor"
+	"github.com/tributary-etl/tributary/apiserver/throughput"
 	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
@@ -55,28 +56,29 @@ type deadLetterTopicJSON struct {
 // Redis or Nomad are null when the server has no Redis or Nomad, or when
 // they did not answer; Warnings says which and why.
 type metricsJSON struct {
-	Worker            string               `json:"worker"`
-	Lag               lagJSON              `json:"lag"`
-	Throughput        monitor.Throughput   `json:"throughput"`
-	Instances         instancesJSON        `json:"instances"`
-	PendingAggregates *int64               `json:"pending_aggregates"`
-	Expired           *float64             `json:"expired"`       // summed over live instances, since each started
-	DeadLettered      *float64             `json:"dead_lettered"` // likewise
-	DeadLetterTopic   deadLetterTopicJSON  `json:"dead_letter_topic"`
-	Errors            []monitor.ErrorEntry `json:"errors"`
-	Warnings          []string             `json:"warnings"`
-	SampledAt         time.Time            `json:"sampled_at"`
+	Worker            string                `json:"worker"`
+	Lag               lagJSON               `json:"lag"`
+	Throughput        throughput.Throughput `json:"throughput"`
+	Instances         instancesJSON         `json:"instances"`
+	PendingAggregates *int64                `json:"pending_aggregates"`
+	Expired           *float64              `json:"expired"`       // summed over live instances, since each started
+	DeadLettered      *float64              `json:"dead_lettered"` // likewise
+	DeadLetterTopic   deadLetterTopicJSON   `json:"dead_letter_topic"`
+	Errors            []monitor.ErrorEntry  `json:"errors"`
+	Warnings          []string              `json:"warnings"`
+	SampledAt         time.Time             `json:"sampled_at"`
 }
 
-// sideTimeout bounds the Redis and Nomad parts of the metrics: they only
-// add warnings when slow, so they must not hold the answer long.
+// sideTimeout bounds the throughput, Redis and Nomad parts of the
+// metrics: they only add warnings when slow, so they must not hold the
+// answer long.
 const sideTimeout = 3 * time.Second
 
-// workerMetrics answers how a worker is doing. Lag and throughput come from
-// its Kafka cluster, which must answer within cfg.KafkaTimeout (503
-// otherwise). Throughput is the rate since the previous call for the same
-// worker (from any client): the first call answers zeros with a zero
-// window instead of holding the request to take a second sample.
+// workerMetrics answers how a worker is doing. Lag comes from its Kafka
+// cluster, which must answer within cfg.KafkaTimeout (503 otherwise).
+// Throughput comes from the server's throughput.Reader (Prometheus, or the
+// sampler, whose first answer about a worker has no window yet), the same
+// whoever asks and however often.
 func (s *Server) workerMetrics(c *gin.Context) {
 	w, ok := s.monitoredWorker(c)
 	if !ok {
@@ -87,6 +89,7 @@ func (s *Server) workerMetrics(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.throughputMetrics(c.Request.Context(), w, &out)
 	s.redisMetrics(c.Request.Context(), w, &out)
 	s.allocationMetrics(c.Request.Context(), w, &out)
 	c.JSON(http.StatusOK, out)
@@ -114,18 +117,27 @@ func (s *Server) kafkaMetrics(ctx context.Context, w apiserver.ConsumerConfig, o
 	}
 	out.Lag = toLagJSON(lag)
 	out.DeadLetterTopic.Records = ends[out.DeadLetterTopic.Topic]
-	sample := monitor.Sample{At: time.Now(), InByTopic: map[string]int64{}}
-	for _, l := range lag {
-		sample.In += max(l.Committed, 0)
-		sample.InByTopic[l.Topic] += max(l.Committed, 0)
-	}
-	for _, t := range w.TopicsOutput {
-		sample.Out += ends[t]
-	}
-	// The key changes with the group and topics, so a rate never spans an edit.
-	key := w.ConsumerName + "\x00" + strings.Join(w.TopicsInput, ",") + "\x00" + strings.Join(w.TopicsOutput, ",")
-	out.Throughput = s.rates.Observe(key, sample)
 	return nil
+}
+
+// throughputMetrics fills the throughput; when it cannot be read the
+// answer has zeros and a warning saying why.
+func (s *Server) throughputMetrics(ctx context.Context, w apiserver.ConsumerConfig, out *metricsJSON) {
+	out.Throughput = throughput.Throughput{InPerSecByTopic: map[string]float64{}}
+	if s.tput == nil {
+		out.Warnings = append(out.Warnings, "throughput is not measured on this server")
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, sideTimeout)
+	defer cancel()
+	tp, err := s.tput.Throughput(ctx, throughput.Target{Worker: w.ConsumerName,
+		Brokers: worker.SplitList(w.KafkaBootstrapServer), Inputs: w.TopicsInput, Outputs: w.TopicsOutput})
+	if err != nil {
+		out.Warnings = append(out.Warnings, "throughput: "+err.Error())
+		return
+	}
+	out.Warnings = append(out.Warnings, tp.Warnings...)
+	out.Throughput = tp
 }
 
 // kafkaUnavailable is the 503 of a cluster that did not answer (in time).

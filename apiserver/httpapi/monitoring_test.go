@@ -17,6 +17,7 @@ import (
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/throughput"
 	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/join"
 	"github.com/tributary-etl/tributary/shared/stacktest"
@@ -176,25 +177,27 @@ func TestMonitoringLagEqualsTheBroker(t *testing.T) {
 	if m.Lag.Total != 13 || m.Worker != name {
 		t.Errorf("worker %q total %d, want 13", m.Worker, m.Lag.Total)
 	}
-	if tp := m.Throughput; tp.InPerSec != 0 || tp.OutPerSec != 0 || tp.WindowSeconds != 0 || len(tp.InPerSecByTopic) != 0 {
-		t.Errorf("first call: %+v, want zeros and no window", m.Throughput)
+	if tp := m.Throughput; tp.InPerSec != 0 || tp.OutPerSec != 0 || tp.WindowSeconds != 0 || tp.Source != throughput.SourceSampler {
+		t.Errorf("first call: %+v, want zeros and no window from the sampler", m.Throughput)
 	}
+	// The sampler reads the offsets on its own clock: wait for a second
+	// reading before the worker moves.
+	mnThroughputUntil(e, id, "a window", func(tp throughput.Throughput) bool { return tp.WindowSeconds > 0 })
 	if !mnWarned(m, never) {
 		t.Errorf("warnings %v should name %s, never written", m.Warnings, never)
 	}
 
 	// The worker moves on and writes output: the rates are the deltas over
-	// the window between the two calls.
+	// the sampler's window, whoever asks.
 	mnConsume(t, brokers, name, in, 6)
 	mnProduce(t, brokers, out, map[int]int{0: 4, 2: 1})
 	m = mnMetrics(e, id)
 	want = mnBrokerLag(t, brokers, name, in, 3)
 	mnCheckLag(t, m, in, want)
-	tp := m.Throughput
-	if tp.WindowSeconds <= 0 || !mnNear(tp.InPerSec*tp.WindowSeconds, 6) || !mnNear(tp.OutPerSec*tp.WindowSeconds, 5) {
-		t.Errorf("throughput %+v, want 6 in and 5 out over the window", tp)
-	}
-	if !mnNear(tp.InPerSecByTopic[in]*tp.WindowSeconds, 6) {
+	tp := mnThroughputUntil(e, id, "6 in and 5 out over the window", func(tp throughput.Throughput) bool {
+		return tp.WindowSeconds > 0 && mnNear(tp.InPerSec*tp.WindowSeconds, 6) && mnNear(tp.OutPerSec*tp.WindowSeconds, 5)
+	})
+	if !mnNear(tp.InPerSecByTopic[in]*tp.WindowSeconds, 6) || tp.InPerSecByTopic[never] != 0 {
 		t.Errorf("throughput of %s %+v, want 6 over the window", in, tp.InPerSecByTopic)
 	}
 
@@ -216,6 +219,23 @@ func TestMonitoringLagEqualsTheBroker(t *testing.T) {
 	if len(groups) != 1 || groups[0].ID != name || groups[0].Lag != mnSum(want) || len(groups[0].Topics) != 1 ||
 		groups[0].Topics[0].Topic != in || groups[0].Topics[0].Partitions != 3 || groups[0].State == "" {
 		t.Fatalf("groups %+v, want %s lagging %d on %s", groups, name, mnSum(want), in)
+	}
+}
+
+// mnThroughputUntil polls the worker's metrics until ok accepts their
+// throughput, for at most 20 s, and returns it.
+func mnThroughputUntil(e *env, id int64, what string, ok func(throughput.Throughput) bool) throughput.Throughput {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m := mnMetrics(e, id)
+		if ok(m.Throughput) {
+			return m.Throughput
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("throughput never showed %s: %+v", what, m.Throughput)
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval, bounded by the deadline
 	}
 }
 

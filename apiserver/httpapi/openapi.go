@@ -28,6 +28,9 @@ const (
 	accessAdmin    = "admin"
 	accessLegacyR  = "legacy-viewer" // viewer, or anonymous when TRIBUTARY_LEGACY_ANONYMOUS
 	accessLegacyW  = "legacy-editor" // editor, or anonymous when TRIBUTARY_LEGACY_ANONYMOUS
+	// accessAlertmanager is the bearer token of TRIBUTARY_ALERTMANAGER_TOKEN,
+	// not a user's.
+	accessAlertmanager = "alertmanager"
 )
 
 // routeDoc documents one route.
@@ -69,8 +72,9 @@ func openAPI(routes []routeDoc) map[string]any {
 				"Every error is {\"error\":{\"code\",\"message\",\"field\"}}; x-tributary-access names the role a route needs."},
 		"paths": paths,
 		"components": map[string]any{
-			"schemas":         sc.defs,
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+			"schemas": sc.defs,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+				"alertmanager": map[string]any{"type": "http", "scheme": "bearer", "description": "TRIBUTARY_ALERTMANAGER_TOKEN"}},
 		},
 	}
 }
@@ -78,7 +82,11 @@ func openAPI(routes []routeDoc) map[string]any {
 func (sc schemas) operation(rd routeDoc) map[string]any {
 	op := map[string]any{"summary": rd.Summary, "tags": []string{rd.Tag}, "x-tributary-access": rd.Access,
 		"operationId": strings.ToLower(rd.Method) + strings.NewReplacer("/", "_", ":", "", "{", "", "}", "", "-", "_").Replace(strings.TrimPrefix(rd.Path, "/api"))}
-	if rd.Access != accessPublic {
+	switch rd.Access {
+	case accessPublic:
+	case accessAlertmanager:
+		op["security"] = []map[string][]string{{"alertmanager": {}}}
+	default:
 		op["security"] = []map[string][]string{{"bearer": {}}}
 	}
 	var params []map[string]any

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"github.com/tributary-etl/tributary/apiserver/alerting"
 	"github.com/tributary-etl/tributary/apiserver/deadletter"
 	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/kafkaadmin"
 	"github.com/tributary-etl/tributary/apiserver/replay"
+	"github.com/tributary-etl/tributary/apiserver/series"
 )
 
 // routeDocs lists every route the server answers, with its access level
@@ -13,7 +15,7 @@ import (
 var routeDocs = []routeDoc{
 	{Method: "GET", Path: "/healthz", Access: accessPublic, Tag: "operations", Summary: "Liveness: the process answers", Status: 200},
 	{Method: "GET", Path: "/readyz", Access: accessPublic, Tag: "operations", Summary: "Readiness: MySQL, Redis and Nomad answer (503 naming those that do not)", Status: 200},
-	{Method: "GET", Path: "/metrics", Access: accessPublic, Tag: "operations", Summary: "Prometheus metrics of the API server", Status: 200},
+	{Method: "GET", Path: "/metrics", Access: accessPublic, Tag: "operations", Summary: "Prometheus metrics of the API server: requests, tributary_worker_desired_instances and tributary_worker_healthy_instances per running worker, tributary_nomad_up, tributary_alerts_firing per alertname", Status: 200},
 	{Method: "GET", Path: "/openapi.json", Access: accessPublic, Tag: "operations", Summary: "This document", Status: 200},
 	{Method: "GET", Path: "/docs", Access: accessPublic, Tag: "operations", Summary: "Interactive API documentation", Status: 200},
 
@@ -65,7 +67,12 @@ var routeDocs = []routeDoc{
 	{Method: "POST", Path: "/api/v1/pipelines/:id/stop", Access: accessEditor, Tag: "deploy", Summary: "Stop every worker of the pipeline", Response: []deployJSON{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/pipelines/:id/status", Access: accessViewer, Tag: "deploy", Summary: "Status of every worker of the pipeline", Response: []statusJSON{}, Status: 200},
 
-	{Method: "GET", Path: "/api/v1/workers/:id/metrics", Access: accessViewer, Tag: "monitoring", Summary: "Consumer lag per partition and total, throughput since the previous call, live instances (heartbeats) against Nomad allocations, pending aggregates, expired and dead-lettered counts, last errors", Response: metricsJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/workers/:id/metrics", Access: accessViewer, Tag: "monitoring", Summary: "Consumer lag per partition and total, throughput (from Prometheus' rate() over 1m, or the server's sampler of Kafka offsets over the last minute; source says which), live instances (heartbeats) against Nomad allocations, pending aggregates, expired and dead-lettered counts, last errors", Response: metricsJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/workers/:id/series", Access: accessViewer, Tag: "monitoring", Summary: "One of the worker's series over a range ending now, from Prometheus (503 naming TRIBUTARY_PROMETHEUS_URL when it is not configured): lag (records), rate (records/s in and out), dead_letters and expired (records/s), latency_p99 (seconds); points are [unix seconds, value]",
+		Query: []queryParam{{"metric", "string", "lag, rate, dead_letters, expired or latency_p99 (required)"},
+			{"range", "string", "a duration from 1m to 7d, such as 15m, 6h or 2d (default 1h)"},
+			{"step", "string", "whole seconds, at least 5s and at most 11000 points over the range (default range/120)"}},
+		Response: series.Result{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/clusters/:id/groups", Access: accessViewer, Tag: "monitoring", Summary: "The cluster's consumer groups with their state, members and lag per topic", Response: []kafkaadmin.Group{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/workers/:id/dead-letters", Access: accessViewer, Tag: "dead letters", Summary: "A page of the worker's dead-letter topic from a (partition, offset) cursor: value, key, timestamp, the decoded tributary.* headers and any redrive of each record; next is the following page's cursor", Query: []queryParam{{"partition", "integer", "partition to start at (default 0); the page continues into later partitions"}, {"offset", "integer", "offset to start at in that partition (default: its oldest record)"}, {"limit", "integer", "1 to 500 (default 50)"}}, Response: deadletter.Page{}, Status: 200},
 	{Method: "POST", Path: "/api/v1/workers/:id/dead-letters/redrive", Access: accessEditor, Tag: "dead letters", Summary: "Send selected dead letters (offsets, up_to per partition, a class) back to their source topic and partition or to to_topic, with tributary.redrive.count incremented; refused past 3 redrives; a record already redriven is not sent again", Request: redriveInput{}, Response: deadletter.RedriveResult{}, Status: 200},
@@ -75,5 +82,10 @@ var routeDocs = []routeDoc{
 		Query: []queryParam{{"worker_id", "integer", "only this worker's events"}, {"pipeline_id", "integer", "only this pipeline's events"},
 			{"limit", "integer", "1 to 1000 (default 100)"}, {"before", "integer", "only events with a smaller id: the next page after the last id seen"}},
 		Response: []events.Event{}, Status: 200},
+	{Method: "POST", Path: "/api/v1/alerts/webhook", Access: accessAlertmanager, Tag: "alerts", Summary: "Alertmanager's webhook receiver (payload version 4; unknown fields ignored), with the bearer token TRIBUTARY_ALERTMANAGER_TOKEN (503 when unset): each alert is upserted by fingerprint and startsAt; one that fires or resolves is an event of its worker and is forwarded to TRIBUTARY_ALERT_WEBHOOK_URL", Request: alerting.Payload{}, Response: alerting.Receipt{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/alerts", Access: accessViewer, Tag: "alerts", Summary: "Alerts Alertmanager sent, newest first; resolved ones are kept for TRIBUTARY_ALERTS_RETENTION",
+		Query: []queryParam{{"state", "string", "firing, resolved or all (default all)"}, {"worker", "string", "only alerts whose worker label is this worker's name"},
+			{"limit", "integer", "1 to 1000 (default 100)"}},
+		Response: alertsJSON{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/traces/:trace_id", Access: accessViewer, Tag: "traces", Summary: "One trace's spans: service, operation, parent, links, start, duration, attributes", Response: traceJSON{}, Status: 200},
 }

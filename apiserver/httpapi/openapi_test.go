@@ -121,6 +121,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("%s as %s: %d, want 200", name, who, r.code)
 			}
 		}
+		if rd.Access == accessAlertmanager {
+			continue // not a user's token: TestAlertWebhookAuth
+		}
 		if rd.Access == accessPublic {
 			for who, tok := range bad {
 				allowed(who, e.do(rd.Method, path, tok, body))

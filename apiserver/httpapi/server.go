@@ -14,12 +14,15 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/alerting"
 	"github.com/tributary-etl/tributary/apiserver/auth"
 	"github.com/tributary-etl/tributary/apiserver/config"
 	"github.com/tributary-etl/tributary/apiserver/controlplane"
 	"github.com/tributary-etl/tributary/apiserver/events"
-	"github.com/tributary-etl/tributary/apiserver/monitor"
+	"github.com/tributary-etl/tributary/apiserver/instances"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
+	"github.com/tributary-etl/tributary/apiserver/series"
+	"github.com/tributary-etl/tributary/apiserver/throughput"
 	"github.com/tributary-etl/tributary/scheduler"
 )
 
@@ -35,9 +38,15 @@ type Server struct {
 
 	// Optional dependencies: a route that needs a missing one answers 503
 	// naming it (see need).
-	sched  *scheduler.Scheduler  // deploy, scale, stop, status
-	redis  redis.UniversalClient // heartbeats, pending joins
-	client *http.Client          // Jaeger's query API
+	sched   *scheduler.Scheduler  // deploy, scale, stop, status
+	redis   redis.UniversalClient // heartbeats, pending joins
+	client  *http.Client          // Jaeger's query API
+	series  *series.Client        // Prometheus: workers' series
+	tput    throughput.Reader     // workers' throughput; nil: not measured (a warning says so)
+	forward *alerting.Forwarder   // alert changes to a chat webhook
+
+	alerts   *alerting.Store
+	receiver *alerting.Receiver
 
 	// plane deploys, stops, scales and rolls back workers; its loops
 	// (reconciler, autoscaler) run from main, never from here.
@@ -45,7 +54,6 @@ type Server struct {
 
 	metrics *httpMetrics
 
-	rates  monitor.Rates   // throughput samples per worker
 	logins *failureLimiter // failed logins per client address and email
 }
 
@@ -73,6 +81,18 @@ func WithControlPlane(p *controlplane.Plane) Option { return func(s *Server) { s
 // pending joins.
 func WithRedis(rdb redis.UniversalClient) Option { return func(s *Server) { s.redis = rdb } }
 
+// WithPrometheus gives the server the Prometheus client the series route
+// reads.
+func WithPrometheus(c *series.Client) Option { return func(s *Server) { s.series = c } }
+
+// WithThroughput gives the server the reader of workers' throughput
+// (Prometheus' or a running Sampler); main picks it.
+func WithThroughput(r throughput.Reader) Option { return func(s *Server) { s.tput = r } }
+
+// WithAlertForwarder gives the server the forwarder (whose Run main
+// starts) that alert changes are handed to.
+func WithAlertForwarder(f *alerting.Forwarder) Option { return func(s *Server) { s.forward = f } }
+
 // New returns the server; cfg must come from config.FromEnv.
 func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{cfg: cfg, db: db, log: log, bcryptCost: auth.DefaultBcryptCost,
@@ -85,6 +105,12 @@ func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Ser
 		s.events = events.New(db.SQL())
 		if s.plane == nil {
 			s.plane = controlplane.New(db, s.sched, s.events, log, controlplane.ConfigFrom(cfg))
+		}
+		s.alerts = alerting.NewStore(db.SQL())
+		s.receiver = alerting.NewReceiver(s.alerts, s.events, db.WorkerID, s.forward, log)
+		s.metrics.registry.MustRegister(alerting.NewFiringCollector(s.alerts, log))
+		if s.sched != nil {
+			s.metrics.registry.MustRegister(instances.New(db.DesiredInstances, s.sched, log))
 		}
 	}
 	s.logins = newFailureLimiter(time.Now)
@@ -144,6 +170,8 @@ func (s *Server) Handler() http.Handler {
 	s.mountOffsets(v1)      // offsets.go: reset a worker's group (replay)
 	s.mountTraces(v1)       // traces.go: Jaeger's traces of a worker
 	s.mountEvents(v1)       // events.go: the event log
+	s.mountSeries(v1)       // series.go: workers' history from Prometheus
+	s.mountAlerts(v1)       // alerts.go: Alertmanager's webhook and the alerts it sent
 	return r
 }
 

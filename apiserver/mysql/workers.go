@@ -287,3 +287,36 @@ func nullZero[T int | int64](v T) any {
 	}
 	return v
 }
+
+// WorkerID is the id of the worker whose consumer name is name; ok is
+// false when there is none.
+func (db *DB) WorkerID(ctx context.Context, name string) (id int64, ok bool, err error) {
+	err = db.db.QueryRowContext(ctx, "SELECT id FROM consumer_configs WHERE consumer_name = ?", name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("worker named %s: %w", name, err)
+	}
+	return id, true, nil
+}
+
+// DesiredInstances is the instance count of every worker marked running,
+// by consumer name: what its Nomad job should run.
+func (db *DB) DesiredInstances(ctx context.Context) (map[string]int, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT consumer_name, instances FROM consumer_configs WHERE desired_state = ?", apiserver.DesiredRunning)
+	if err != nil {
+		return nil, fmt.Errorf("desired instances: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, fmt.Errorf("desired instances: %w", err)
+		}
+		out[name] = n
+	}
+	return out, rows.Err()
+}

@@ -20,11 +20,14 @@ import (
 	nomad "github.com/hashicorp/nomad/api"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tributary-etl/tributary/apiserver/alerting"
 	"github.com/tributary-etl/tributary/apiserver/config"
 	"github.com/tributary-etl/tributary/apiserver/controlplane"
 	"github.com/tributary-etl/tributary/apiserver/events"
 	"github.com/tributary-etl/tributary/apiserver/httpapi"
 	"github.com/tributary-etl/tributary/apiserver/mysql"
+	"github.com/tributary-etl/tributary/apiserver/series"
+	"github.com/tributary-etl/tributary/apiserver/throughput"
 	"github.com/tributary-etl/tributary/scheduler"
 )
 
@@ -102,6 +105,33 @@ func dependencies(cfg config.Config) ([]httpapi.Option, *redis.Client, *schedule
 	return []httpapi.Option{httpapi.WithRedis(rdb)}, rdb, sched, nil
 }
 
+// observability starts what reads and forwards monitoring data, until ctx
+// ends: the throughput sampler when there is no Prometheus, the alert
+// forwarder when a chat webhook is configured, and the alerts' pruner.
+func observability(ctx context.Context, cfg config.Config, db *mysql.DB, ev *events.Log, log *slog.Logger) ([]httpapi.Option, error) {
+	var opts []httpapi.Option
+	if cfg.PrometheusURL != "" {
+		pc, err := series.New(cfg.PrometheusURL)
+		if err != nil {
+			return nil, fmt.Errorf("TRIBUTARY_PROMETHEUS_URL: %w", err)
+		}
+		opts = append(opts, httpapi.WithPrometheus(pc), httpapi.WithThroughput(throughput.FromPrometheus(pc)))
+	} else {
+		sampler := throughput.NewSampler(throughput.SamplerOptions{Timeout: cfg.KafkaTimeout, Log: log})
+		go sampler.Run(ctx)
+		opts = append(opts, httpapi.WithThroughput(sampler))
+	}
+	if cfg.AlertWebhookURL != "" {
+		fwd := alerting.NewForwarder(cfg.AlertWebhookURL, alerting.ForwarderOptions{Events: ev, Log: log})
+		go fwd.Run(ctx)
+		opts = append(opts, httpapi.WithAlertForwarder(fwd))
+	}
+	go alerting.NewStore(db.SQL()).RunPruner(ctx, cfg.AlertsRetention, log.Warn)
+	log.Info("observability", "prometheus", cfg.PrometheusURL, "alert_webhook", cfg.AlertmanagerToken != "",
+		"alert_forwarding", cfg.AlertWebhookURL != "")
+	return opts, nil
+}
+
 func run(cfg config.Config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -129,6 +159,11 @@ func run(cfg config.Config, log *slog.Logger) error {
 
 	gin.SetMode(gin.ReleaseMode)
 	ev := events.New(db.SQL())
+	obs, err := observability(ctx, cfg, db, ev, log)
+	if err != nil {
+		return err
+	}
+	opts = append(opts, obs...)
 	plane := controlplane.New(db, sched, ev, log, controlplane.ConfigFrom(cfg))
 	api := httpapi.New(cfg, db, log, append(opts, httpapi.WithScheduler(sched), httpapi.WithControlPlane(plane))...)
 	srv := &http.Server{

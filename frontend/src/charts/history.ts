@@ -67,14 +67,15 @@ export function createHistoryStore(fetchSeries: Fetch = api.series, now: () => n
 export type HistoryStore = ReturnType<typeof createHistoryStore>;
 
 /**
- * graphTick is what the graph loads on its n-th 30 s tick: both metrics of
- * every worker first, then lag and rate in turn, so each worker costs one
- * request per tick; while the server has no Prometheus, only one probe of
- * the first worker, to notice when it gets one.
+ * graphTick is what the graph loads on its n-th 30 s tick: every worker's
+ * lag, then every worker's rate, in turn, so that a worker never costs
+ * more than one request per 30 s (each sparkline is at most a minute old,
+ * and the rate one appears on the second tick); while the server has no
+ * Prometheus, only one probe of the first worker, to notice when it gets one.
  */
 export function graphTick(n: number, workerIds: number[], missing: boolean): [number, SeriesMetric][] {
   if (workerIds.length === 0) return [];
   if (missing) return [[workerIds[0], "lag"]];
-  const metrics: SeriesMetric[] = n === 0 ? ["lag", "rate"] : [n % 2 === 1 ? "lag" : "rate"];
-  return workerIds.flatMap((id) => metrics.map((m): [number, SeriesMetric] => [id, m]));
+  const metric: SeriesMetric = n % 2 === 0 ? "lag" : "rate";
+  return workerIds.map((id): [number, SeriesMetric] => [id, metric]);
 }

@@ -7,9 +7,13 @@ import { graphTick, HISTORY_EVERY_MS, type HistoryStore } from "./history";
 // A load the panel made this recently answers the graph's tick too.
 const FRESH_MS = HISTORY_EVERY_MS - 5_000;
 
-/** useGraphHistory keeps every saved worker's lag and rate sparklines fresh while the editor is open. */
-export function useGraphHistory(store: HistoryStore, workerIds: Record<string, number>): void {
-  const ids = Object.values(workerIds).sort((a, b) => a - b);
+/**
+ * useGraphHistory keeps the lag and rate sparklines of the workers it is
+ * given fresh while the editor is open: the ones with a Nomad job, since
+ * a worker never deployed has no history to ask Prometheus for.
+ */
+export function useGraphHistory(store: HistoryStore, workerIds: number[]): void {
+  const ids = [...workerIds].sort((a, b) => a - b);
   usePoll((n) => {
     const st = store.getState();
     for (const [id, metric] of graphTick(n, ids, st.missing)) void st.load(id, metric, FRESH_MS);

@@ -51,8 +51,8 @@ describe("series JSON → uPlot data", () => {
 
 describe("formatting", () => {
   it("writes values short", () => {
-    expect([0, 0.25, 3.45, 12.6, 950, 1234, 45_000, 3_400_000, 2e9, null].map(compact))
-      .toEqual(["0", "0.25", "3.5", "13", "950", "1.2k", "45k", "3.4M", "2.0G", "–"]);
+    expect([0, 0.25, 0.5, 1, 3.45, 12.6, 950, 1234, 45_000, 3_400_000, 2e9, null].map(compact))
+      .toEqual(["0", "0.25", "0.5", "1", "3.5", "13", "950", "1.2k", "45k", "3.4M", "2.0G", "–"]);
     expect(legendValue(0.85, "seconds")).toBe("850 ms");
     expect(legendValue(2.5, "seconds")).toBe("2.50 s");
     expect(legendValue(1200, "records")).toBe("1.2k");

@@ -80,15 +80,15 @@ export function clock(t: number): string {
   return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
 }
 
-/** compact writes a value short enough for an axis or a node: 950, 12k, 3.4M, 0.25. */
+/** compact writes a value short enough for an axis or a node: 950, 12k, 3.4M, 3.5, 0.25, 1 (no ".0"). */
 export function compact(v: number | null | undefined): string {
   if (v == null || !Number.isFinite(v)) return "–";
   const a = Math.abs(v);
   if (a >= 1e9) return `${(v / 1e9).toFixed(a >= 1e10 ? 0 : 1)}G`;
   if (a >= 1e6) return `${(v / 1e6).toFixed(a >= 1e7 ? 0 : 1)}M`;
   if (a >= 1e3) return `${(v / 1e3).toFixed(a >= 1e4 ? 0 : 1)}k`;
-  if (a >= 10 || a === 0) return v.toFixed(0);
-  return v.toFixed(a >= 1 ? 1 : 2);
+  if (a >= 10) return v.toFixed(0);
+  return String(Number(v.toFixed(a >= 1 ? 1 : 2)));
 }
 
 /** legendValue writes a value next to a label that names its unit: seconds as ms below one second, others compact. */

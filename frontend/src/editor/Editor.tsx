@@ -27,7 +27,7 @@ export function Editor({ pipelineId, readOnly }: { pipelineId: number | null; re
   const [tracesOf, setTracesOf] = useState<number | null>(null);
   const history = useMemo(() => createHistoryStore(), []);
   const live = useLiveStatus(s.workerIds);
-  useGraphHistory(history, s.workerIds);
+  useGraphHistory(history, Object.entries(s.workerIds).filter(([name]) => live.status[name]?.job).map(([, id]) => id));
   const env: EditorEnv = useMemo(() => ({ store, readOnly, live, history }), [store, readOnly, live, history]);
 
   useEffect(() => {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -127,7 +128,11 @@ func observability(ctx context.Context, cfg config.Config, db *mysql.DB, ev *eve
 		opts = append(opts, httpapi.WithAlertForwarder(fwd))
 	}
 	go alerting.NewStore(db.SQL()).RunPruner(ctx, cfg.AlertsRetention, log.Warn)
-	log.Info("observability", "prometheus", cfg.PrometheusURL, "alert_webhook", cfg.AlertmanagerToken != "",
+	prom := "(none: throughput sampled from Kafka)"
+	if u, err := url.Parse(cfg.PrometheusURL); err == nil && cfg.PrometheusURL != "" {
+		prom = u.Redacted() // a password in the URL stays out of the log
+	}
+	log.Info("observability", "prometheus", prom, "alert_webhook", cfg.AlertmanagerToken != "",
 		"alert_forwarding", cfg.AlertWebhookURL != "")
 	return opts, nil
 }

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { admin, base, call, chromium, FUNCTION, prepare, produce, shots } from "./setup.mjs";
+import { admin, base, call, chromium, FUNCTION, prepare, produce, shots, untilScraped } from "./setup.mjs";
 
 const ci = process.env.CI === "true";
 const hookToken = process.env.TRIBUTARY_ALERTMANAGER_TOKEN ?? "";
@@ -138,6 +138,7 @@ test("a deployed worker's panel charts its lag and rate over the last hour", { t
     const st = await call("GET", `/api/v1/workers/${id}/status`, token);
     return st.status === 200 && st.json.desired > 0 && st.json.healthy >= st.json.desired;
   }, 240_000);
+  await untilScraped(token, id);
   produce([names.in], 600, 20);
 
   const page = await loginPage();

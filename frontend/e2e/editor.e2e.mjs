@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { base, call, chromium, FUNCTION, login, prepare, produce, shots, viewer } from "./setup.mjs";
+import { base, call, chromium, FUNCTION, login, prepare, produce, shots, untilScraped, viewer } from "./setup.mjs";
 
 const sfx = Date.now().toString(36);
 const names = { in1: `in1-${sfx}`, in2: `in2-${sfx}`, out: `out-${sfx}`, worker: `w-${sfx}`, pipeline: `e2e-${sfx}` };
@@ -95,6 +95,7 @@ test("build, save, reload, deploy, watch and trace a pipeline", { timeout: 600_0
   await page.waitForFunction(() => /1\/1 healthy/.test(document.querySelector("[data-testid=panel-health]")?.textContent ?? ""), null, { timeout: 240_000 });
   await page.screenshot({ path: `${shots}/04-healthy.png` });
 
+  await untilScraped(adminToken, (await call("GET", `/api/v1/pipelines/${pipelineId}`, adminToken)).json.worker_ids[names.worker]);
   produce([names.in1, names.in2], 300, 30);
   await page.waitForFunction(() => /in [1-9]/.test(document.querySelector("[data-testid=metrics]")?.textContent ?? ""), null, { timeout: 60_000 });
   const edgeLabels = await page.locator(".edge-label").allTextContents();

@@ -63,6 +63,24 @@ export async function prepare() {
   return token;
 }
 
+/**
+ * untilScraped waits until Prometheus has scraped a worker twice (its rate
+ * has a point), so that records produced next are counted: a burst over
+ * before Prometheus first sees a new worker shows as a rate near 0. It
+ * returns at once when the API server has no Prometheus (the rates then
+ * come from its own sampler).
+ */
+export async function untilScraped(token, workerId, ms = 90_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await call("GET", `/api/v1/workers/${workerId}/series?metric=rate&range=1m&step=5s`, token);
+    if (r.status === 503 && /TRIBUTARY_PROMETHEUS_URL/.test(r.json?.error?.message ?? "")) return;
+    if (r.status === 200 && r.json.series.some((s) => s.points.length > 0)) return;
+    if (Date.now() > deadline) throw new Error(`Prometheus has not scraped worker ${workerId}: ${r.status} ${JSON.stringify(r.json)}`);
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
 /** produce sends count documents to each topic with the project's load generator. */
 export function produce(topics, count, rate) {
   execFileSync("go", ["run", "./infra/loadgen", "-topics", topics.join(","), "-count", String(count), "-rate", String(rate)],

@@ -1,11 +1,14 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { AlertsLink } from "./alerts/AlertsLink";
+import { ALERTS_EVERY_MS, createFiringStore, FiringContext, useFiringPoll } from "./alerts/store";
 import { api, session, setUnauthorizedHandler } from "./api/client";
 import type { User } from "./api/types";
 import { Editor } from "./editor/Editor";
+import { AlertsPage } from "./pages/alerts/AlertsPage";
 import { Login } from "./pages/Login";
 import { PipelineList } from "./pages/PipelineList";
 
-/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>. */
+/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts. */
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
   useEffect(() => {
@@ -20,6 +23,8 @@ export function App() {
   const [user, setUser] = useState<User | null>(null);
   const [checked, setChecked] = useState(false);
   const route = useHashRoute();
+  const firing = useMemo(() => createFiringStore(), []);
+  useFiringPoll(firing, user ? ALERTS_EVERY_MS : null);
 
   const logout = useCallback(() => {
     session.clear();
@@ -40,10 +45,11 @@ export function App() {
 
   const m = /^\/pipelines\/(new|\d+)$/.exec(route);
   return (
-    <>
+    <FiringContext.Provider value={firing}>
       <div className="topbar">
         <strong>Tributary</strong>
         <a href="#/">Pipelines</a>
+        <AlertsLink />
         <a href="/docs" target="_blank" rel="noreferrer">API docs</a>
         <span className="spacer" />
         <span data-testid="whoami">{user.email} ({user.role})</span>
@@ -51,9 +57,11 @@ export function App() {
       </div>
       {m ? (
         <Editor key={m[1]} pipelineId={m[1] === "new" ? null : Number(m[1])} readOnly={user.role === "viewer"} />
+      ) : route === "/alerts" ? (
+        <AlertsPage />
       ) : (
         <PipelineList canCreate={user.role !== "viewer"} />
       )}
-    </>
+    </FiringContext.Provider>
   );
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { ApiError, fieldErrors, toApiError } from "./client";
+import { describe, expect, it, vi } from "vitest";
+import { api, ApiError, fieldErrors, prometheusMissing, toApiError } from "./client";
 
 describe("API errors", () => {
   it("reads the error body", () => {
@@ -16,5 +16,34 @@ describe("API errors", () => {
     expect(fieldErrors(new ApiError(422, "invalid", "bad", "instances"), 0)).toEqual({ instances: "bad" });
     expect(fieldErrors(new ApiError(409, "conflict", "taken", "graph.topics[0].name"), 0)).toEqual({});
     expect(fieldErrors(new ApiError(500, "internal", "x"))).toEqual({});
+  });
+});
+
+describe("observability routes", () => {
+  it("tells a server without Prometheus by its 503 naming TRIBUTARY_PROMETHEUS_URL", () => {
+    const body = { error: { code: "unavailable", message: "Prometheus is not configured: set TRIBUTARY_PROMETHEUS_URL" } };
+    expect(prometheusMissing(toApiError(503, body))).toBe(true);
+    expect(prometheusMissing(toApiError(503, { error: { code: "unavailable", message: "Prometheus did not answer" } }))).toBe(false);
+    expect(prometheusMissing(toApiError(500, body))).toBe(false);
+    expect(prometheusMissing(new Error("TRIBUTARY_PROMETHEUS_URL"))).toBe(false);
+  });
+
+  it("asks for a series and for alerts with their query parameters", async () => {
+    const asked: string[] = [];
+    vi.stubGlobal("localStorage", { getItem: () => "tok" });
+    vi.stubGlobal("fetch", async (path: string) => {
+      asked.push(path);
+      return new Response(JSON.stringify(path.includes("alerts") ? { alerts: [{ id: 1 }] } : { series: [] }), { status: 200 });
+    });
+    try {
+      await api.series(3, "rate");
+      expect(await api.alerts("firing", "en richer", 5)).toEqual([{ id: 1 }]);
+      expect(asked).toEqual([
+        "/api/v1/workers/3/series?metric=rate&range=1h&step=30s",
+        "/api/v1/alerts?state=firing&limit=5&worker=en+richer",
+      ]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -1,8 +1,8 @@
 // Every call to the API goes through here: the token, JSON, and errors
 // turned into ApiError with the field the server named.
 import type {
-  Cluster, FunctionVersion, Graph, LoginResponse, Pipeline, PipelineSummary, TopicInfo, Trace,
-  TraceSummary, User, WorkerMetrics, WorkerStatus,
+  Alert, Cluster, FunctionVersion, Graph, LoginResponse, Pipeline, PipelineSummary, SeriesMetric, TopicInfo, Trace,
+  TraceSummary, User, WorkerMetrics, WorkerRef, WorkerSeries, WorkerStatus,
 } from "./types";
 
 const TOKEN_KEY = "tributary.token";
@@ -96,4 +96,19 @@ export const api = {
   metrics: (id: number) => call<WorkerMetrics>("GET", `/api/v1/workers/${id}/metrics`),
   traces: (id: number) => call<TraceSummary[]>("GET", `/api/v1/workers/${id}/traces?limit=20&lookback=1h`),
   trace: (traceId: string) => call<Trace>("GET", `/api/v1/traces/${traceId}`),
+  workers: () => call<WorkerRef[]>("GET", "/api/v1/workers"),
+  series: (id: number, metric: SeriesMetric, range = "1h", step = "30s") =>
+    call<WorkerSeries>("GET", `/api/v1/workers/${id}/series?${new URLSearchParams({ metric, range, step })}`),
+  alerts: (state: "firing" | "resolved" | "all", worker?: string, limit = 100) =>
+    call<{ alerts: Alert[] }>("GET", `/api/v1/alerts?${new URLSearchParams({ state, limit: String(limit), ...(worker ? { worker } : {}) })}`)
+      .then((r) => r.alerts ?? []),
 };
+
+/**
+ * prometheusMissing tells the 503 of a server without Prometheus (its
+ * message names TRIBUTARY_PROMETHEUS_URL) from a Prometheus that did not
+ * answer this once: the first will not change until the server restarts.
+ */
+export function prometheusMissing(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 503 && err.message.includes("TRIBUTARY_PROMETHEUS_URL");
+}

@@ -141,7 +141,14 @@ export interface WorkerMetrics {
     by_topic: Record<string, number>;
     partitions: { topic: string; partition: number; committed: number; high_watermark: number; lag: number }[];
   };
-  throughput: { in_per_sec: number; out_per_sec: number; in_per_sec_by_topic: Record<string, number>; window_seconds: number };
+  throughput: {
+    in_per_sec: number;
+    out_per_sec: number;
+    in_per_sec_by_topic: Record<string, number>;
+    window_seconds: number;
+    /** where the rates come from: Prometheus' rate() or the API's own sampler (absent from older servers) */
+    source?: "prometheus" | "sampler";
+  };
   instances: { heartbeats: number; allocations_running: number; allocations_desired: number };
   pending_aggregates: number | null;
   expired: number;
@@ -178,4 +185,52 @@ export interface Trace {
   trace_id: string;
   jaeger_url: string;
   spans: Span[];
+}
+
+/** What GET /workers/{id}/series can chart; rate has an "in" and an "out" series. */
+export type SeriesMetric = "lag" | "rate" | "dead_letters" | "expired" | "latency_p99";
+
+/** One Prometheus series: its labels and [unix seconds, value] points. */
+export interface Series {
+  labels: Record<string, string>;
+  points: [number, number][];
+}
+
+/** A worker's metric over a range, as Prometheus' query_range answered it. */
+export interface WorkerSeries {
+  worker: string;
+  metric: SeriesMetric;
+  unit: string;
+  range_seconds: number;
+  step_seconds: number;
+  query: string;
+  series: Series[];
+}
+
+export type AlertStatus = "firing" | "resolved";
+
+/** An Alertmanager alert as the API stored it from the webhook. */
+export interface Alert {
+  id: number;
+  fingerprint: string;
+  name: string;
+  status: AlertStatus;
+  severity: string;
+  worker: string;
+  summary: string;
+  description: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** the Prometheus expression page of the rule, as Alertmanager passed it */
+  generator_url?: string;
+  starts_at: string;
+  ends_at: string | null;
+  updated_at: string;
+}
+
+/** A worker as GET /workers lists it; the UI reads only what links an alert to its pipeline. */
+export interface WorkerRef {
+  id: number;
+  name: string;
+  pipeline_id: number | null;
 }

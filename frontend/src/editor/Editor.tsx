@@ -1,6 +1,9 @@
 import { Background, Controls, ReactFlow, ReactFlowProvider, type Connection } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api/client";
+import { createHistoryStore } from "../charts/history";
+import { HistoryMissing } from "./HistoryMissing";
+import { useGraphHistory } from "../charts/polling";
 import { TracesPanel } from "../panels/TracesPanel";
 import { WorkerPanel } from "../panels/WorkerPanel";
 import { EditorContext, type EditorEnv } from "./context";
@@ -22,8 +25,10 @@ export function Editor({ pipelineId, readOnly }: { pipelineId: number | null; re
   const [saveError, setSaveError] = useState<ApiError | null>(null);
   const [saving, setSaving] = useState(false);
   const [tracesOf, setTracesOf] = useState<number | null>(null);
+  const history = useMemo(() => createHistoryStore(), []);
   const live = useLiveStatus(s.workerIds);
-  const env: EditorEnv = useMemo(() => ({ store, readOnly, live }), [store, readOnly, live]);
+  useGraphHistory(history, Object.entries(s.workerIds).filter(([name]) => live.status[name]?.job).map(([, id]) => id));
+  const env: EditorEnv = useMemo(() => ({ store, readOnly, live, history }), [store, readOnly, live, history]);
 
   useEffect(() => {
     if (pipelineId === null) store.getState().reset("new-pipeline");
@@ -109,6 +114,7 @@ export function Editor({ pipelineId, readOnly }: { pipelineId: number | null; re
         <div className="editor">
           <div className="canvas">
             {notice && <div className="notice" role="status">{notice}</div>}
+            <HistoryMissing />
             <ReactFlow nodes={s.nodes} edges={s.edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
               onNodesChange={s.onNodesChange} onEdgesChange={s.onEdgesChange} onConnect={onConnect}
               onNodeClick={(_, n) => s.select(n.id)} onPaneClick={() => s.select(null)}

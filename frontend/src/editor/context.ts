@@ -1,6 +1,7 @@
 import { createContext, useContext } from "react";
 import { useStore } from "zustand";
 import type { WorkerMetrics, WorkerStatus } from "../api/types";
+import type { HistoryState, HistoryStore } from "../charts/history";
 import type { EditorState, EditorStore } from "./store";
 
 /** Live status of the pipeline's deployed workers, by worker name. */
@@ -13,6 +14,8 @@ export interface EditorEnv {
   store: EditorStore;
   readOnly: boolean;
   live: Live;
+  /** the deployed workers' last hour, apart from the editor's store so that its refreshes re-render only charts */
+  history: HistoryStore;
 }
 
 export const EditorContext = createContext<EditorEnv | null>(null);
@@ -28,6 +31,12 @@ export function useEditor<T>(select: (s: EditorState) => T): T {
   return useStore(useEnv().store, select);
 }
 
+/** useHistory selects from the editor's history of lag and rate. */
+export function useHistory<T>(select: (s: HistoryState) => T): T {
+  return useStore(useEnv().history, select);
+}
+
 export const useReadOnly = () => useEnv().readOnly;
 export const useLive = () => useEnv().live;
 export const useEditorStore = () => useEnv().store;
+export const useEditorHistory = () => useEnv().history;

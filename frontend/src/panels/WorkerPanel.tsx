@@ -6,6 +6,8 @@ import { healthOf } from "../editor/nodes/worker/health";
 import type { WorkerNode } from "../pipeline/model";
 import { AutoscaleFields } from "./AutoscaleFields";
 import { parseMetadata } from "./metadata";
+import { WorkerAlerts } from "./WorkerAlerts";
+import { WorkerHistory } from "./WorkerHistory";
 
 interface Props {
   nodeId: string;
@@ -60,6 +62,7 @@ export function WorkerPanel({ nodeId, saveError, onTraces, flash }: Props) {
   return (
     <div data-testid="worker-panel">
       <h3>{node.data.name}</h3>
+      <WorkerAlerts worker={node.data.name} />
       <label>function</label>
       <select value={st.function ?? ""} disabled={readOnly} aria-label="function"
         onChange={(e) => set({ function: e.target.value || undefined, function_version: fns.filter((f) => f.name === e.target.value).at(-1)?.version })}>
@@ -120,11 +123,14 @@ export function WorkerPanel({ nodeId, saveError, onTraces, flash }: Props) {
       {metrics && (
         <div data-testid="metrics">
           <h3>Now</h3>
-          <div className="status-line">lag {metrics.lag.total} · in {metrics.throughput.in_per_sec.toFixed(1)}/s · out {metrics.throughput.out_per_sec.toFixed(1)}/s</div>
+          <div className="status-line" title={metrics.throughput.source === "prometheus" ? "rates from Prometheus" : "rates sampled by the API server"}>
+            lag {metrics.lag.total} · in {metrics.throughput.in_per_sec.toFixed(1)}/s · out {metrics.throughput.out_per_sec.toFixed(1)}/s
+          </div>
           <div className="status-line">pending joins {metrics.pending_aggregates ?? "–"} · expired {metrics.expired} · dead-lettered {metrics.dead_lettered}</div>
           {metrics.errors.map((e) => <div key={e.instance} className="error">{e.instance.slice(0, 8)}: {e.message}</div>)}
         </div>
       )}
+      {workerId !== undefined && <WorkerHistory workerId={workerId} />}
     </div>
   );
 }

@@ -159,3 +159,27 @@ test("a deployed worker's panel charts its lag and rate over the last hour", { t
   await page.screenshot({ path: `${shots}/worker-charts.png` });
   await page.close();
 });
+
+test("the demo's enricher charts an hour of its lag and rate", { timeout: 180_000 }, async (t) => {
+  // The demo pipeline `make up` deploys has run, and been scraped, since
+  // the stack started: its charts have history, not a first point.
+  const list = await call("GET", "/api/v1/pipelines", token);
+  const demo = list.json.find((p) => p.name === "demo");
+  if (!demo) {
+    assert.ok(!ci, "no demo pipeline: `make up` deploys it (TRIBUTARY_DEMO=0 skips it)");
+    t.skip("no demo pipeline (TRIBUTARY_DEMO=0)");
+    return;
+  }
+  const page = await loginPage();
+  await page.goto(`${base}/#/pipelines/${demo.id}`);
+  await page.locator(`.react-flow__node:has([data-testid="worker-enricher"])`).click();
+  for (const which of ["lag", "rate"]) {
+    await page.locator(`[data-testid=chart-${which}]`).waitFor({ timeout: 60_000 });
+    await page.waitForFunction((w) => Number(document.querySelector(`[data-testid=chart-${w}]`)?.dataset.points) >= 10, which, { timeout: 90_000 });
+  }
+  const points = await page.locator("[data-testid=chart-rate]").getAttribute("data-points");
+  await page.locator("[data-testid=history]").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${shots}/worker-charts-demo.png` });
+  t.diagnostic(`the enricher's rate chart has ${points} points`);
+  await page.close();
+});

@@ -109,6 +109,8 @@ export interface TopicInfo {
   name: string;
   internal: boolean;
   partition_count: number;
+  /** by id, with each one's leader and high watermark (the offset the next record will get) */
+  partitions?: { id: number; leader: number; high_watermark: number }[];
 }
 
 export interface Allocation {

@@ -5,10 +5,13 @@ import { api, session, setUnauthorizedHandler } from "./api/client";
 import type { User } from "./api/types";
 import { Editor } from "./editor/Editor";
 import { AlertsPage } from "./pages/alerts/AlertsPage";
+import { FunctionsPage } from "./pages/functions/FunctionsPage";
 import { Login } from "./pages/Login";
 import { PipelineList } from "./pages/PipelineList";
+import { WorkerPage } from "./pages/workers/WorkerPage";
+import { WorkersPage } from "./pages/workers/WorkersPage";
 
-/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts. */
+/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/workers, #/workers/<id>, #/functions, #/alerts. */
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
   useEffect(() => {
@@ -44,11 +47,14 @@ export function App() {
   if (!user) return <Login onLogin={setUser} />;
 
   const m = /^\/pipelines\/(new|\d+)$/.exec(route);
+  const worker = /^\/workers\/(\d+)$/.exec(route);
   return (
     <FiringContext.Provider value={firing}>
       <div className="topbar">
         <strong>Tributary</strong>
         <a href="#/">Pipelines</a>
+        <a href="#/workers">Workers</a>
+        <a href="#/functions">Functions</a>
         <AlertsLink />
         <a href="/docs" target="_blank" rel="noreferrer">API docs</a>
         <span className="spacer" />
@@ -57,6 +63,12 @@ export function App() {
       </div>
       {m ? (
         <Editor key={m[1]} pipelineId={m[1] === "new" ? null : Number(m[1])} readOnly={user.role === "viewer"} />
+      ) : worker ? (
+        <WorkerPage key={worker[1]} id={Number(worker[1])} readOnly={user.role === "viewer"} />
+      ) : route === "/workers" ? (
+        <WorkersPage />
+      ) : route === "/functions" ? (
+        <FunctionsPage canUpload={user.role !== "viewer"} />
       ) : route === "/alerts" ? (
         <AlertsPage />
       ) : (

@@ -10,4 +10,7 @@ type Function struct {
 	SHA256    string // hex
 	SizeBytes int64
 	CreatedAt time.Time
+	// UploadedBy is the email of the user who uploaded it; "" when not
+	// known (uploaded before users were recorded, or the user is gone).
+	UploadedBy string
 }

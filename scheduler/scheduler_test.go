@@ -191,6 +191,9 @@ func TestDeployRunsHealthyWorker(t *testing.T) {
 	if counts, err := s.HealthyCounts(ctx); err != nil || counts[spec.Worker] != 1 {
 		t.Errorf("HealthyCounts()[%s] = %d (%v), want 1", spec.Worker, counts[spec.Worker], err)
 	}
+	if jobs, err := s.Jobs(ctx); err != nil || jobs[spec.Worker] != (scheduler.JobState{Status: "running", Running: 1, Healthy: 1}) {
+		t.Errorf("Jobs()[%s] = %+v (%v), want running with 1 healthy of 1", spec.Worker, jobs[spec.Worker], err)
+	}
 	a := healthyRunning(st)[0]
 	if a.NodeName == "" || a.JobVersion != res.JobVersion || len(a.Events) == 0 {
 		t.Errorf("allocation %+v: want a node, version %d and task events", a, res.JobVersion)
@@ -298,6 +301,11 @@ func TestStopPurgeForgetsWorker(t *testing.T) {
 	}
 	if _, err := s.Status(ctx, spec.Worker); !errors.Is(err, scheduler.ErrNotFound) {
 		t.Fatalf("Status after purge: %v, want ErrNotFound", err)
+	}
+	if jobs, err := s.Jobs(ctx); err != nil {
+		t.Errorf("Jobs after purge: %v", err)
+	} else if j, ok := jobs[spec.Worker]; ok {
+		t.Errorf("Jobs after purge lists %s: %+v", spec.Worker, j)
 	}
 	if err := s.Stop(ctx, spec.Worker, true); err != nil {
 		t.Errorf("second Stop: %v, want nil (Stop is idempotent)", err)

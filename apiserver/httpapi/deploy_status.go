@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	nomadapi "github.com/hashicorp/nomad/api"
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/scheduler"
@@ -38,6 +40,10 @@ type allocationJSON struct {
 	TaskState    string `json:"task_state"` // the task's state; "task: state, ..." for several
 	LastEvent    string `json:"last_event,omitempty"`
 	FailedReason string `json:"failed_reason,omitempty"`
+	// StartedAt is when its task last started (its latest "Started" event
+	// Nomad still keeps); null before that.
+	StartedAt   *time.Time `json:"started_at"`
+	LastEventAt *time.Time `json:"last_event_at"`
 }
 
 type statusJSON struct {
@@ -78,10 +84,15 @@ func (s *Server) status(ctx context.Context, w apiserver.ConsumerConfig) (status
 		aj := allocationJSON{ID: a.ID, Name: a.Name, Node: a.NodeName, JobVersion: a.JobVersion,
 			ClientStatus: a.ClientStatus, Healthy: a.Healthy, Restarts: a.Restarts, TaskState: taskState(a.TaskStates)}
 		if n := len(a.Events); n > 0 {
-			aj.LastEvent = a.Events[n-1].Type + ": " + a.Events[n-1].Message
+			last := a.Events[n-1].Time.UTC()
+			aj.LastEvent, aj.LastEventAt = a.Events[n-1].Type+": "+a.Events[n-1].Message, &last
 			for _, ev := range a.Events {
 				if ev.Fails {
 					aj.FailedReason = ev.Type + ": " + ev.Message
+				}
+				if ev.Type == nomadapi.TaskStarted {
+					at := ev.Time.UTC()
+					aj.StartedAt = &at
 				}
 			}
 		}

@@ -142,9 +142,26 @@ func TestDeployScaleStopAndReconcile(t *testing.T) {
 	}
 	st = e.dpWaitStatus(w.ID, 3*time.Minute, dpHealthy)
 	if st.Job.Version != dep.JobVersion || st.DesiredState != "running" || len(st.Allocations) == 0 ||
-		st.Allocations[0].TaskState != "running" || st.Allocations[0].Node == "" {
+		st.Allocations[0].TaskState != "running" || st.Allocations[0].Node == "" || st.Allocations[0].StartedAt == nil ||
+		st.Allocations[0].LastEventAt == nil {
 		t.Errorf("status of the healthy worker %+v", st)
 	}
+	// The list of every worker says the same, and the allocation's log
+	// tail reads through the API.
+	var ov overviewJSON
+	e.do("GET", "/api/v1/workers/overview", e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&ov)
+	if len(ov.Workers) != 1 || ov.Workers[0].Job == nil || ov.Workers[0].Job.Status != "running" || *ov.Workers[0].Healthy != 1 ||
+		*ov.Workers[0].Desired != 1 || *ov.Workers[0].Running != 1 || ov.Workers[0].Lag == nil {
+		t.Errorf("overview of the healthy worker %+v (warnings %q)", ov.Workers, ov.Warnings)
+	}
+	var logs logsJSON
+	e.do("GET", path+"/allocations/"+st.Allocations[0].ID+"/logs?tail=4096", e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&logs)
+	if logs.Stream != "stderr" || len(logs.Text) > 4096 || !strings.Contains(logs.Text, "/healthz") {
+		t.Errorf("stderr tail of %s (%d bytes):\n%s", logs.Allocation, len(logs.Text), logs.Text)
+	}
+	e.do("GET", path+"/allocations/00000000-0000-0000-0000-000000000000/logs", e.tokens[apiserver.RoleViewer], "").want(http.StatusNotFound)
+	e.do("GET", path+"/allocations/"+st.Allocations[0].ID+"/logs?stream=both", e.tokens[apiserver.RoleViewer], "").want(http.StatusUnprocessableEntity)
+	e.do("GET", path+"/allocations/"+st.Allocations[0].ID+"/logs?tail=0", e.tokens[apiserver.RoleViewer], "").want(http.StatusUnprocessableEntity)
 
 	var scaled workerJSON
 	e.do("POST", path+"/scale", e.tokens[apiserver.RoleEditor], `{"instances":2}`).want(http.StatusOK).decode(&scaled)

@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/mysql"
 )
 
 var (
@@ -33,6 +34,14 @@ type functionJSON struct {
 	SizeBytes   int64     `json:"size_bytes"`
 	CreatedAt   time.Time `json:"created_at"`
 	ArtifactURL string    `json:"artifact_url"`
+	UploadedBy  *string   `json:"uploaded_by"` // email; null when not known
+	// UsedBy is the workers whose settings name this version, by id.
+	UsedBy []functionUserJSON `json:"used_by"`
+}
+
+type functionUserJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 }
 
 // functionUpload documents the multipart form of an upload.
@@ -42,8 +51,29 @@ type functionUpload struct {
 	File    []byte `json:"file"`
 }
 
-func (s *Server) toFunctionJSON(f apiserver.Function) functionJSON {
-	return functionJSON{f.Name, f.Version, f.SHA256, f.SizeBytes, f.CreatedAt.UTC(), s.artifactURL(f.Name, f.Version)}
+func (s *Server) toFunctionJSON(f apiserver.Function, users []mysql.FunctionUser) functionJSON {
+	out := functionJSON{Name: f.Name, Version: f.Version, SHA256: f.SHA256, SizeBytes: f.SizeBytes, CreatedAt: f.CreatedAt.UTC(),
+		ArtifactURL: s.artifactURL(f.Name, f.Version), UsedBy: make([]functionUserJSON, len(users))}
+	if f.UploadedBy != "" {
+		out.UploadedBy = &f.UploadedBy
+	}
+	for i, u := range users {
+		out.UsedBy[i] = functionUserJSON{u.ID, u.Name}
+	}
+	return out
+}
+
+// functionsJSON is fs with the workers that use each.
+func (s *Server) functionsJSON(ctx context.Context, fs []apiserver.Function) ([]functionJSON, error) {
+	users, err := s.db.FunctionUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]functionJSON, len(fs))
+	for i, f := range fs {
+		out[i] = s.toFunctionJSON(f, users[mysql.FunctionKey(f.Name, f.Version)])
+	}
+	return out, nil
 }
 
 // artifactURL is where Nomad's artifact getter downloads a version from.
@@ -68,13 +98,13 @@ func (s *Server) mountFunctions(r *gin.Engine, v1 *gin.RouterGroup) {
 
 func (s *Server) listFunctions(c *gin.Context) {
 	fs, err := s.db.Functions(c.Request.Context(), "")
+	var out []functionJSON
+	if err == nil {
+		out, err = s.functionsJSON(c.Request.Context(), fs)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	out := make([]functionJSON, len(fs))
-	for i, f := range fs {
-		out[i] = s.toFunctionJSON(f)
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -89,9 +119,10 @@ func (s *Server) listFunctionVersions(c *gin.Context) {
 		s.fail(c, apiserver.Errorf(apiserver.CodeNotFound, "no function named %q", c.Param("name")))
 		return
 	}
-	out := make([]functionJSON, len(fs))
-	for i, f := range fs {
-		out[i] = s.toFunctionJSON(f)
+	out, err := s.functionsJSON(c.Request.Context(), fs)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -125,7 +156,7 @@ func (s *Server) uploadFunction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, s.toFunctionJSON(f))
+	c.JSON(http.StatusCreated, s.toFunctionJSON(f, nil)) // new: no worker uses it yet
 }
 
 // publish moves a checked upload to its content-addressed name and records

@@ -156,6 +156,12 @@ func TestFunctionUploadDownloadDelete(t *testing.T) {
 	if got := e.do("DELETE", "/api/v1/functions/wordcount/1.0.0", e.tokens[apiserver.RoleEditor], "").want(http.StatusConflict).errorOf(); !strings.Contains(got.Message, "counter") {
 		t.Errorf("delete in use: %q does not name the worker", got.Message)
 	}
+	// The list says who uploaded each version and which workers use it.
+	e.do("GET", "/api/v1/functions", e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&list)
+	if len(list) != 2 || list[0].UploadedBy == nil || *list[0].UploadedBy != "editor@example.com" ||
+		len(list[0].UsedBy) != 1 || list[0].UsedBy[0].Name != "counter" || list[0].UsedBy[0].ID == 0 || len(list[1].UsedBy) != 0 {
+		t.Errorf("list with users: %+v", list)
+	}
 	// Deleting 1.0.1 keeps the file 1.0.0 shares; deleting both removes it.
 	e.do("DELETE", "/api/v1/functions/wordcount/1.0.1", e.tokens[apiserver.RoleEditor], "").want(http.StatusNoContent)
 	if len(fnDirFiles(t, dir)) != 1 {

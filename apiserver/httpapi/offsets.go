@@ -34,6 +34,7 @@ type offsetsInput struct {
 	Stop            bool            `json:"stop,omitempty"`             // stop the running worker for the reset and deploy it again
 	ClearTombstones bool            `json:"clear_tombstones,omitempty"` // let completed ids of a join be emitted again
 	Reason          string          `json:"reason,omitempty"`           // why, for the event log
+	DryRun          bool            `json:"dry_run,omitempty"`          // only say where the group is and would go
 }
 
 // toObject is the object form of offsetsInput.To.
@@ -122,9 +123,9 @@ func (s *Server) resetOffsets(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), resetTimeout)
 	defer cancel()
 	clear := func(ctx context.Context) (int, error) { return replay.ClearTombstones(ctx, s.redis, w.ConsumerName) }
-	req := replay.Request{Group: w.ConsumerName, Topics: w.TopicsInput, To: to, Stop: in.Stop, ClearTombstones: in.ClearTombstones}
+	req := replay.Request{Group: w.ConsumerName, Topics: w.TopicsInput, To: to, Stop: in.Stop, ClearTombstones: in.ClearTombstones, DryRun: in.DryRun}
 	res, err := replay.Reset(ctx, kc, workerJob{s, w, actorName(c)}, clear, req)
-	if res.To != nil { // committed: the reset happened, whatever failed after
+	if res.To != nil && !res.DryRun { // committed: the reset happened, whatever failed after
 		s.record(c, events.ActionOffsetReset, w.ID, res.From, res.To, in.Reason)
 	}
 	if err != nil {

@@ -81,6 +81,14 @@ func TestOffsetsAPI(t *testing.T) {
 	if got.Field != "stop" || !strings.Contains(got.Message, "1 active members") {
 		t.Errorf("reset while a member consumes: %+v", got)
 	}
+	// A dry run answers with the member still there, and moves nothing.
+	e.do("POST", path, ed, `{"to":"earliest","dry_run":true}`).want(http.StatusOK).decode(&res)
+	if !res.DryRun || fmt.Sprint(res.From) != "[{in 0 1}]" || fmt.Sprint(res.To) != "[{in 0 0}]" || res.Stopped {
+		t.Errorf("dry run %+v", res)
+	}
+	if n := e.count("events WHERE action = 'offset_reset'"); n != 2 {
+		t.Errorf("%d offset_reset events after two resets and a dry run", n)
+	}
 
 	// With stop, a worker Tributary does not run is not stopped (nor
 	// deployed): its group's member is someone else's consumer. The

@@ -166,6 +166,7 @@ func (s *Server) Handler() http.Handler {
 	s.mountWorkers(v1)      // workers.go: CRUD, versions, rollback
 	s.mountPipelines(v1)    // pipelines.go: the editor's graph
 	s.mountDeploy(v1)       // deploy.go: deploy, scale, stop, status
+	s.mountLogs(v1)         // logs.go: an allocation's log tail
 	s.mountMonitoring(v1)   // monitoring.go: lag, throughput, health, errors
 	s.mountDeadLetters(v1)  // deadletters.go: browse and redrive
 	s.mountOffsets(v1)      // offsets.go: reset a worker's group (replay)

@@ -233,6 +233,7 @@ func cmpOr(a, b string) string {
 func (s *Server) mountWorkers(v1 *gin.RouterGroup) {
 	viewer, editor := s.require(apiserver.RoleViewer), s.require(apiserver.RoleEditor)
 	v1.GET("/workers", viewer, s.listWorkers)
+	v1.GET("/workers/overview", viewer, s.workersOverview) // workers_overview.go
 	v1.POST("/workers", editor, s.createWorker)
 	v1.GET("/workers/:id", viewer, s.getWorker)
 	v1.PUT("/workers/:id", editor, s.putWorker)
@@ -357,10 +358,12 @@ func (s *Server) deleteWorker(c *gin.Context) {
 }
 
 type versionJSON struct {
-	Version   int             `json:"version"`
-	CreatedAt time.Time       `json:"created_at"`
-	CreatedBy *int64          `json:"created_by"`
-	Snapshot  json.RawMessage `json:"snapshot"`
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy *int64    `json:"created_by"`
+	// CreatedByEmail is that user's email; null when not known.
+	CreatedByEmail *string         `json:"created_by_email"`
+	Snapshot       json.RawMessage `json:"snapshot"`
 }
 
 func (s *Server) workerVersions(c *gin.Context) {
@@ -385,7 +388,11 @@ func toVersionJSON(v mysql.ConfigVersion) versionJSON {
 	if v.CreatedBy.Valid {
 		by = &v.CreatedBy.Int64
 	}
-	return versionJSON{v.Version, v.CreatedAt.UTC(), by, v.Snapshot}
+	var email *string
+	if v.CreatedByEmail != "" {
+		email = &v.CreatedByEmail
+	}
+	return versionJSON{v.Version, v.CreatedAt.UTC(), by, email, v.Snapshot}
 }
 
 type rollbackInput struct {

@@ -92,7 +92,8 @@ func TestWorkerVersionsAndRollback(t *testing.T) {
 	}
 	var versions []versionJSON
 	e.do("GET", path+"/versions", e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&versions)
-	if len(versions) != 4 || versions[3].Version != 4 || versions[0].CreatedBy == nil {
+	if len(versions) != 4 || versions[3].Version != 4 || versions[0].CreatedBy == nil || versions[0].CreatedByEmail == nil ||
+		*versions[0].CreatedByEmail != "editor@example.com" {
 		t.Fatalf("versions %+v", versions)
 	}
 	var snap map[string]any

@@ -124,3 +124,47 @@ func (a *Admin) existing(ctx context.Context, topics []string) (known, missing [
 	}
 	return known, missing, nil
 }
+
+// Lags is the total lag of each of many groups on its own topics, as Lag
+// counts it (a partition without a commit lags by its high watermark), in
+// three requests to the cluster however many groups there are: the
+// topics, their end offsets, and every group's commits. Topics the
+// cluster does not have count 0. A group whose commits could not be read
+// is left out of the answer; an unreachable cluster fails it.
+func (a *Admin) Lags(ctx context.Context, groups map[string][]string) (map[string]int64, error) {
+	out := make(map[string]int64, len(groups))
+	var topics, ids []string
+	for g, ts := range groups {
+		ids = append(ids, g)
+		topics = append(topics, ts...)
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ends, err := a.partitionEnds(ctx, topics)
+	if err != nil {
+		return nil, err
+	}
+	fetched := a.adm.FetchManyOffsets(ctx, ids...)
+	if fetched.AllFailed() && !errors.Is(fetched.Error(), kerr.GroupIDNotFound) {
+		return nil, unreachable(fetched.Error())
+	}
+	for g, ts := range groups {
+		r, ok := fetched[g]
+		if !ok || r.Err != nil && !errors.Is(r.Err, kerr.GroupIDNotFound) {
+			continue // not answered for this group: unknown, not zero
+		}
+		var lag int64
+		for _, t := range slices.Compact(slices.Sorted(slices.Values(ts))) {
+			for p, end := range ends[t] {
+				if c, ok := r.Fetched.Lookup(t, p); ok && c.Err == nil && c.At >= 0 {
+					lag += max(end.Offset-c.At, 0)
+				} else {
+					lag += end.Offset
+				}
+			}
+		}
+		out[g] = lag
+	}
+	return out, nil
+}

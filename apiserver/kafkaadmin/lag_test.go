@@ -175,6 +175,39 @@ func TestGroupsOfACluster(t *testing.T) {
 	}
 }
 
+func TestLagsOfManyGroups(t *testing.T) {
+	brokers := stacktest.Kfake(t, 3)
+	produce(t, brokers, "a", map[int]int{0: 5, 1: 5, 2: 5})
+	produce(t, brokers, "b", map[int]int{0: 2})
+	consume(t, brokers, "g1", "a", 6)
+	consume(t, brokers, "g2", "b", 2)
+	want := brokerLag(t, brokers, "g1", "a", 3)
+
+	c := dial(t, brokers)
+	lags, err := c.Lags(context.Background(), map[string][]string{
+		"g1":        {"a"},
+		"g2":        {"b", "never.written"},
+		"newcomer":  {"a", "b"}, // never committed: everything lags
+		"g1-also-b": {"a", "b", "a"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g1 := want[0] + want[1] + want[2]
+	wantLags := map[string]int64{"g1": g1, "g2": 0, "newcomer": 17, "g1-also-b": 17}
+	if len(lags) != len(wantLags) {
+		t.Errorf("lags %v, want %v", lags, wantLags)
+	}
+	for g, l := range wantLags {
+		if lags[g] != l {
+			t.Errorf("lag of %s = %d, want %d (all: %v)", g, lags[g], l, lags)
+		}
+	}
+	if none, err := c.Lags(context.Background(), nil); err != nil || len(none) != 0 {
+		t.Errorf("Lags of no groups = %v, %v", none, err)
+	}
+}
+
 func TestUnreachableCluster(t *testing.T) {
 	c := dial(t, []string{"127.0.0.1:1"})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

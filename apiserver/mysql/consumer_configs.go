@@ -254,11 +254,15 @@ type ConfigVersion struct {
 	Snapshot  json.RawMessage
 	CreatedAt time.Time
 	CreatedBy sql.NullInt64
+	// CreatedByEmail is that user's email; "" when not known (no user,
+	// or the user is gone).
+	CreatedByEmail string
 }
 
 // ConfigVersions returns a worker's history, oldest first.
 func (db *DB) ConfigVersions(ctx context.Context, workerID int64) ([]ConfigVersion, error) {
-	rows, err := db.db.QueryContext(ctx, "SELECT worker_id, version, snapshot, created_at, created_by FROM config_versions WHERE worker_id = ? ORDER BY version", workerID)
+	rows, err := db.db.QueryContext(ctx, "SELECT v.worker_id, v.version, v.snapshot, v.created_at, v.created_by, COALESCE(u.email, '') "+
+		"FROM config_versions v LEFT JOIN users u ON u.id = v.created_by WHERE v.worker_id = ? ORDER BY v.version", workerID)
 	if err != nil {
 		return nil, fmt.Errorf("list config versions: %w", err)
 	}
@@ -266,7 +270,7 @@ func (db *DB) ConfigVersions(ctx context.Context, workerID int64) ([]ConfigVersi
 	var out []ConfigVersion
 	for rows.Next() {
 		var v ConfigVersion
-		if err := rows.Scan(&v.WorkerID, &v.Version, &v.Snapshot, &v.CreatedAt, &v.CreatedBy); err != nil {
+		if err := rows.Scan(&v.WorkerID, &v.Version, &v.Snapshot, &v.CreatedAt, &v.CreatedBy, &v.CreatedByEmail); err != nil {
 			return nil, err
 		}
 		out = append(out, v)

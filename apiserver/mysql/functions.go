@@ -12,17 +12,20 @@ import (
 	"github.com/tributary-etl/tributary/apiserver"
 )
 
-const fnColumns = "name, version, sha256, size_bytes, created_at"
+// fnSelect reads a version with the email of who uploaded it ("" when
+// unknown, or the user was deleted).
+const fnSelect = "SELECT f.name, f.version, f.sha256, f.size_bytes, f.created_at, COALESCE(u.email, '') " +
+	"FROM functions f LEFT JOIN users u ON u.id = f.created_by"
 
 func scanFunction(s scanner) (apiserver.Function, error) {
 	var f apiserver.Function
-	err := s.Scan(&f.Name, &f.Version, &f.SHA256, &f.SizeBytes, &f.CreatedAt)
+	err := s.Scan(&f.Name, &f.Version, &f.SHA256, &f.SizeBytes, &f.CreatedAt, &f.UploadedBy)
 	return f, err
 }
 
 // Function returns one version, or CodeNotFound naming function_version.
 func (db *DB) Function(ctx context.Context, name, version string) (apiserver.Function, error) {
-	f, err := scanFunction(db.db.QueryRowContext(ctx, "SELECT "+fnColumns+" FROM functions WHERE name = ? AND version = ?", name, version))
+	f, err := scanFunction(db.db.QueryRowContext(ctx, fnSelect+" WHERE f.name = ? AND f.version = ?", name, version))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, apiserver.FieldErrorf(apiserver.CodeNotFound, "function_version", "function %s has no version %q", name, version)
 	}
@@ -35,11 +38,11 @@ func (db *DB) Function(ctx context.Context, name, version string) (apiserver.Fun
 // Functions lists every version, by name and then upload time; name "" means
 // every function.
 func (db *DB) Functions(ctx context.Context, name string) ([]apiserver.Function, error) {
-	q, args := "SELECT "+fnColumns+" FROM functions", []any{}
+	q, args := fnSelect, []any{}
 	if name != "" {
-		q, args = q+" WHERE name = ?", append(args, name)
+		q, args = q+" WHERE f.name = ?", append(args, name)
 	}
-	rows, err := db.db.QueryContext(ctx, q+" ORDER BY name, created_at, id", args...)
+	rows, err := db.db.QueryContext(ctx, q+" ORDER BY f.name, f.created_at, f.id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list functions: %w", err)
 	}
@@ -115,6 +118,36 @@ func workersUsing(ctx context.Context, tx *sql.Tx, name, version string) ([]stri
 	}
 	return out, rows.Err()
 }
+
+// FunctionUser is a worker that runs a function version.
+type FunctionUser struct {
+	ID   int64
+	Name string
+}
+
+// FunctionUsers lists, by "name version", the workers that run each
+// function version, by worker id; versions no worker runs are absent.
+func (db *DB) FunctionUsers(ctx context.Context) (map[string][]FunctionUser, error) {
+	rows, err := db.db.QueryContext(ctx, "SELECT function_name, function_version, id, consumer_name FROM consumer_configs "+
+		"WHERE function_name IS NOT NULL AND function_version IS NOT NULL ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("workers using functions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]FunctionUser{}
+	for rows.Next() {
+		var name, version string
+		var u FunctionUser
+		if err := rows.Scan(&name, &version, &u.ID, &u.Name); err != nil {
+			return nil, fmt.Errorf("workers using functions: %w", err)
+		}
+		out[FunctionKey(name, version)] = append(out[FunctionKey(name, version)], u)
+	}
+	return out, rows.Err()
+}
+
+// FunctionKey is the key of a version in FunctionUsers.
+func FunctionKey(name, version string) string { return name + " " + version }
 
 // FunctionFileUsed reports whether any version's binary has this sha256.
 func (db *DB) FunctionFileUsed(ctx context.Context, sha string) (bool, error) {

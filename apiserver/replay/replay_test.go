@@ -77,8 +77,19 @@ func TestReset(t *testing.T) {
 		}
 	}
 
+	// A dry run of a running worker stops nothing and commits nothing.
+	dry := req
+	dry.DryRun, dry.Stop = true, true
+	res, err := Reset(ctx, a, job, clear, dry)
+	if err != nil || !res.DryRun || res.Stopped || job.starts != 0 || cleared != 0 || fmt.Sprint(res.To) != "[{in 0 1} {in 1 1}]" {
+		t.Errorf("dry run %+v (%v, starts %d)", res, err, job.starts)
+	}
+	if g, err := a.Describe(ctx, "g"); err != nil || g.Members != 1 {
+		t.Errorf("after a dry run the member is gone: %+v, %v", g, err)
+	}
+
 	req.Stop, req.ClearTombstones = true, true
-	res, err := Reset(ctx, a, job, clear, req)
+	res, err = Reset(ctx, a, job, clear, req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,9 @@ type Request struct {
 	To              To
 	Stop            bool // stop the job while members are active, then deploy it again
 	ClearTombstones bool // delete the worker's tombstones while it is stopped (see the package doc)
+	// DryRun resolves the target and reads the commits, and does nothing
+	// else: the answer says where the group is and where it would go.
+	DryRun bool
 }
 
 // ResetResult says what a reset did.
@@ -59,6 +62,7 @@ type ResetResult struct {
 	Stopped           bool                `json:"stopped"`    // the job was stopped for the reset...
 	Redeployed        bool                `json:"redeployed"` // ...and deployed again
 	TombstonesCleared *int                `json:"tombstones_cleared"`
+	DryRun            bool                `json:"dry_run,omitempty"` // nothing was done: To is where the group would go now
 }
 
 // ErrActive is a group with members when the request did not allow
@@ -81,8 +85,16 @@ const pollEvery = 250 * time.Millisecond
 func Reset(ctx context.Context, kc Kafka, job Job, clear func(context.Context) (int, error), req Request) (res ResetResult, err error) {
 	// Resolve the target once before touching the job, so that a bad
 	// request (a topic that does not exist) stops nothing.
-	if _, err := target(ctx, kc, req); err != nil {
+	to, err := target(ctx, kc, req)
+	if err != nil {
 		return res, err
+	}
+	if req.DryRun {
+		if res.From, err = kc.Committed(ctx, req.Group, req.Topics); err != nil {
+			return res, err
+		}
+		res.To, res.DryRun = to, true
+		return res, nil
 	}
 	g, err := kc.Describe(ctx, req.Group)
 	if err != nil {
@@ -113,7 +125,7 @@ func Reset(ctx context.Context, kc Kafka, job Job, clear func(context.Context) (
 	}
 	// Resolved again now that nothing consumes: "latest" means the end
 	// when the worker stopped, not when the request arrived.
-	to, err := target(ctx, kc, req)
+	to, err = target(ctx, kc, req)
 	if err != nil {
 		return res, err
 	}

@@ -48,3 +48,36 @@ func (c *Client) Rates(ctx context.Context, worker string, now time.Time) (Rates
 	}
 	return r, nil
 }
+
+// AllRates reads the rates in and out of every worker Prometheus has
+// series of at now, by worker, in one instant query however many workers
+// there are. InByTopic is left empty: Rates has it for one worker.
+func (c *Client) AllRates(ctx context.Context, now time.Time) (map[string]Rates, error) {
+	win := "[" + promDuration(RateWindow) + "]"
+	q := `label_replace(sum by (worker) (rate(tributary_consumed_total` + win + `)), "direction", "in", "", "")` +
+		` or label_replace(sum by (worker) (rate(tributary_emitted_total` + win + `)), "direction", "out", "", "")`
+	vec, err := c.instant(ctx, q, now)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]Rates{}
+	for _, s := range vec {
+		v := float64(s.Value)
+		worker := string(s.Metric["worker"])
+		if math.IsNaN(v) || math.IsInf(v, 0) || worker == "" {
+			continue
+		}
+		r, ok := out[worker]
+		if !ok {
+			r.InByTopic = map[string]float64{}
+		}
+		switch s.Metric["direction"] {
+		case "in":
+			r.In, r.Found = v, true
+		case "out":
+			r.Out, r.Found = v, true
+		}
+		out[worker] = r
+	}
+	return out, nil
+}

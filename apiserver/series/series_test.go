@@ -3,9 +3,11 @@ package series
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,6 +147,13 @@ func TestAgainstPrometheus(t *testing.T) {
 	if rates, err := c.Rates(ctx, stacktest.Name(t, "absent"), now); err != nil || rates.Found {
 		t.Errorf("rates of a worker that never ran: %+v, %v", rates, err)
 	}
+	all, err := c.AllRates(ctx, now)
+	if err != nil {
+		t.Fatalf("AllRates: %v", err)
+	}
+	if _, ok := all[stacktest.Name(t, "absent")]; ok {
+		t.Errorf("AllRates lists a worker that never ran: %v", all)
+	}
 }
 
 func TestUnavailable(t *testing.T) {
@@ -177,6 +186,46 @@ func TestUnavailable(t *testing.T) {
 			if _, err := c.Rates(context.Background(), "w", time.Now()); !errors.Is(err, ErrUnavailable) {
 				t.Errorf("Rates: %v, want ErrUnavailable", err)
 			}
+			if _, err := c.AllRates(context.Background(), time.Now()); !errors.Is(err, ErrUnavailable) {
+				t.Errorf("AllRates: %v, want ErrUnavailable", err)
+			}
 		})
+	}
+}
+
+// TestAllRatesByWorker reads Prometheus' answer to the one query of every
+// worker's rates: in and out per worker label, NaN left out.
+func TestAllRatesByWorker(t *testing.T) {
+	var query string
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		query = r.Form.Get("query")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[
+			{"metric":{"worker":"a","direction":"in"},"value":[1,"2.5"]},
+			{"metric":{"worker":"a","direction":"out"},"value":[1,"2"]},
+			{"metric":{"worker":"b","direction":"out"},"value":[1,"NaN"]},
+			{"metric":{"worker":"c","direction":"in"},"value":[1,"0"]}]}}`)
+	}))
+	defer prom.Close()
+	c, err := New(prom.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := c.AllRates(t.Context(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(query, "sum by (worker) (rate(tributary_consumed_total[60s]))") {
+		t.Errorf("query %s", query)
+	}
+	if a := all["a"]; a.In != 2.5 || a.Out != 2 || !a.Found {
+		t.Errorf("a: %+v", a)
+	}
+	if _, ok := all["b"]; ok {
+		t.Errorf("b has only NaN, yet listed: %+v", all["b"])
+	}
+	if c := all["c"]; !c.Found || c.In != 0 {
+		t.Errorf("c: %+v", c)
 	}
 }

@@ -60,6 +60,10 @@ type Reader interface {
 	Throughput(ctx context.Context, t Target) (Throughput, error)
 }
 
+// notScraped is the warning of a worker Prometheus has no series of.
+const notScraped = "Prometheus has no series of this worker yet: it was never deployed, " +
+	"or Prometheus has not scraped it (throughput reads 0)"
+
 // Prometheus reads throughput from Prometheus.
 type Prometheus struct {
 	client *series.Client
@@ -79,8 +83,7 @@ func (p *Prometheus) Throughput(ctx context.Context, t Target) (Throughput, erro
 	tp := Throughput{InPerSec: r.In, OutPerSec: r.Out, InPerSecByTopic: map[string]float64{},
 		WindowSeconds: series.RateWindow.Seconds(), Source: SourcePrometheus}
 	if !r.Found {
-		tp.Warnings = append(tp.Warnings, "Prometheus has no series of this worker yet: it was never deployed, "+
-			"or Prometheus has not scraped it (throughput reads 0)")
+		tp.Warnings = append(tp.Warnings, notScraped)
 	}
 	// Every input topic has a rate, 0 when none of its records came by
 	// (the runtime binds each topic's counter at start); a topic the
@@ -89,4 +92,51 @@ func (p *Prometheus) Throughput(ctx context.Context, t Target) (Throughput, erro
 		tp.InPerSecByTopic[in] = r.InByTopic[in]
 	}
 	return tp, nil
+}
+
+// Many is a Reader that answers many workers at once for less than one
+// Throughput call each; Prometheus is one.
+type Many interface {
+	// ThroughputMany answers every target, by Target.Worker. A target the
+	// answer has no series of reads zeros with a warning, as Throughput.
+	ThroughputMany(ctx context.Context, ts []Target) (map[string]Throughput, error)
+}
+
+var _ Many = (*Prometheus)(nil)
+
+// All answers the throughput of every target, by Target.Worker: in one
+// call when r is a Many, otherwise one Throughput call per target (the
+// Sampler's are in memory, and start sampling each target). A failed
+// call leaves its target out and fails the answer only when r is a Many.
+func All(ctx context.Context, r Reader, ts []Target) (map[string]Throughput, error) {
+	if m, ok := r.(Many); ok {
+		return m.ThroughputMany(ctx, ts)
+	}
+	out := make(map[string]Throughput, len(ts))
+	for _, t := range ts {
+		if tp, err := r.Throughput(ctx, t); err == nil {
+			out[t.Worker] = tp
+		}
+	}
+	return out, nil
+}
+
+// ThroughputMany implements Many with one instant query (series.AllRates);
+// the answers have no rates per input topic.
+func (p *Prometheus) ThroughputMany(ctx context.Context, ts []Target) (map[string]Throughput, error) {
+	all, err := p.client.AllRates(ctx, p.now())
+	if err != nil {
+		return nil, fmt.Errorf("throughput of every worker: %w", err)
+	}
+	out := make(map[string]Throughput, len(ts))
+	for _, t := range ts {
+		r := all[t.Worker]
+		tp := Throughput{InPerSec: r.In, OutPerSec: r.Out, InPerSecByTopic: map[string]float64{},
+			WindowSeconds: series.RateWindow.Seconds(), Source: SourcePrometheus}
+		if !r.Found {
+			tp.Warnings = append(tp.Warnings, notScraped)
+		}
+		out[t.Worker] = tp
+	}
+	return out, nil
 }

@@ -8,13 +8,17 @@ import { AlertsPage } from "./pages/alerts/AlertsPage";
 import { ClusterForm } from "./pages/clusters/ClusterForm";
 import { ClusterPage } from "./pages/clusters/ClusterPage";
 import { ClustersPage } from "./pages/clusters/ClustersPage";
+import { FunctionsPage } from "./pages/functions/FunctionsPage";
 import { Login } from "./pages/Login";
 import { PipelineList } from "./pages/PipelineList";
 import { TracePage } from "./pages/TracePage";
+import { WorkerPage } from "./pages/workers/WorkerPage";
+import { WorkersPage } from "./pages/workers/WorkersPage";
 
 /**
  * The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts,
- * #/clusters, #/clusters/new, #/clusters/<id>[/edit|/groups|/messages[/<topic>]], #/traces/<trace id>.
+ * #/clusters, #/clusters/new, #/clusters/<id>[/edit|/groups|/messages[/<topic>]], #/traces/<trace id>,
+ * #/workers, #/workers/<id>, #/functions.
  */
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
@@ -53,10 +57,14 @@ export function App() {
   const m = /^\/pipelines\/(new|\d+)$/.exec(route);
   const canEdit = user.role !== "viewer";
   const cl = /^\/clusters\/(\d+)(?:\/(edit|groups|messages)(?:\/([^/]+))?)?$/.exec(route);
+  const worker = /^\/workers\/(\d+)$/.exec(route);
   const tr = /^\/traces\/([0-9a-fA-F]{16,32})$/.exec(route);
   let page;
   if (m) page = <Editor key={m[1]} pipelineId={m[1] === "new" ? null : Number(m[1])} readOnly={user.role === "viewer"} />;
   else if (route === "/alerts") page = <AlertsPage />;
+  else if (worker) page = <WorkerPage key={worker[1]} id={Number(worker[1])} readOnly={!canEdit} />;
+  else if (route === "/workers") page = <WorkersPage />;
+  else if (route === "/functions") page = <FunctionsPage canUpload={canEdit} />;
   else if (route === "/clusters") page = <ClustersPage canEdit={canEdit} />;
   else if (route === "/clusters/new") page = <ClusterForm key="new" id={null} />;
   else if (cl && cl[2] === "edit") page = <ClusterForm key={cl[1]} id={Number(cl[1])} />;
@@ -71,6 +79,8 @@ export function App() {
         <strong>Tributary</strong>
         <a href="#/">Pipelines</a>
         <a href="#/clusters">Clusters</a>
+        <a href="#/workers">Workers</a>
+        <a href="#/functions">Functions</a>
         <AlertsLink />
         <a href="/docs" target="_blank" rel="noreferrer">API docs</a>
         <span className="spacer" />

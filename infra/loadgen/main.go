@@ -37,6 +37,7 @@ func main() {
 
 type options struct {
 	brokers, topics, prefix, await string
+	value                          string // sent as is instead of sample documents, when set
 	count                          int
 	rate                           float64
 	duration                       time.Duration
@@ -69,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		o.headers = append(o.headers, kafka.Header{Key: k, Value: []byte(val)})
 		return nil
 	})
+	fs.StringVar(&o.value, "value", "", "send this value as is instead of sample documents (a non-JSON value, say, to see a worker dead-letter it)")
 	fs.StringVar(&o.await, "await", "", "then wait for every document to come out on this topic (e.g. documents.enriched) and print the latencies")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: loadgen [flags]\n\nProduces sample documents in several languages to Kafka.\n\nFlags:\n")
@@ -82,6 +84,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if o.count < 0 || o.rate < 0 || o.batch < 1 || (o.count == 0 && o.duration == 0) {
 		fmt.Fprintln(stderr, "loadgen: -count and -rate must not be negative, -batch at least 1, and -count or -duration must bound the run")
+		return 2
+	}
+	if o.value != "" && o.await != "" {
+		fmt.Fprintln(stderr, "loadgen: -await waits for documents; -value sends something else")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -141,6 +147,9 @@ func produce(ctx context.Context, o options, aw *awaiter, progress io.Writer) (i
 			hs := o.headers
 			if o.traceparent {
 				hs = append([]kafka.Header{{Key: "traceparent", Value: []byte(newTraceparent())}}, hs...)
+			}
+			if o.value != "" {
+				doc = []byte(o.value)
 			}
 			for _, t := range topics {
 				msgs = append(msgs, kafka.Message{Topic: t, Key: []byte(id), Value: doc, Headers: hs})

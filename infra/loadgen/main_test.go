@@ -70,6 +70,30 @@ func TestRefusesUnboundedRun(t *testing.T) {
 	}
 }
 
+func TestSendsAValueAsIs(t *testing.T) {
+	brokers := stacktest.Kfake(t, 1)
+	var out, errb bytes.Buffer
+	if code := run([]string{"-brokers", strings.Join(brokers, ","), "-topics", "raw", "-count", "2", "-rate", "0", "-value", "not json", "-id-prefix", "v-"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: "raw", MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 2 {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Value) != "not json" || !strings.HasPrefix(string(m.Key), "v-") {
+			t.Errorf("record %d: key %q value %q", i, m.Key, m.Value)
+		}
+	}
+	if code := run([]string{"-value", "x", "-await", "out"}, &out, &errb); code != 2 {
+		t.Errorf("-value with -await: exit %d", code)
+	}
+}
+
 // TestAwaitReportsLatency awaits the very topic it produces to: every
 // document "comes out" there, so the run must report all of them.
 func TestAwaitReportsLatency(t *testing.T) {

@@ -1,8 +1,9 @@
 // Every call to the API goes through here: the token, JSON, and errors
 // turned into ApiError with the field the server named.
 import type {
-  Alert, Cluster, FunctionVersion, Graph, LoginResponse, Pipeline, PipelineSummary, SeriesMetric, TopicInfo, Trace,
-  TraceSummary, User, WorkerMetrics, WorkerRef, WorkerSeries, WorkerStatus,
+  Alert, AllocationLogs, Cluster, ConfigVersion, Cursor, DeadLetterPage, FunctionVersion, Graph, LoginResponse, Pipeline,
+  PipelineSummary, RedriveRequest, RedriveResult, ResetRequest, ResetResult, SeriesMetric, TopicInfo, Trace, TraceSummary,
+  User, Worker, WorkerEvent, WorkerMetrics, WorkerRef, WorkerSeries, WorkersOverview, WorkerStatus,
 } from "./types";
 
 const TOKEN_KEY = "tributary.token";
@@ -103,7 +104,72 @@ export const api = {
   alerts: (state: "firing" | "resolved" | "all", worker?: string, limit = 100) =>
     call<{ alerts: Alert[] }>("GET", `/api/v1/alerts?${new URLSearchParams({ state, limit: String(limit), ...(worker ? { worker } : {}) })}`)
       .then((r) => r.alerts ?? []),
+  workersOverview: () => call<WorkersOverview>("GET", "/api/v1/workers/overview"),
+  worker: (id: number) => call<Worker>("GET", `/api/v1/workers/${id}`),
+  putWorker: (id: number, body: WorkerInput) => call<Worker>("PUT", `/api/v1/workers/${id}`, body),
+  deleteWorker: (id: number) => call<null>("DELETE", `/api/v1/workers/${id}`),
+  versions: (id: number) => call<ConfigVersion[]>("GET", `/api/v1/workers/${id}/versions`),
+  rollback: (id: number, version: number) => call<Worker>("POST", `/api/v1/workers/${id}/rollback`, { version }),
+  logs: (id: number, alloc: string, stream: "stdout" | "stderr", tail = 16384) =>
+    call<AllocationLogs>("GET", `/api/v1/workers/${id}/allocations/${alloc}/logs?${new URLSearchParams({ stream, tail: String(tail) })}`),
+  deadLetters: (id: number, from: Cursor | null, limit = 50) =>
+    call<DeadLetterPage>("GET", `/api/v1/workers/${id}/dead-letters?${new URLSearchParams({
+      limit: String(limit), ...(from ? { partition: String(from.partition), offset: String(from.offset) } : {}) })}`),
+  redrive: (id: number, req: RedriveRequest) => call<RedriveResult>("POST", `/api/v1/workers/${id}/dead-letters/redrive`, req),
+  resetOffsets: (id: number, req: ResetRequest) => call<ResetResult>("POST", `/api/v1/workers/${id}/offsets`, req),
+  events: (workerId: number, limit = 50) =>
+    call<WorkerEvent[]>("GET", `/api/v1/events?${new URLSearchParams({ worker_id: String(workerId), limit: String(limit) })}`),
+  deleteFunction: (name: string, version: string) =>
+    call<null>("DELETE", `/api/v1/functions/${encodeURIComponent(name)}/${encodeURIComponent(version)}`),
 };
+
+/** The body of PUT /workers/{id}: every setting, since what is left out takes its default. */
+export type WorkerInput = Omit<Worker, "id" | "pipeline_id" | "desired_state" | "config_version" | "updated_at">;
+
+/** How far an upload is: bytes sent of the request's total. */
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+}
+
+/**
+ * uploadFunction posts a function binary as POST /functions takes it
+ * (multipart: name, version, file) with XMLHttpRequest, whose upload
+ * events fetch does not have, reporting progress as the bytes go. A
+ * refusal rejects with the API's ApiError, naming its field.
+ */
+export function uploadFunction(name: string, version: string, file: Blob,
+  onProgress: (p: UploadProgress) => void): { done: Promise<FunctionVersion>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<FunctionVersion>((resolve, reject) => {
+    xhr.open("POST", "/api/v1/functions");
+    const token = session.token();
+    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.upload.onprogress = (e) => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : file.size });
+    xhr.onload = () => {
+      const json = parseJSON(xhr.responseText);
+      if (xhr.status === 201) return resolve(json as FunctionVersion);
+      if (xhr.status === 401) onUnauthorized();
+      reject(toApiError(xhr.status, json));
+    };
+    xhr.onerror = () => reject(new ApiError(0, "network", "the upload did not reach the server"));
+    xhr.onabort = () => reject(new ApiError(0, "aborted", "upload cancelled"));
+    const form = new FormData();
+    form.set("name", name);
+    form.set("version", version);
+    form.set("file", file, "function"); // after name and version: the server refuses a taken version before the bytes
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
+}
+
+function parseJSON(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * prometheusMissing tells the 503 of a server without Prometheus (its

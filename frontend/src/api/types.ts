@@ -97,6 +97,11 @@ export interface FunctionVersion {
   sha256: string;
   size_bytes: number;
   created_at: string;
+  artifact_url?: string;
+  /** the uploader's email; null when not known (absent from older servers) */
+  uploaded_by?: string | null;
+  /** the workers whose settings name this version (absent from older servers) */
+  used_by?: { id: number; name: string }[];
 }
 
 export interface Cluster {
@@ -115,11 +120,18 @@ export interface TopicInfo {
 
 export interface Allocation {
   id: string;
+  name?: string;
+  node?: string;
+  job_version?: number;
   client_status: string;
   healthy: boolean | null;
+  restarts?: number;
   task_state?: string;
   last_event?: string;
   failed_reason?: string;
+  /** when its task last started; null before (absent from older servers) */
+  started_at?: string | null;
+  last_event_at?: string | null;
 }
 
 export interface WorkerStatus {
@@ -235,4 +247,143 @@ export interface WorkerRef {
   id: number;
   name: string;
   pipeline_id: number | null;
+}
+
+/** A worker as GET /workers/{id} answers it: every setting, flat. */
+export interface Worker extends Omit<WorkerSettings, "cluster_id"> {
+  id: number;
+  name: string;
+  input_topics: string[];
+  output_topics: string[];
+  cluster_id: number | null;
+  kafka_bootstrap_server: string;
+  function: string;
+  function_version: string;
+  pipeline_id: number | null;
+  desired_state: "running" | "stopped";
+  config_version: number;
+  updated_at: string;
+}
+
+/** A worker with how it is doing, as GET /workers/overview lists it; a live field is null when its source did not answer. */
+export interface WorkerOverview extends Worker {
+  pipeline_name: string | null;
+  job: { status: string; stopped: boolean } | null;
+  running: number | null;
+  healthy: number | null;
+  desired: number | null;
+  lag: number | null;
+  in_per_sec: number | null;
+  out_per_sec: number | null;
+}
+
+export interface WorkersOverview {
+  workers: WorkerOverview[];
+  warnings: string[];
+  sampled_at: string;
+}
+
+/** One config version of a worker: the whole row as it was saved. */
+export interface ConfigVersion {
+  version: number;
+  created_at: string;
+  created_by: number | null;
+  /** that user's email; null when not known (absent from older servers) */
+  created_by_email?: string | null;
+  snapshot: Record<string, unknown>;
+}
+
+export interface AllocationLogs {
+  worker: string;
+  allocation: string;
+  stream: "stdout" | "stderr";
+  tail_bytes: number;
+  text: string;
+}
+
+export interface DeadLetter {
+  partition: number;
+  offset: number;
+  timestamp: string;
+  key: string;
+  value: string;
+  encoding: "utf8" | "base64";
+  worker?: string;
+  class?: string;
+  error?: string;
+  source: { topic: string; partition: number; offset: number } | null;
+  join_id?: string;
+  join_topics?: string[];
+  expired?: boolean;
+  redrive_count: number;
+  headers: { key: string; value: string }[];
+  redriven: { topic: string; partition: number; offset: number; by: string; at: string } | null;
+}
+
+export interface Cursor {
+  partition: number;
+  offset: number;
+}
+
+export interface DeadLetterPage {
+  topic: string;
+  partitions: { partition: number; start: number; end: number }[];
+  letters: DeadLetter[];
+  next: Cursor | null;
+}
+
+export interface RedriveRequest {
+  offsets?: Cursor[];
+  up_to?: Cursor[];
+  class?: string;
+  to_topic?: string;
+  reason?: string;
+}
+
+export interface RedriveResult {
+  topic: string;
+  redriven: number;
+  already_redriven: number;
+  refused: number;
+  failed: number;
+  outcomes: { partition: number; offset: number; status: string; reason?: string }[];
+}
+
+export interface TopicOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** Where POST /workers/{id}/offsets moves the group: a position, a time, or offsets. */
+export type ResetTarget = "earliest" | "latest" | { timestamp: string } | { offsets: TopicOffset[] };
+
+export interface ResetRequest {
+  to: ResetTarget;
+  stop?: boolean;
+  clear_tombstones?: boolean;
+  reason?: string;
+  dry_run?: boolean;
+}
+
+export interface ResetResult {
+  from: TopicOffset[] | null;
+  to: TopicOffset[] | null;
+  stopped: boolean;
+  redeployed: boolean;
+  tombstones_cleared: number | null;
+  dry_run?: boolean;
+}
+
+/** One entry of the event log: who did what to which worker, when, and why. */
+export interface WorkerEvent {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  worker_id?: number;
+  pipeline_id?: number;
+  from?: unknown;
+  to?: unknown;
+  reason: string;
 }

@@ -5,9 +5,9 @@ import { useEditor, useLive, useReadOnly } from "../editor/context";
 import { healthOf } from "../editor/nodes/worker/health";
 import type { WorkerNode } from "../pipeline/model";
 import { AutoscaleFields } from "./AutoscaleFields";
-import { parseMetadata } from "./metadata";
 import { WorkerAlerts } from "./WorkerAlerts";
 import { WorkerHistory } from "./WorkerHistory";
+import { WorkerSettingsForm } from "./WorkerSettingsForm";
 
 interface Props {
   nodeId: string;
@@ -25,16 +25,11 @@ export function WorkerPanel({ nodeId, saveError, onTraces, flash }: Props) {
   const workerId = useEditor((s) => s.workerIds[node?.data.name ?? ""]);
   const live = useLive();
   const [fns, setFns] = useState<FunctionVersion[]>([]);
-  const [metaText, setMetaText] = useState("");
-  const [metaError, setMetaError] = useState("");
   const [instances, setInstances] = useState(1);
   const [busy, setBusy] = useState(false);
   useEffect(() => { api.functions().then(setFns).catch(() => setFns([])); }, []);
   useEffect(() => {
-    const m = node?.data.settings.metadata;
-    setMetaText(m ? JSON.stringify(m, null, 2) : "");
     setInstances(node?.data.settings.instances ?? 1);
-    setMetaError("");
   }, [nodeId]); // eslint-disable-line react-hooks/exhaustive-deps
   if (!node) return null;
   const st: WorkerSettings = node.data.settings;
@@ -57,53 +52,12 @@ export function WorkerPanel({ nodeId, saveError, onTraces, flash }: Props) {
     }
   }
 
-  const field = (name: keyof WorkerSettings) => errs[name] && <div className="error">{errs[name]}</div>;
-  const versions = fns.filter((f) => f.name === st.function);
   return (
     <div data-testid="worker-panel">
-      <h3>{node.data.name}</h3>
+      <h3>{node.data.name}{workerId !== undefined && <> <a href={`#/workers/${workerId}`} style={{ fontSize: 12, fontWeight: "normal" }}>worker page</a></>}</h3>
       <WorkerAlerts worker={node.data.name} />
-      <label>function</label>
-      <select value={st.function ?? ""} disabled={readOnly} aria-label="function"
-        onChange={(e) => set({ function: e.target.value || undefined, function_version: fns.filter((f) => f.name === e.target.value).at(-1)?.version })}>
-        <option value="">(none)</option>
-        {[...new Set(fns.map((f) => f.name))].map((n) => <option key={n}>{n}</option>)}
-      </select>
-      {field("function")}
-      <label>version</label>
-      <select value={st.function_version ?? ""} disabled={readOnly || !st.function} aria-label="function version"
-        onChange={(e) => set({ function_version: e.target.value })}>
-        {versions.map((f) => <option key={f.version}>{f.version}</option>)}
-      </select>
-      {field("function_version")}
-      <label>metadata (JSON object)</label>
-      <textarea rows={4} value={metaText} disabled={readOnly} aria-label="metadata"
-        onChange={(e) => {
-          setMetaText(e.target.value);
-          const p = parseMetadata(e.target.value);
-          setMetaError(p.error ?? "");
-          if (!p.error) set({ metadata: p.value });
-        }} />
-      {metaError && <div className="error">{metaError}</div>}
-      {field("metadata")}
-      <label>join timeout (seconds)</label>
-      <input type="number" min={1} max={86400} value={st.timeout_seconds ?? 240} disabled={readOnly} aria-label="timeout"
-        onChange={(e) => set({ timeout_seconds: Number(e.target.value) })} />
-      {field("timeout_seconds")}
-      <label>join key</label>
-      <input value={st.join_key ?? "id"} disabled={readOnly} onChange={(e) => set({ join_key: e.target.value })} />
-      {field("join_key")}
-      <label>expiry topic</label>
-      <input value={st.expiry_topic ?? ""} disabled={readOnly} onChange={(e) => set({ expiry_topic: e.target.value || undefined })} />
-      {field("expiry_topic")}
-      <label>dead-letter topic (default {node.data.name}.dlq)</label>
-      <input value={st.dead_letter_topic ?? ""} disabled={readOnly} onChange={(e) => set({ dead_letter_topic: e.target.value || undefined })} />
-      {field("dead_letter_topic")}
-      <label>tombstone TTL (seconds; empty: 3600)</label>
-      <input type="number" min={60} max={604800} value={st.tombstone_ttl_seconds || ""} placeholder="3600" disabled={readOnly}
-        aria-label="tombstone TTL" title="How long a completed id drops its redelivered fragments. Redis keeps one key per id for this long."
-        onChange={(e) => set({ tombstone_ttl_seconds: e.target.value === "" ? undefined : Number(e.target.value) })} />
-      {field("tombstone_ttl_seconds")}
+      <WorkerSettingsForm name={node.data.name} value={st} functions={fns} readOnly={readOnly} errors={errs} onChange={set}
+        resetKey={nodeId} />
       <AutoscaleFields value={st.autoscale} readOnly={readOnly} errors={errs} onChange={(a) => set({ autoscale: a })} />
 
       <h3>Deployment</h3>

@@ -5,7 +5,8 @@ import type {
   TraceSummary, User, WorkerMetrics, WorkerRef, WorkerSeries, WorkerStatus,
 } from "./types";
 
-const TOKEN_KEY = "tributary.token";
+/** The localStorage key of the logged-in user's access token (also read by the docs page). */
+export const TOKEN_KEY = "tributary.token";
 
 /** An API refusal: {"error":{"code","message","field"}} and the HTTP status. */
 export class ApiError extends Error {

@@ -7,8 +7,9 @@ import { Editor } from "./editor/Editor";
 import { AlertsPage } from "./pages/alerts/AlertsPage";
 import { Login } from "./pages/Login";
 import { PipelineList } from "./pages/PipelineList";
+import { UsersPage } from "./pages/users/UsersPage";
 
-/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts. */
+/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts, #/users (admins). */
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
   useEffect(() => {
@@ -50,6 +51,7 @@ export function App() {
         <strong>Tributary</strong>
         <a href="#/">Pipelines</a>
         <AlertsLink />
+        {user.role === "admin" && <a href="#/users">Users</a>}
         <a href="/docs" target="_blank" rel="noreferrer">API docs</a>
         <span className="spacer" />
         <span data-testid="whoami">{user.email} ({user.role})</span>
@@ -59,6 +61,8 @@ export function App() {
         <Editor key={m[1]} pipelineId={m[1] === "new" ? null : Number(m[1])} readOnly={user.role === "viewer"} />
       ) : route === "/alerts" ? (
         <AlertsPage />
+      ) : route === "/users" && user.role === "admin" ? (
+        <UsersPage me={user} />
       ) : (
         <PipelineList canCreate={user.role !== "viewer"} />
       )}

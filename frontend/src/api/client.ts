@@ -1,7 +1,7 @@
 // Every call to the API goes through here: the token, JSON, and errors
 // turned into ApiError with the field the server named.
 import type {
-  Alert, Cluster, FunctionVersion, Graph, LoginResponse, Pipeline, PipelineSummary, SeriesMetric, TopicInfo, Trace,
+  Alert, Cluster, FunctionVersion, Graph, LoginResponse, Pipeline, PipelineSummary, Role, SeriesMetric, TopicInfo, Trace,
   TraceSummary, User, WorkerMetrics, WorkerRef, WorkerSeries, WorkerStatus,
 } from "./types";
 
@@ -81,6 +81,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 export const api = {
   login: (email: string, password: string) => call<LoginResponse>("POST", "/api/v1/auth/login", { email, password }),
   me: () => call<User>("GET", "/api/v1/auth/me"),
+  users: () => call<User[]>("GET", "/api/v1/users"),
+  createUser: (email: string, password: string, role: Role) => call<User>("POST", "/api/v1/auth/register", { email, password, role }),
+  updateUser: (id: number, change: { role?: Role; disabled?: boolean }) => call<User>("PATCH", `/api/v1/users/${id}`, change),
+  setUserPassword: (id: number, password: string) => call<null>("PUT", `/api/v1/users/${id}/password`, { password }),
+  deleteUser: (id: number) => call<null>("DELETE", `/api/v1/users/${id}`),
   pipelines: () => call<PipelineSummary[]>("GET", "/api/v1/pipelines"),
   pipeline: (id: number) => call<Pipeline>("GET", `/api/v1/pipelines/${id}`),
   createPipeline: (name: string, graph: Graph) => call<Pipeline>("POST", "/api/v1/pipelines", { name, graph }),

@@ -101,3 +101,51 @@ test("an admin creates a viewer, who sees a read-only UI until disabled", { time
   assert.match(await page.textContent(".login [role=alert]"), /disabled/);
   await page.close();
 });
+
+test("an admin changes a role, resets a password, disables and deletes a user", { timeout: 120_000 }, async () => {
+  const other = { email: `e2e-other-${sfx}@tributary.local`, password: `e2e-first-${sfx}` };
+  const reg = await call("POST", "/api/v1/auth/register", adminToken, { ...other, role: "viewer" });
+  assert.equal(reg.status, 201, JSON.stringify(reg.json));
+  const id = reg.json.id;
+  const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
+  page.on("dialog", (d) => d.accept());
+  try {
+    await logIn(page, admin);
+    await page.goto(`${base}/#/users`);
+    await page.waitForSelector("[data-testid=users-page] table.users");
+    const row = page.locator(`[data-testid="user-${other.email}"]`);
+    assert.equal(await row.count(), 0, "a test user is listed before asking for test users");
+    await page.check("text=show test users");
+    await row.waitFor();
+
+    await row.locator("select").selectOption("editor");
+    await page.waitForFunction(async ([u, t, id]) => {
+      const r = await fetch(`${u}/api/v1/users`, { headers: { Authorization: `Bearer ${t}` } });
+      return (await r.json()).find((x) => x.id === id)?.role === "editor";
+    }, [base, adminToken, id]);
+
+    await row.locator("button:has-text('Reset password')").click();
+    await row.locator("input[type=password]").fill("short");
+    await row.locator("button:has-text('Set')").click();
+    await row.locator(".error").waitFor();
+    assert.match(await row.locator(".error").textContent(), /8 to 72 bytes/);
+    await row.locator("input[type=password]").fill(`e2e-second-${sfx}`);
+    await row.locator("button:has-text('Set')").click();
+    await row.locator("text=Password set.").waitFor();
+    assert.equal((await call("POST", "/api/v1/auth/login", null, other)).status, 401, "the old password still works");
+    await login({ email: other.email, password: `e2e-second-${sfx}` });
+
+    await row.locator("button:has-text('Disable')").click();
+    await row.locator("[data-testid=user-state]:has-text('disabled')").waitFor();
+    const listed = (await call("GET", "/api/v1/users", adminToken)).json.find((u) => u.id === id);
+    assert.notEqual(listed.disabled_at, null);
+    await row.locator("button:has-text('Enable')").waitFor();
+
+    await row.locator("button:has-text('Delete')").click();
+    await row.waitFor({ state: "detached" });
+    assert.equal((await call("GET", "/api/v1/users", adminToken)).json.some((u) => u.id === id), false);
+  } finally {
+    await call("DELETE", `/api/v1/users/${id}`, adminToken);
+    await page.close();
+  }
+});

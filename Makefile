@@ -39,6 +39,7 @@ logs: ## follow the logs (SERVICE=kafka for one)
 	@infra/stack.sh logs $(SERVICE)
 
 test: up ## start the stack if needed, then run every test: Go, the UI's unit tests, its generated types, the UI end to end (CI=true: a missing service fails)
+	@infra/stack.sh await prometheus alertmanager
 	@$(MAKE) --no-print-directory rules
 	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module; the soak comes next, alone)"; \
 	go test $(GO_TEST_FLAGS) -skip '^TestChaosSoak$$' $(GO_PKGS)

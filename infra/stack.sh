@@ -51,6 +51,10 @@ API_PORT=${TRIBUTARY_API_PORT:-8080}
 ADMIN_EMAIL=${TRIBUTARY_ADMIN_EMAIL:-admin@tributary.local}
 
 SERVICES=(mysql redis kafka nomad jaeger prometheus alertmanager api)
+# OPTIONAL services do not hold up a full `up`: when their first build is
+# still running once the rest (and the demo) is up, they start in the
+# background as soon as it ends (`infra/stack.sh await` waits for them).
+OPTIONAL=(prometheus alertmanager)
 
 # ---------------------------------------------------------------- output
 
@@ -164,7 +168,6 @@ declare -A BUILDS=(
   [promtool]="infra/prometheus github.com/prometheus/prometheus/cmd/promtool remove_all_sd,enable_nomad_sd"
   [alertmanager]="infra/alertmanager alertmanager"
 )
-declare -A BUILD_PID=() BUILD_START=()
 
 # cached_path NAME: where NAME's binary is cached, keyed by its wrapper
 # module's content, its build line and the Go version.
@@ -211,49 +214,63 @@ build_alertmanager() {
   rm -rf "$src"
 }
 
-# prebuild NAME...: build the binaries not cached yet in the background, one
-# after another in the order given, so that they overlap the package
-# installs and the services' starts (and share the Go build cache: builds
-# side by side on 2 cores would each compile their common dependencies).
-# cached_build waits for each.
-BUILD_CHAIN= BUILD_START=
+# prebuild NAME...: build the binaries not cached yet in the background, so
+# that they overlap the package installs and the services' starts. The
+# stack's own builds run one after another (sharing the Go build cache);
+# the optional services' builds run beside them at nice 19, on the CPU the
+# rest leaves idle (a link is single-threaded; installs and health waits
+# use none). Each binary's build pid is in $RUN/build-NAME.pid, where
+# another stack.sh (start_later's) finds it; cached_build waits for it.
 prebuild() {
-  local names=() name
-  for name in "$@"; do [[ -x $(cached_path "$name") ]] || names+=("$name"); done
-  ((${#names[@]})) || return 0
+  local core=() optional=() name
+  for name in "$@"; do
+    [[ -x $(cached_path "$name") || -n $(pid_of "build-$name") ]] && continue
+    if [[ " ${OPTIONAL[*]} " == *" $name "* ]]; then optional+=("$name"); else core+=("$name"); fi
+  done
+  ((${#core[@]} == 0)) || build_chain 0 "${core[@]}"
+  ((${#optional[@]} == 0)) || build_chain 19 "${optional[@]}"
+}
+
+# build_chain NICE NAME...: build each NAME in turn, in the background, at
+# niceness NICE.
+build_chain() {
+  local nice=$1 name out; shift
   (
-    for name in "${names[@]}"; do
+    ((nice == 0)) || renice -n "$nice" -p "$BASHPID" >/dev/null
+    for name in "$@"; do
       out=$(cached_path "$name")
       mkdir -p "$(dirname "$out")"
       (go_build "$name" "$out.tmp") >"$LOGS/build-$name.log" 2>&1 || exit 1
       mv "$out.tmp" "$out"
     done
-  ) &
-  BUILD_CHAIN=$! BUILD_START=$SECONDS
-  info "building ${names[*]} from source in the background, in that order (first time on this machine; logs $LOGS/build-NAME.log)"
+  ) >>"$LOGS/build-chain.log" 2>&1 </dev/null &
+  local pid=$!
+  for name in "$@"; do echo "$pid" >"$RUN/build-$name.pid"; done
+  info "building $* from source in the background$( ((nice == 0)) || echo " at nice $nice"), in that order (first time on this machine; logs $LOGS/build-NAME.log)"
 }
 
-# cached_build NAME: make sure NAME's binary is cached (waiting for the
-# background builds, or building it now), then link it into the state dir.
+# cached_build NAME: make sure NAME's binary is cached (waiting for its
+# background build, or building it now), then link it into the state dir.
 cached_build() {
-  local name=$1 out log=$LOGS/build-$1.log
+  local name=$1 out log=$LOGS/build-$1.log built_here= start=$SECONDS
   out=$(cached_path "$name")
-  if [[ ! -x $out ]]; then
-    if [[ -z $BUILD_CHAIN ]] || ! kill -0 "$BUILD_CHAIN" 2>/dev/null; then
-      step "building $name from source (first time on this machine: minutes)"
-      prebuild "$name"
-    fi
-    while [[ ! -x $out ]]; do
-      if ! kill -0 "$BUILD_CHAIN" 2>/dev/null && [[ ! -x $out ]]; then
+  while [[ ! -x $out ]]; do
+    if [[ -z $(pid_of "build-$name") ]]; then
+      # Nothing is building it (or what did has failed): build it here, once.
+      if [[ -n $built_here ]]; then
         printf '%serror:%s go build %s failed; log: %s\n' "$R" "$N" "$name" "$log" >&2
         tail -n 20 "$log" 2>/dev/null | sed 's/^/       | /' >&2
         exit 1
       fi
-      sleep 1
-      if (((SECONDS - BUILD_START) % 20 == 0)); then info "waiting for the build of $name ($((SECONDS - BUILD_START))s since the builds started, log $log)"; fi
-    done
-    ok "go build $name (ready $((SECONDS - BUILD_START))s after the builds started)"
-  fi
+      built_here=1
+      step "building $name from source (first time on this machine: minutes)"
+      prebuild "$name"
+      continue
+    fi
+    sleep 1
+    if (((SECONDS - start) % 20 == 0)); then info "waiting for the build of $name ($((SECONDS - start))s, log $log)"; fi
+    [[ ! -x $out ]] || ok "go build $name (waited $((SECONDS - start))s)"
+  done
   ln -sf "$out" "$BIN/$name"
 }
 
@@ -311,7 +328,7 @@ up_redis() {
   ok "AOF in $DATA/redis"
 }
 
-redis_ping() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT; printf 'PING\r\n' >&3; read -r l <&3; [[ \$l == +PONG* ]]"; }
+redis_ping() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$REDIS_PORT; printf 'PING\r\n' >&3; read -r l <&3; [[ \$l == +PONG* ]]" 2>/dev/null; }
 
 up_kafka() {
   step "Kafka-protocol broker (kfake) on 127.0.0.1:$KAFKA_PORT"
@@ -559,15 +576,53 @@ cmd_up() {
   local want=()
   for svc in "${svcs[@]}"; do [[ -n ${BUILDS[$svc]:-} ]] && want+=("$svc"); done
   ((${#want[@]} == 0)) || prebuild "${want[@]}"
+  local later=()
   for svc in "${svcs[@]}"; do
     declare -F "up_$svc" >/dev/null || die "unknown service '$svc' (one of: ${SERVICES[*]})"
+    # In a full up, an optional service whose first build is still running
+    # waits until the rest is up.
+    if (($# == 0)) && [[ " ${OPTIONAL[*]} " == *" $svc "* ]] && [[ ! -x $(cached_path "$svc") ]]; then
+      later+=("$svc")
+      continue
+    fi
     "up_$svc"
   done
   # A full `up` ends with the demo pipeline deployed (TRIBUTARY_DEMO=0 skips it).
   (($#)) || [[ ${TRIBUTARY_DEMO:-1} == 0 ]] || up_demo
+  if ((${#later[@]})); then
+    start_later "${later[@]}"
+  fi
   step "stack up in $((SECONDS - started))s"
-  cmd_status
+  cmd_status || ((${#later[@]}))
   (($#)) || closing_lines
+}
+
+# start_later SERVICE...: the optional services whose first build has not
+# ended, started by a detached stack.sh as soon as it does, so that the rest
+# of the stack does not wait for them.
+start_later() {
+  setsid "$ROOT/infra/stack.sh" up "$@" >>"$LOGS/start-later.log" 2>&1 </dev/null &
+  echo $! >"$RUN/start-later.pid"
+  step "$* still building: they start in the background when built (log $LOGS/start-later.log;" \
+    "infra/stack.sh await $* waits for them; make test does)"
+}
+
+# cmd_await SERVICE...: wait until each service is healthy, while it is
+# being built or started in the background (start_later); fail when nothing
+# is building or starting it any more.
+cmd_await() {
+  local svc start=$SECONDS
+  for svc in "$@"; do
+    until svc_healthy "$svc"; do
+      if [[ -z $(pid_of start-later) ]] && ! svc_healthy "$svc"; then
+        [[ -s $LOGS/start-later.log ]] && tail -n 15 "$LOGS/start-later.log" | sed 's/^/       | /' >&2
+        die "$svc is not running, and nothing is starting it (infra/stack.sh up $svc starts it)"
+      fi
+      sleep 1
+      if (((SECONDS - start) % 30 == 0)); then info "waiting for $svc to be built and started ($((SECONDS - start))s; log $LOGS/start-later.log)"; fi
+    done
+    ok "$svc up ($(svc_addr "$svc"))"
+  done
 }
 
 # up_demo registers the cluster and the functions and deploys the demo
@@ -600,6 +655,7 @@ cmd_browser() {
 }
 
 cmd_down() {
+  stop_pid start-later
   stop_pid api
   stop_pid alertmanager
   stop_pid prometheus
@@ -697,6 +753,7 @@ Commands:
   status         state, address, pid and log of each service (exit 1 if one is down)
   logs [SERVICE] follow the logs (mysql, redis, kafka, nomad, jaeger, prometheus, alertmanager, api)
   env            print the environment the tests and tools read
+  await SERVICE  wait until services started in the background (prometheus, alertmanager) are healthy
   promtool       build promtool (once per machine) and print its path
   browser        install Debian's Chromium (for the UI's end-to-end tests) and print its path
 
@@ -720,6 +777,7 @@ case ${1:-} in
   env) cmd_env ;;
   browser) cmd_browser ;;
   promtool) cmd_promtool ;;
+  await) shift; cmd_await "$@" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -259,4 +261,109 @@ func kafkaError(err error, cl apiserver.Cluster) error {
 		return &apiserver.Error{Code: apiserver.CodeUnavailable, Message: fmt.Sprintf("cluster %q did not answer: %v", cl.Name, errors.Unwrap(err)), Err: err}
 	}
 	return err
+}
+
+// Bounds of GET /clusters/:id/topics/:topic/messages.
+const (
+	DefaultBrowseLimit = 50
+	MaxBrowseLimit     = kafkaadmin.MaxBrowse
+)
+
+// browseStart reads where to start from ?offset=, ?timestamp= or ?from=
+// (at most one of them; none is from=latest).
+func browseStart(c *gin.Context) (kafkaadmin.Start, error) {
+	var start kafkaadmin.Start
+	given := ""
+	for _, name := range []string{"offset", "timestamp", "from"} {
+		v, set := c.GetQuery(name)
+		if !set {
+			continue
+		}
+		if given != "" {
+			return start, apiserver.FieldErrorf(apiserver.CodeInvalid, name, "give only one of offset, timestamp and from (%s is given)", given)
+		}
+		given = name
+		switch name {
+		case "offset":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return start, apiserver.FieldErrorf(apiserver.CodeInvalid, "offset", "must be an integer of at least 0")
+			}
+			start = kafkaadmin.Start{Kind: kafkaadmin.StartOffset, Offset: n}
+		case "timestamp":
+			t, ok := parseTimestamp(v)
+			if !ok {
+				return start, apiserver.FieldErrorf(apiserver.CodeInvalid, "timestamp", "must be an RFC 3339 time (2006-01-02T15:04:05Z) or milliseconds since 1970")
+			}
+			start = kafkaadmin.Start{Kind: kafkaadmin.StartTime, Time: t}
+		case "from":
+			switch v {
+			case "latest":
+				start = kafkaadmin.Start{Kind: kafkaadmin.StartLatest}
+			case "earliest":
+				start = kafkaadmin.Start{Kind: kafkaadmin.StartEarliest}
+			default:
+				return start, apiserver.FieldErrorf(apiserver.CodeInvalid, "from", `must be "latest" or "earliest"`)
+			}
+		}
+	}
+	return start, nil
+}
+
+// parseTimestamp reads an RFC 3339 time or milliseconds since the epoch.
+func parseTimestamp(v string) (time.Time, bool) {
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if ms < 0 || ms > 1<<53 {
+			return time.Time{}, false
+		}
+		return time.UnixMilli(ms).UTC(), true
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return t, err == nil
+}
+
+// browseMessages reads one partition of a topic of the cluster: the
+// latest ?limit= records, or from ?offset=, ?timestamp= or ?from=earliest.
+func (s *Server) browseMessages(c *gin.Context) {
+	cl, ok := s.cluster(c)
+	if !ok {
+		return
+	}
+	topic := c.Param("topic")
+	if reason := worker.ValidTopic(topic); reason != "" {
+		s.fail(c, apiserver.Errorf(apiserver.CodeNotFound, "no topic %q on cluster %q", topic, cl.Name))
+		return
+	}
+	partition, err := queryInt(c, "partition", 0, 0, 1<<31-1)
+	var start kafkaadmin.Start
+	if err == nil {
+		start, err = browseStart(c)
+	}
+	var limit int64
+	if err == nil {
+		limit, err = queryInt(c, "limit", DefaultBrowseLimit, 1, MaxBrowseLimit)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
+	defer cancel()
+	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer kc.Close()
+	page, err := kc.Browse(ctx, topic, int32(partition), start, int(limit))
+	switch {
+	case errors.Is(err, kafkaadmin.ErrUnknownTopic):
+		s.fail(c, apiserver.Errorf(apiserver.CodeNotFound, "no topic %q on cluster %q", topic, cl.Name))
+	case errors.Is(err, kafkaadmin.ErrUnknownPartition):
+		s.fail(c, apiserver.FieldErrorf(apiserver.CodeInvalid, "partition", "%s", strings.TrimPrefix(err.Error(), kafkaadmin.ErrUnknownPartition.Error()+": ")))
+	case err != nil:
+		s.fail(c, kafkaError(err, cl))
+	default:
+		c.JSON(http.StatusOK, page)
+	}
 }

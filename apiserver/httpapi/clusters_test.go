@@ -313,3 +313,90 @@ func TestClusterKafka(t *testing.T) {
 		t.Errorf("%d clusters, want 1", n)
 	}
 }
+
+func TestClusterMessages(t *testing.T) {
+	brokers := stacktest.Kfake(t, 2)
+	e := newEnv(t).withUsers()
+	ed, vw := e.tokens[apiserver.RoleEditor], e.tokens[apiserver.RoleViewer]
+	var cl clusterJSON
+	e.do("POST", "/api/v1/clusters", ed, clusterBody("local", brokers...)).want(http.StatusCreated).decode(&cl)
+	base := fmt.Sprintf("/api/v1/clusters/%d", cl.ID)
+	e.do("POST", base+"/topics", ed, `{"name":"docs","partitions":2,"replication_factor":1}`).want(http.StatusCreated)
+
+	kc, err := kafkaadmin.Dial(brokers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	var recs []kafkaadmin.Record
+	for i := range 8 {
+		recs = append(recs, kafkaadmin.Record{Topic: "docs", Partition: 0, Key: fmt.Appendf(nil, "id-%d", i),
+			Value: fmt.Appendf(nil, `{"n":%d}`, i), Timestamp: t0.Add(time.Duration(i) * time.Minute),
+			Headers: []kafkaadmin.Header{{Key: "traceparent", Value: []byte("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")}}})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := kc.Produce(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+
+	page := func(query string) kafkaadmin.MessagePage {
+		t.Helper()
+		var p kafkaadmin.MessagePage
+		e.do("GET", base+"/topics/docs/messages"+query, vw, "").want(http.StatusOK).decode(&p)
+		return p
+	}
+	offsets := func(p kafkaadmin.MessagePage) string {
+		var o []int64
+		for _, m := range p.Messages {
+			o = append(o, m.Offset)
+		}
+		return fmt.Sprint(o)
+	}
+	for q, want := range map[string]string{
+		"":                                 "[0 1 2 3 4 5 6 7]",
+		"?limit=2":                         "[6 7]",
+		"?partition=0&from=latest&limit=3": "[5 6 7]",
+		"?from=earliest&limit=2":           "[0 1]",
+		"?offset=5&limit=2":                "[5 6]",
+		"?timestamp=2026-03-04T05:09:00Z":  "[3 4 5 6 7]",
+		"?timestamp=2026-03-04T05:09:07.5%2B00:00&limit=1":                      "[4]",
+		fmt.Sprintf("?timestamp=%d&limit=1", t0.Add(6*time.Minute).UnixMilli()): "[6]",
+		"?partition=1": "[]",
+	} {
+		if got := offsets(page(q)); got != want {
+			t.Errorf("%q: offsets %s, want %s", q, got, want)
+		}
+	}
+	p := page("?offset=2&limit=1")
+	if m := p.Messages[0]; p.Next != 3 || p.End != 8 || p.Partitions != 2 || m.Key.Text != "id-2" || m.Value.Text != `{"n":2}` ||
+		!m.Timestamp.Equal(t0.Add(2*time.Minute)) || len(m.Headers) != 1 || m.Headers[0].Key != "traceparent" {
+		t.Errorf("page %+v", p)
+	}
+
+	// Refusals name the parameter.
+	for q, field := range map[string]string{
+		"?partition=-1":            "partition",
+		"?partition=x":             "partition",
+		"?partition=2":             "partition",
+		"?offset=-3":               "offset",
+		"?offset=abc":              "offset",
+		"?timestamp=yesterday":     "timestamp",
+		"?from=middle":             "from",
+		"?offset=1&timestamp=1000": "timestamp",
+		"?limit=0":                 "limit",
+		"?limit=501":               "limit",
+	} {
+		if f := e.do("GET", base+"/topics/docs/messages"+q, vw, "").want(http.StatusUnprocessableEntity).errorOf(); f.Field != field {
+			t.Errorf("%s: field %q (%s), want %q", q, f.Field, f.Message, field)
+		}
+	}
+	if f := e.do("GET", base+"/topics/docs/messages?partition=2", vw, "").errorOf(); !strings.Contains(f.Message, "2 partitions") {
+		t.Errorf("partition 2 of 2: %q", f.Message)
+	}
+	e.do("GET", base+"/topics/nope/messages", vw, "").want(http.StatusNotFound)
+	e.do("GET", base+"/topics/no%20pe/messages", vw, "").want(http.StatusNotFound)
+	e.do("GET", "/api/v1/clusters/999999/topics/docs/messages", vw, "").want(http.StatusNotFound)
+	e.do("GET", base+"/topics/docs/messages", "", "").want(http.StatusUnauthorized)
+}

@@ -160,6 +160,7 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/clusters/:id/check", viewer, s.checkCluster)
 	v1.GET("/clusters/:id/topics", viewer, s.listTopics)
 	v1.POST("/clusters/:id/topics", editor, s.createTopic)
+	v1.GET("/clusters/:id/topics/:topic/messages", viewer, s.browseMessages)
 
 	// Each area mounts its own routes; see the file named after it.
 	s.mountFunctions(r, v1) // functions.go: binaries and the artifact download route

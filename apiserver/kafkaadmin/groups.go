@@ -12,7 +12,7 @@ import (
 )
 
 // Group is a consumer group of a cluster with its members and its lag on
-// each topic it committed offsets on.
+// each topic it committed offsets on or its members are assigned.
 type Group struct {
 	ID        string       `json:"id"`
 	State     string       `json:"state"`     // as the coordinator says: Stable, Empty, PreparingRebalance, ...
@@ -38,14 +38,23 @@ type Assignment struct {
 }
 
 // GroupTopic is a group's position on one topic, summed over the topic's
-// partitions. A partition the group never committed on lags by its whole
-// high watermark.
+// partitions, and on each of them. A partition the group never committed
+// on lags by its whole high watermark.
 type GroupTopic struct {
-	Topic      string `json:"topic"`
-	Partitions int    `json:"partitions"`
-	Committed  int64  `json:"committed"`
-	End        int64  `json:"end"`
-	Lag        int64  `json:"lag"`
+	Topic       string              `json:"topic"`
+	Partitions  int                 `json:"partitions"`
+	Committed   int64               `json:"committed"`
+	End         int64               `json:"end"`
+	Lag         int64               `json:"lag"`
+	ByPartition []PartitionPosition `json:"by_partition"` // by partition
+}
+
+// PartitionPosition is a group's position on one partition.
+type PartitionPosition struct {
+	Partition int32 `json:"partition"`
+	Committed int64 `json:"committed"` // -1: nothing committed
+	End       int64 `json:"end"`       // the partition's high watermark
+	Lag       int64 `json:"lag"`
 }
 
 // Groups lists the cluster's consumer groups, by id, with their state,
@@ -70,7 +79,20 @@ func (a *Admin) Groups(ctx context.Context) ([]Group, error) {
 		if committed[id], err = a.committed(ctx, id); err != nil {
 			return nil, err
 		}
-		topics = append(topics, committed[id].TopicsSet().Topics()...)
+		// The topics its members are assigned count too, committed on or
+		// not: a group that has read nothing yet lags by all there is.
+		if d, ok := described[id]; ok && d.Err == nil {
+			for _, m := range members(d) {
+				for _, as := range m.Assignments {
+					if _, ok := committed[id][as.Topic]; !ok {
+						committed[id][as.Topic] = map[int32]kadm.Offset{}
+					}
+				}
+			}
+		}
+		for t := range committed[id] {
+			topics = append(topics, t)
+		}
 	}
 	ends, err := a.partitionEnds(ctx, topics)
 	if err != nil {
@@ -147,17 +169,19 @@ func (a *Admin) partitionEnds(ctx context.Context, topics []string) (kadm.Listed
 func groupTopics(committed kadm.Offsets, ends kadm.ListedOffsets) []GroupTopic {
 	out := []GroupTopic{}
 	for t, cs := range committed {
-		gt := GroupTopic{Topic: t}
+		gt := GroupTopic{Topic: t, ByPartition: []PartitionPosition{}}
 		for p, end := range ends[t] {
+			pp := PartitionPosition{Partition: p, Committed: -1, End: end.Offset, Lag: end.Offset}
+			if c, ok := cs[p]; ok && c.At >= 0 {
+				pp.Committed, pp.Lag = c.At, max(end.Offset-c.At, 0)
+				gt.Committed += c.At
+			}
 			gt.Partitions++
 			gt.End += end.Offset
-			if c, ok := cs[p]; ok && c.At >= 0 {
-				gt.Committed += c.At
-				gt.Lag += max(end.Offset-c.At, 0)
-			} else {
-				gt.Lag += end.Offset
-			}
+			gt.Lag += pp.Lag
+			gt.ByPartition = append(gt.ByPartition, pp)
 		}
+		slices.SortFunc(gt.ByPartition, func(a, b PartitionPosition) int { return int(a.Partition - b.Partition) })
 		out = append(out, gt)
 	}
 	slices.SortFunc(out, func(a, b GroupTopic) int { return strings.Compare(a.Topic, b.Topic) })

@@ -160,6 +160,16 @@ func TestGroupsOfACluster(t *testing.T) {
 		g1.Lag != want[0]+want[1]+want[2] || g1.Topics[0].Committed != 6 || g1.Topics[0].End != 15 {
 		t.Errorf("g1 %+v, want lag %v on a", g1, want)
 	}
+	if bp := g1.Topics[0].ByPartition; len(bp) != 3 {
+		t.Errorf("g1 by partition %+v, want 3", bp)
+	} else {
+		for i, pp := range bp {
+			if pp.Partition != int32(i) || pp.End != 5 || pp.Lag != want[i] || (pp.Committed == -1) != (want[i] == 5) ||
+				(pp.Committed >= 0 && pp.Committed+pp.Lag != 5) {
+				t.Errorf("g1 partition %d: %+v, want lag %d of 5", i, pp, want[i])
+			}
+		}
+	}
 	if g2 := groups[1]; g2.Lag != 0 || len(g2.Topics) != 1 || g2.Topics[0].Committed != 2 || g2.Members != 0 {
 		t.Errorf("g2 %+v, want b fully consumed and nobody left in the group", g2)
 	}
@@ -177,5 +187,38 @@ func TestUnreachableCluster(t *testing.T) {
 		if err := call(); !errors.Is(err, ErrUnreachable) {
 			t.Errorf("%s: %v, want ErrUnreachable", name, err)
 		}
+	}
+}
+
+func TestGroupAssignedButNotCommitted(t *testing.T) {
+	brokers := stacktest.Kfake(t, 2)
+	produce(t, brokers, "c", map[int]int{0: 3, 1: 4})
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: "reader", Topic: "c",
+		MaxWait: 50 * time.Millisecond, HeartbeatInterval: 200 * time.Millisecond, SessionTimeout: time.Second})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := r.FetchMessage(ctx); err != nil { // joins and is assigned; commits nothing
+		t.Fatal(err)
+	}
+	c := dial(t, brokers)
+	var g Group
+	for ctx.Err() == nil {
+		groups, err := c.Groups(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(groups) == 1 && groups[0].State == "Stable" && len(groups[0].Consumers) == 1 {
+			g = groups[0]
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(g.Consumers) != 1 || len(g.Consumers[0].Assignments) != 1 || fmt.Sprint(g.Consumers[0].Assignments[0].Partitions) != "[0 1]" {
+		t.Fatalf("group %+v: want one member assigned both partitions of c", g)
+	}
+	if len(g.Topics) != 1 || g.Topics[0].Topic != "c" || g.Lag != 7 || g.Topics[0].Committed != 0 || len(g.Topics[0].ByPartition) != 2 ||
+		g.Topics[0].ByPartition[0] != (PartitionPosition{0, -1, 3, 3}) || g.Topics[0].ByPartition[1] != (PartitionPosition{1, -1, 4, 4}) {
+		t.Errorf("group %+v: want c's whole 7 records as lag, nothing committed", g)
 	}
 }

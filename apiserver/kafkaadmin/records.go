@@ -86,16 +86,26 @@ const idleWait = time.Second
 // comes for idleWait after a first answer, it returns what it has.
 func (a *Admin) Read(ctx context.Context, topic string, partition int32, from, end int64, limit int) ([]Record, error) {
 	out := []Record{}
+	err := a.read(ctx, topic, partition, from, end, limit, func(r *kgo.Record) { out = append(out, fromKgo(r)) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// read is Read handing each record to each instead of keeping it.
+func (a *Admin) read(ctx context.Context, topic string, partition int32, from, end int64, limit int, each func(*kgo.Record)) error {
 	if from >= end || limit <= 0 {
-		return out, nil
+		return nil
 	}
 	cl, err := kgo.NewClient(append(options(a.seeds), kgo.FetchMaxWait(fetchWait),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().At(from)}}))...)
 	if err != nil {
-		return nil, fmt.Errorf("kafka client: %w", err)
+		return fmt.Errorf("kafka client: %w", err)
 	}
 	defer cl.Close()
-	for first := true; len(out) < limit; first = false {
+	n := 0
+	for first := true; n < limit; first = false {
 		// After the first answer the partition is known to be readable: a
 		// poll that brings nothing within idleWait means the offsets left
 		// below end hold no records (transaction markers), not a slow
@@ -104,11 +114,11 @@ func (a *Admin) Read(ctx context.Context, topic string, partition int32, from, e
 		if !first {
 			pctx, cancel = context.WithTimeout(ctx, idleWait)
 		}
-		fs := cl.PollRecords(pctx, limit-len(out))
+		fs := cl.PollRecords(pctx, limit-n)
 		idle := pctx.Err() != nil
 		cancel()
 		if err := ctx.Err(); err != nil {
-			return nil, unreachable(err)
+			return unreachable(err)
 		}
 		if idle && fs.NumRecords() == 0 {
 			break
@@ -116,22 +126,23 @@ func (a *Admin) Read(ctx context.Context, topic string, partition int32, from, e
 		var failed error
 		fs.EachError(func(_ string, _ int32, err error) { failed = err })
 		if failed != nil {
-			return nil, unreachable(failed)
+			return unreachable(failed)
 		}
 		done := false
 		fs.EachRecord(func(r *kgo.Record) {
-			if r.Offset >= end || len(out) >= limit {
+			if r.Offset >= end || n >= limit {
 				done = true
 				return
 			}
-			out = append(out, fromKgo(r))
+			each(r)
+			n++
 			done = done || r.Offset == end-1
 		})
 		if done {
 			break
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func fromKgo(r *kgo.Record) Record {

@@ -5,11 +5,18 @@ import { api, session, setUnauthorizedHandler } from "./api/client";
 import type { User } from "./api/types";
 import { Editor } from "./editor/Editor";
 import { AlertsPage } from "./pages/alerts/AlertsPage";
+import { ClusterForm } from "./pages/clusters/ClusterForm";
+import { ClusterPage } from "./pages/clusters/ClusterPage";
+import { ClustersPage } from "./pages/clusters/ClustersPage";
 import { Login } from "./pages/Login";
 import { PipelineList } from "./pages/PipelineList";
+import { TracePage } from "./pages/TracePage";
 import { UsersPage } from "./pages/users/UsersPage";
 
-/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts, #/users (admins). */
+/**
+ * The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts,
+ * #/clusters, #/clusters/new, #/clusters/<id>[/edit|/groups|/messages[/<topic>]], #/traces/<trace id>, #/users (admins).
+ */
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
   useEffect(() => {
@@ -45,11 +52,27 @@ export function App() {
   if (!user) return <Login onLogin={setUser} />;
 
   const m = /^\/pipelines\/(new|\d+)$/.exec(route);
+  const canEdit = user.role !== "viewer";
+  const cl = /^\/clusters\/(\d+)(?:\/(edit|groups|messages)(?:\/([^/]+))?)?$/.exec(route);
+  const tr = /^\/traces\/([0-9a-fA-F]{16,32})$/.exec(route);
+  let page;
+  if (m) page = <Editor key={m[1]} pipelineId={m[1] === "new" ? null : Number(m[1])} readOnly={user.role === "viewer"} />;
+  else if (route === "/alerts") page = <AlertsPage />;
+  else if (route === "/users" && user.role === "admin") page = <UsersPage me={user} />;
+  else if (route === "/clusters") page = <ClustersPage canEdit={canEdit} />;
+  else if (route === "/clusters/new") page = <ClusterForm key="new" id={null} />;
+  else if (cl && cl[2] === "edit") page = <ClusterForm key={cl[1]} id={Number(cl[1])} />;
+  else if (cl) {
+    page = <ClusterPage key={cl[1]} id={Number(cl[1])} tab={cl[2] === "groups" ? "groups" : cl[2] === "messages" ? "messages" : "topics"}
+      topic={cl[3] ? decodeURIComponent(cl[3]) : null} canEdit={canEdit} />;
+  } else if (tr) page = <TracePage traceId={tr[1].toLowerCase()} />;
+  else page = <PipelineList canCreate={canEdit} />;
   return (
     <FiringContext.Provider value={firing}>
       <div className="topbar">
         <strong>Tributary</strong>
         <a href="#/">Pipelines</a>
+        <a href="#/clusters">Clusters</a>
         <AlertsLink />
         {user.role === "admin" && <a href="#/users">Users</a>}
         <a href="/docs" target="_blank" rel="noreferrer">API docs</a>
@@ -57,15 +80,7 @@ export function App() {
         <span data-testid="whoami">{user.email} ({user.role})</span>
         <button onClick={logout}>Log out</button>
       </div>
-      {m ? (
-        <Editor key={m[1]} pipelineId={m[1] === "new" ? null : Number(m[1])} readOnly={user.role === "viewer"} />
-      ) : route === "/alerts" ? (
-        <AlertsPage />
-      ) : route === "/users" && user.role === "admin" ? (
-        <UsersPage me={user} />
-      ) : (
-        <PipelineList canCreate={user.role !== "viewer"} />
-      )}
+      {page}
     </FiringContext.Provider>
   );
 }

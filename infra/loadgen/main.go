@@ -6,12 +6,15 @@
 //
 //	loadgen -topics documents.raw -rate 100 -count 5000
 //	loadgen -topics a,b -rate 1000 -duration 1m
+//	loadgen -topics t -count 5 -traceparent -header tributary.source=loadgen
 //
 // A progress line goes to stderr every second.
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +41,8 @@ type options struct {
 	rate                           float64
 	duration                       time.Duration
 	batch                          int
+	traceparent                    bool
+	headers                        []kafka.Header
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -55,6 +60,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.rate, "rate", 100, "documents per second; 0 means as fast as possible")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long; 0 means no limit (use -count)")
 	fs.IntVar(&o.batch, "batch", 0, "documents per write (default: with -rate, what 10 ms of the rate holds, at least 1, so the load is steady rather than bursts; without, 100)")
+	fs.BoolVar(&o.traceparent, "traceparent", false, "give each document a W3C traceparent header of a trace of its own, as an instrumented producer would")
+	fs.Func("header", "key=value: a header every document carries (repeat for more)", func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return errors.New("want key=value")
+		}
+		o.headers = append(o.headers, kafka.Header{Key: k, Value: []byte(val)})
+		return nil
+	})
 	fs.StringVar(&o.await, "await", "", "then wait for every document to come out on this topic (e.g. documents.enriched) and print the latencies")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: loadgen [flags]\n\nProduces sample documents in several languages to Kafka.\n\nFlags:\n")
@@ -124,8 +138,12 @@ func produce(ctx context.Context, o options, aw *awaiter, progress io.Writer) (i
 		for i := range n {
 			id := fmt.Sprintf("%s%d", o.prefix, sent+i)
 			doc := sample.Document(id, sent+i)
+			hs := o.headers
+			if o.traceparent {
+				hs = append([]kafka.Header{{Key: "traceparent", Value: []byte(newTraceparent())}}, hs...)
+			}
 			for _, t := range topics {
-				msgs = append(msgs, kafka.Message{Topic: t, Key: []byte(id), Value: doc})
+				msgs = append(msgs, kafka.Message{Topic: t, Key: []byte(id), Value: doc, Headers: hs})
 			}
 		}
 		if aw != nil {
@@ -152,4 +170,12 @@ func defaultBatch(rate float64) int {
 		return 100
 	}
 	return max(1, int(rate/100))
+}
+
+// newTraceparent is a sampled W3C traceparent of a new trace: version 00,
+// random trace and span ids.
+func newTraceparent() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
 }

@@ -102,3 +102,38 @@ func TestDefaultBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaders(t *testing.T) {
+	brokers := stacktest.Kfake(t, 1)
+	var out, errb bytes.Buffer
+	if code := run([]string{"-brokers", strings.Join(brokers, ","), "-topics", "h", "-count", "3", "-rate", "0",
+		"-traceparent", "-header", "tributary.source=loadgen", "-header", "x=a=b"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: "h", Partition: 0, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	traces := map[string]bool{}
+	for range 3 {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.Headers) != 3 || m.Headers[0].Key != "traceparent" || m.Headers[1].Key != "tributary.source" ||
+			string(m.Headers[1].Value) != "loadgen" || m.Headers[2].Key != "x" || string(m.Headers[2].Value) != "a=b" {
+			t.Fatalf("headers %+v", m.Headers)
+		}
+		tp := string(m.Headers[0].Value)
+		if len(tp) != 55 || !strings.HasPrefix(tp, "00-") || !strings.HasSuffix(tp, "-01") {
+			t.Errorf("traceparent %q", tp)
+		}
+		traces[tp[3:35]] = true
+	}
+	if len(traces) != 3 {
+		t.Errorf("%d distinct traces over 3 documents, want one each", len(traces))
+	}
+	if code := run([]string{"-count", "1", "-header", "novalue"}, &out, &errb); code != 2 {
+		t.Errorf("-header without '=': exit %d, want 2", code)
+	}
+}

@@ -58,7 +58,8 @@ export function setUnauthorizedHandler(f: () => void) {
   onUnauthorized = f;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** call sends one request to the API: the session's token, JSON both ways, errors as ApiError. */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   const token = session.token();
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -186,7 +186,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The cluster's consumer groups with their state, members and lag per topic */
+        /** The cluster's consumer groups with their state, members (client id, host, assigned partitions) and lag per topic and per partition */
         get: operations["get_v1_clusters_id_groups"];
         put?: never;
         post?: never;
@@ -208,6 +208,23 @@ export interface paths {
         put?: never;
         /** Create a topic */
         post: operations["post_v1_clusters_id_topics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clusters/{id}/topics/{topic}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one partition of a topic, never waiting for records not yet written: key, value, timestamp and headers of each record, as UTF-8 text or base64 (encoding says which), each cut at 64 KiB (truncated says so); next is where the following page begins; 404 for a topic the cluster does not have */
+        get: operations["get_v1_clusters_id_topics_topic_messages"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1054,6 +1071,12 @@ export interface components {
             latency_ms: number;
             ok: boolean;
         };
+        KafkaData: {
+            encoding: string;
+            size: number;
+            text: string;
+            truncated?: boolean;
+        };
         KafkaGroup: {
             consumers: components["schemas"]["KafkaMember"][];
             id: string;
@@ -1063,6 +1086,7 @@ export interface components {
             topics: components["schemas"]["KafkaGroupTopic"][];
         };
         KafkaGroupTopic: {
+            by_partition: components["schemas"]["KafkaPartitionPosition"][];
             committed: number;
             end: number;
             lag: number;
@@ -1075,6 +1099,29 @@ export interface components {
             host: string;
             id: string;
         };
+        KafkaMessage: {
+            headers: components["schemas"]["KafkaMessageHeader"][];
+            key?: components["schemas"]["KafkaData"] | null;
+            offset: number;
+            partition: number;
+            /** Format: date-time */
+            timestamp: string;
+            value?: components["schemas"]["KafkaData"] | null;
+        };
+        KafkaMessageHeader: {
+            key: string;
+            value: components["schemas"]["KafkaData"];
+        };
+        KafkaMessagePage: {
+            end: number;
+            from: number;
+            messages: components["schemas"]["KafkaMessage"][];
+            next: number;
+            partition: number;
+            partitions: number;
+            start: number;
+            topic: string;
+        };
         KafkaOffset: {
             offset: number;
             partition: number;
@@ -1084,6 +1131,12 @@ export interface components {
             high_watermark: number;
             id: number;
             leader: number;
+        };
+        KafkaPartitionPosition: {
+            committed: number;
+            end: number;
+            lag: number;
+            partition: number;
         };
         KafkaTopic: {
             internal: boolean;
@@ -1992,6 +2045,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TopicInput"];
+                };
+            };
+            /** @description error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_v1_clusters_id_topics_topic_messages: {
+        parameters: {
+            query?: {
+                /** @description the partition (default 0) */
+                partition?: number;
+                /** @description read from this offset (clamped to the partition's range) */
+                offset?: number;
+                /** @description read from the first record at or after this time: RFC 3339 or milliseconds since 1970 */
+                timestamp?: string;
+                /** @description latest (the default: the last limit records) or earliest; offset, timestamp and from are exclusive */
+                from?: string;
+                /** @description 1 to 500 (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+                topic: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KafkaMessagePage"];
                 };
             };
             /** @description error */

@@ -28,7 +28,7 @@ export function TracesPanel({ workerId }: { workerId: number }) {
   );
 }
 
-function Waterfall({ trace }: { trace: Trace }) {
+export function Waterfall({ trace }: { trace: Trace }) {
   const [open, setOpen] = useState<Span | null>(null);
   const t0 = Math.min(...trace.spans.map((s) => Date.parse(s.start)));
   const end = Math.max(...trace.spans.map((s) => Date.parse(s.start) + s.duration_us / 1000));

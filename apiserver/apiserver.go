@@ -99,6 +99,9 @@ type User struct {
 	PasswordHash string
 	Role         Role
 	CreatedAt    time.Time
+	// DisabledAt is when an admin disabled the user, nil while enabled. A
+	// disabled user cannot log in, and its tokens are refused.
+	DisabledAt *time.Time
 }
 
 // ConsumerConfig is one worker's row of consumer_configs as the API server

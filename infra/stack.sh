@@ -445,7 +445,7 @@ up_ui() {
     echo "$lock_key" >"$RUN/ui-deps.key"
   fi
   # (public/ may not exist: find's complaint must not end the script)
-  src_key=$( (cd "$fe" && { find src public index.html vite.config.* tsconfig*.json package-lock.json -type f 2>/dev/null || true; } |
+  src_key=$( (cd "$fe" && { find src public index.html docs.html vite.config.* tsconfig*.json package-lock.json -type f 2>/dev/null || true; } |
     sort | xargs cat) | sha256sum | cut -c1-16)
   if [[ ! -f $fe/dist/index.html || $(cat "$RUN/ui-build.key" 2>/dev/null) != "$src_key" ]]; then
     (cd "$fe" && run_long "build the UI (vite)" "$LOGS/build-ui.log" npm run build)

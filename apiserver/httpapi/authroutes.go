@@ -25,9 +25,18 @@ type userJSON struct {
 	Email     string         `json:"email"`
 	Role      apiserver.Role `json:"role"`
 	CreatedAt time.Time      `json:"created_at"`
+	// DisabledAt is null while the user may log in.
+	DisabledAt *time.Time `json:"disabled_at"`
 }
 
-func toUserJSON(u apiserver.User) userJSON { return userJSON{u.ID, u.Email, u.Role, u.CreatedAt.UTC()} }
+func toUserJSON(u apiserver.User) userJSON {
+	j := userJSON{ID: u.ID, Email: u.Email, Role: u.Role, CreatedAt: u.CreatedAt.UTC()}
+	if u.DisabledAt != nil {
+		t := u.DisabledAt.UTC()
+		j.DisabledAt = &t
+	}
+	return j
+}
 
 type credentials struct {
 	Email    string          `json:"email"`
@@ -43,11 +52,18 @@ func (cr *credentials) validate() error {
 	if a, err := mail.ParseAddress(cr.Email); err != nil || a.Address != cr.Email || len(cr.Email) > 254 {
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "email", "is not a valid address")
 	}
-	if len(cr.Password) < MinPasswordBytes || len(cr.Password) > MaxPasswordBytes {
-		return apiserver.FieldErrorf(apiserver.CodeInvalid, "password", "must be %d to %d bytes long", MinPasswordBytes, MaxPasswordBytes)
+	if err := validPassword(cr.Password); err != nil {
+		return err
 	}
 	if cr.Role != nil && !cr.Role.Valid() {
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "role", "must be viewer, editor or admin")
+	}
+	return nil
+}
+
+func validPassword(p string) error {
+	if len(p) < MinPasswordBytes || len(p) > MaxPasswordBytes {
+		return apiserver.FieldErrorf(apiserver.CodeInvalid, "password", "must be %d to %d bytes long", MinPasswordBytes, MaxPasswordBytes)
 	}
 	return nil
 }
@@ -149,6 +165,10 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.logins.clear("email:" + email)
+	if u.DisabledAt != nil {
+		s.fail(c, apiserver.Errorf(apiserver.CodeForbidden, "this user is disabled; an admin can enable it"))
+		return
+	}
 	tok, exp, err := s.tokens.Issue(u)
 	if err != nil {
 		s.fail(c, err)

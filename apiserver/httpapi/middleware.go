@@ -60,7 +60,7 @@ func (s *Server) recovered(c *gin.Context, p any) {
 }
 
 // authenticate resolves the bearer token to a user, read fresh from the
-// database so a deleted or demoted user loses access at once.
+// database so a deleted, disabled or demoted user loses access at once.
 func (s *Server) authenticate(c *gin.Context) (apiserver.User, error) {
 	h := c.GetHeader("Authorization")
 	if h == "" {
@@ -77,6 +77,9 @@ func (s *Server) authenticate(c *gin.Context) (apiserver.User, error) {
 	u, err := s.db.UserByID(c.Request.Context(), id)
 	if apiserver.ErrorCode(err) == apiserver.CodeNotFound {
 		return u, apiserver.Errorf(apiserver.CodeUnauthenticated, "the token's user no longer exists")
+	}
+	if err == nil && u.DisabledAt != nil {
+		return apiserver.User{}, apiserver.Errorf(apiserver.CodeUnauthenticated, "the token's user is disabled")
 	}
 	return u, err
 }

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
-	_ "embed"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/tributary-etl/tributary/apiserver"
 )
 
 // The OpenAPI 3 document is built from routeDocs (openapi_routes.go): one
@@ -54,7 +58,7 @@ func openAPIPath(p string) string { return ginParam.ReplaceAllString(p, "{$1}") 
 
 // openAPI builds the document.
 func openAPI(routes []routeDoc) map[string]any {
-	sc := schemas{defs: map[string]any{}}
+	sc := schemas{defs: map[string]any{}, types: map[string]reflect.Type{}}
 	paths := map[string]map[string]any{}
 	for _, rd := range routes {
 		p := openAPIPath(rd.Path)
@@ -63,7 +67,7 @@ func openAPI(routes []routeDoc) map[string]any {
 		}
 		paths[p][strings.ToLower(rd.Method)] = sc.operation(rd)
 	}
-	sc.defs["Error"] = sc.of(reflect.TypeFor[errorBody]())
+	sc.of(reflect.TypeFor[errorBody]()) // the "Error" every route's default response names
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "Tributary API", "version": "1",
@@ -112,14 +116,17 @@ func (sc schemas) operation(rd routeDoc) map[string]any {
 		ok["content"] = map[string]any{"application/json": map[string]any{"schema": sc.of(reflect.TypeOf(rd.Response))}}
 	}
 	errRef := map[string]any{"description": "error", "content": map[string]any{"application/json": map[string]any{
-		"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
+		"schema": map[string]any{"$ref": "#/components/schemas/" + componentName(reflect.TypeFor[errorBody]())}}}}
 	op["responses"] = map[string]any{strconv.Itoa(rd.Status): ok, "default": errRef}
 	return op
 }
 
 // schemas turns Go types into JSON schemas; named struct types become
 // components referenced by $ref.
-type schemas struct{ defs map[string]any }
+type schemas struct {
+	defs  map[string]any
+	types map[string]reflect.Type // of each component, so two types never share a name
+}
 
 var (
 	timeType = reflect.TypeFor[time.Time]()
@@ -136,9 +143,10 @@ func (sc schemas) of(t reflect.Type) map[string]any {
 	switch t.Kind() {
 	case reflect.Pointer:
 		s := sc.of(t.Elem())
-		if _, isRef := s["$ref"]; !isRef {
-			s["nullable"] = true
+		if _, isRef := s["$ref"]; isRef { // OpenAPI 3.0 ignores siblings of $ref
+			return map[string]any{"allOf": []any{s}, "nullable": true}
 		}
+		s["nullable"] = true
 		return s
 	case reflect.Bool:
 		return map[string]any{"type": "boolean"}
@@ -148,12 +156,19 @@ func (sc schemas) of(t reflect.Type) map[string]any {
 	case reflect.Float32, reflect.Float64:
 		return map[string]any{"type": "number"}
 	case reflect.String:
+		if values, ok := enums[t]; ok {
+			return map[string]any{"type": "string", "enum": values}
+		}
 		return map[string]any{"type": "string"}
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return map[string]any{"type": "string", "format": "binary"}
 		}
-		return map[string]any{"type": "array", "items": sc.of(t.Elem())}
+		arr := map[string]any{"type": "array", "items": sc.of(t.Elem())}
+		if t.Kind() == reflect.Array { // a tuple, such as series.Point's [time, value]
+			arr["minItems"], arr["maxItems"] = t.Len(), t.Len()
+		}
+		return arr
 	case reflect.Map:
 		return map[string]any{"type": "object", "additionalProperties": sc.of(t.Elem())}
 	case reflect.Interface:
@@ -168,9 +183,13 @@ func (sc schemas) object(t reflect.Type) map[string]any {
 	name := t.Name()
 	if name != "" {
 		name = componentName(t)
+		if other, ok := sc.types[name]; ok && other != t {
+			panic("schema name " + name + " is both " + other.String() + " and " + t.String() + ": add one to schemaNames")
+		}
 		if _, ok := sc.defs[name]; ok {
 			return map[string]any{"$ref": "#/components/schemas/" + name}
 		}
+		sc.types[name] = t
 		sc.defs[name] = map[string]any{} // placeholder: breaks recursion
 	}
 	props := map[string]any{}
@@ -187,7 +206,11 @@ func (sc schemas) object(t reflect.Type) map[string]any {
 		if jname == "" {
 			jname = f.Name
 		}
-		props[jname] = sc.of(f.Type)
+		ft := f.Type
+		if o, ok := fieldTypes[t][jname]; ok {
+			ft = o
+		}
+		props[jname] = sc.of(ft)
 		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") && f.Type.Kind() != reflect.Pointer {
 			required = append(required, jname)
 		}
@@ -204,23 +227,100 @@ func (sc schemas) object(t reflect.Type) map[string]any {
 	return map[string]any{"$ref": "#/components/schemas/" + name}
 }
 
-// componentName is a type's name as a schema: clusterJSON → Cluster,
-// clusterInput → ClusterInput, kafkaadmin.Topic → Topic.
+// componentName is a type's name as a schema, unique in the document and
+// usable as a TypeScript name (frontend/src/api/schema.d.ts is generated
+// from it): schemaNames when listed there; for this package's types the
+// Go name without its JSON suffix, capitalised (clusterJSON → Cluster,
+// clusterInput → ClusterInput); for another package's, its name after the
+// package's prefix (kafkaadmin.Topic → KafkaTopic, series.Result →
+// SeriesResult), which is not repeated (events.Event → Event,
+// deadletter.Letter → DeadLetter).
 func componentName(t reflect.Type) string {
+	if n, ok := schemaNames[t]; ok {
+		return n
+	}
 	n := strings.TrimSuffix(t.Name(), "JSON")
-	return strings.ToUpper(n[:1]) + n[1:]
+	n = strings.ToUpper(n[:1]) + n[1:]
+	if t.PkgPath() == reflect.TypeFor[routeDoc]().PkgPath() {
+		return n
+	}
+	pkg := path.Base(t.PkgPath())
+	prefix, ok := packagePrefix[pkg]
+	if !ok {
+		prefix = strings.ToUpper(pkg[:1]) + pkg[1:]
+	}
+	switch {
+	case strings.HasPrefix(n, prefix):
+		return n
+	case strings.HasSuffix(prefix, n):
+		return prefix
+	}
+	return prefix + n
 }
 
-//go:embed docs.html
-var docsHTML []byte
+// packagePrefix is what other packages' schema names start with, where the
+// package's own name would read badly.
+var packagePrefix = map[string]string{
+	"kafkaadmin": "Kafka",
+	"deadletter": "DeadLetter",
+	"alerting":   "Alert",
+	"jaeger":     "Trace",
+	"monitor":    "Worker",
+	"events":     "Event",
+}
 
-// mountDocs serves the document at /openapi.json and the interactive
-// docs page at /docs.
+// schemaNames names this package's types whose Go names say too little in
+// a document of the whole API.
+var schemaNames = map[reflect.Type]string{
+	reflect.TypeFor[errorBody]():      "Error",
+	reflect.TypeFor[statusJSON]():     "WorkerStatus",
+	reflect.TypeFor[metricsJSON]():    "WorkerMetrics",
+	reflect.TypeFor[versionJSON]():    "WorkerVersion",
+	reflect.TypeFor[lagJSON]():        "WorkerLag",
+	reflect.TypeFor[partLagJSON]():    "PartitionLag",
+	reflect.TypeFor[instancesJSON]():  "WorkerInstanceCounts",
+	reflect.TypeFor[deployJSON]():     "DeployResult",
+	reflect.TypeFor[jobJSON]():        "NomadJob",
+	reflect.TypeFor[deploymentJSON](): "NomadDeployment",
+	reflect.TypeFor[functionJSON]():   "FunctionVersion",
+}
+
+// fieldTypes describes fields that the handlers keep as raw JSON, to
+// check it themselves, by the type the check decodes them into.
+var fieldTypes = map[reflect.Type]map[string]reflect.Type{
+	reflect.TypeFor[pipelineJSON]():  {"graph": reflect.TypeFor[graphJSON]()},
+	reflect.TypeFor[pipelineInput](): {"graph": reflect.TypeFor[graphJSON]()},
+}
+
+// enums lists the values of string types that have only a few.
+var enums = map[reflect.Type][]string{
+	reflect.TypeFor[apiserver.Role](): {string(apiserver.RoleViewer), string(apiserver.RoleEditor), string(apiserver.RoleAdmin)},
+}
+
+// docsMissing answers /docs on a server without the built UI, which
+// carries the docs page.
+const docsMissing = `<!doctype html><meta charset="utf-8"><title>Tributary API</title>
+<p>The interactive API docs (Swagger UI) are part of the built UI, which this server was not given (TRIBUTARY_UI_DIR).
+The OpenAPI document is <a href="/openapi.json">/openapi.json</a>.</p>`
+
+// mountDocs serves the document at /openapi.json and Swagger UI at /docs:
+// the UI's build has it as docs.html (frontend/docs.html, bundled from
+// swagger-ui-dist), read on each request so a rebuilt UI is served at once.
 func (s *Server) mountDocs(r *gin.Engine) {
 	doc, err := json.Marshal(openAPI(routeDocs))
 	if err != nil {
 		panic(err) // a type in routeDocs that cannot be described: a programming error
 	}
 	r.GET("/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", doc) })
-	r.GET("/docs", func(c *gin.Context) { c.Data(http.StatusOK, "text/html; charset=utf-8", docsHTML) })
+	r.GET("/docs", func(c *gin.Context) {
+		c.Header("Cache-Control", "no-cache")
+		if s.cfg.UIDir != "" {
+			page := filepath.Join(s.cfg.UIDir, "docs.html")
+			if st, err := os.Stat(page); err == nil && !st.IsDir() {
+				c.File(page)
+				return
+			}
+		}
+		c.Data(http.StatusOK, "text/html; charset=utf-8", []byte(docsMissing))
+	})
 }

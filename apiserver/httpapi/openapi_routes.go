@@ -28,6 +28,10 @@ var routeDocs = []routeDoc{
 	{Method: "POST", Path: "/api/v1/auth/register", Access: accessRegister, Tag: "auth", Summary: "Create a user; the first user of an empty installation becomes admin without a token, later ones need an admin", Request: credentials{}, Response: userJSON{}, Status: 201},
 	{Method: "POST", Path: "/api/v1/auth/login", Access: accessPublic, Tag: "auth", Summary: "Exchange email and password for a JWT access token", Request: credentials{}, Response: loginResponse{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/auth/me", Access: accessViewer, Tag: "auth", Summary: "The user the token belongs to", Response: userJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/users", Access: accessAdmin, Tag: "users", Summary: "Every user, oldest first, with role and disabled_at (null while enabled)", Response: []userJSON{}, Status: 200},
+	{Method: "PATCH", Path: "/api/v1/users/:id", Access: accessAdmin, Tag: "users", Summary: "Change a user's role and/or disable (true) or enable (false) it; a disabled user cannot log in and its tokens are refused; 409 when no enabled admin would be left; an admin cannot disable itself", Request: userPatch{}, Response: userJSON{}, Status: 200},
+	{Method: "PUT", Path: "/api/v1/users/:id/password", Access: accessAdmin, Tag: "users", Summary: "Set a user's password (8 to 72 bytes)", Request: passwordInput{}, Status: 204},
+	{Method: "DELETE", Path: "/api/v1/users/:id", Access: accessAdmin, Tag: "users", Summary: "Delete a user (409 for the last enabled admin; not oneself); the event log keeps its email", Status: 204},
 
 	{Method: "GET", Path: "/api/v1/clusters", Access: accessViewer, Tag: "clusters", Summary: "List Kafka clusters", Response: []clusterJSON{}, Status: 200},
 	{Method: "POST", Path: "/api/v1/clusters", Access: accessEditor, Tag: "clusters", Summary: "Register a Kafka cluster", Request: clusterInput{}, Response: clusterJSON{}, Status: 201},

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	nomad "github.com/hashicorp/nomad/api"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/config"
 	"github.com/tributary-etl/tributary/scheduler"
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
@@ -74,9 +77,6 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if _, ok := doc.Components.Schemas[string(ref[1])]; !ok {
 			t.Errorf("$ref to missing schema %s", ref[1])
 		}
-	}
-	if !strings.Contains(string(e.do("GET", "/docs", "", "").want(http.StatusOK).body), "/openapi.json") {
-		t.Error("/docs does not load /openapi.json")
 	}
 }
 
@@ -153,5 +153,50 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	if !slices.ContainsFunc(routeDocs, func(rd routeDoc) bool { return rd.Access == accessAdmin || rd.Access == accessRegister }) {
 		t.Error("no admin route was checked")
+	}
+}
+
+// TestOpenAPISchemaNames: every schema name is a TypeScript identifier
+// (the UI's types are generated from them) and says what it is.
+func TestOpenAPISchemaNames(t *testing.T) {
+	schemas := openAPI(routeDocs)["components"].(map[string]any)["schemas"].(map[string]any)
+	ident := regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+	for name := range schemas {
+		if !ident.MatchString(name) {
+			t.Errorf("schema %q is not an identifier", name)
+		}
+	}
+	for _, want := range []string{"Error", "User", "Worker", "WorkerStatus", "WorkerMetrics", "Graph", "GraphWorker",
+		"KafkaTopic", "KafkaGroup", "SeriesResult", "DeadLetterPage", "DeadLetter", "ReplayResetResult", "Event", "Alert", "TraceSpan"} {
+		if _, ok := schemas[want]; !ok {
+			t.Errorf("no schema %s", want)
+		}
+	}
+	for _, vague := range []string{"Result", "Page", "Status", "Metrics", "Check", "Group", "ErrorBody"} {
+		if _, ok := schemas[vague]; ok {
+			t.Errorf("schema %s: name it after what it is (schemaNames, packagePrefix)", vague)
+		}
+	}
+	if role := schemas["User"].(map[string]any)["properties"].(map[string]any)["role"].(map[string]any); len(role["enum"].([]string)) != 3 {
+		t.Errorf("User.role: %v, want an enum of the three roles", role)
+	}
+}
+
+// TestDocsServesSwaggerUI: /docs is the UI build's docs.html, and says
+// where the document is when the server has no UI.
+func TestDocsServesSwaggerUI(t *testing.T) {
+	if r := newEnv(t).do("GET", "/docs", "", "").want(http.StatusOK); !strings.Contains(string(r.body), `href="/openapi.json"`) {
+		t.Errorf("without a UI: %s", r.body)
+	}
+	dir := t.TempDir()
+	for name, body := range map[string]string{"index.html": "<title>UI</title>", "docs.html": `<div id="swagger-ui"></div>`} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnv(t, func(c *config.Config) { c.UIDir = dir })
+	r := e.do("GET", "/docs", "", "").want(http.StatusOK)
+	if !strings.Contains(string(r.body), "swagger-ui") || !strings.HasPrefix(r.hdr.Get("Content-Type"), "text/html") {
+		t.Errorf("with a UI: %s %s", r.hdr.Get("Content-Type"), r.body)
 	}
 }

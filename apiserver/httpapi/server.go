@@ -149,6 +149,7 @@ func (s *Server) Handler() http.Handler {
 	v1.POST("/auth/register", s.register) // checks its own auth: the first user needs none
 	v1.POST("/auth/login", s.login)
 	v1.GET("/auth/me", s.require(apiserver.RoleViewer), s.me)
+	s.mountUsers(v1) // users.go: admins list and manage users
 
 	viewer, editor := s.require(apiserver.RoleViewer), s.require(apiserver.RoleEditor)
 	v1.GET("/clusters", viewer, s.listClusters)

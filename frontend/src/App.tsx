@@ -12,13 +12,14 @@ import { FunctionsPage } from "./pages/functions/FunctionsPage";
 import { Login } from "./pages/Login";
 import { PipelineList } from "./pages/PipelineList";
 import { TracePage } from "./pages/TracePage";
+import { UsersPage } from "./pages/users/UsersPage";
 import { WorkerPage } from "./pages/workers/WorkerPage";
 import { WorkersPage } from "./pages/workers/WorkersPage";
 
 /**
  * The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts,
  * #/clusters, #/clusters/new, #/clusters/<id>[/edit|/groups|/messages[/<topic>]], #/traces/<trace id>,
- * #/workers, #/workers/<id>, #/functions.
+ * #/workers, #/workers/<id>, #/functions, #/users (admins).
  */
 function useHashRoute(): string {
   const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
@@ -65,6 +66,7 @@ export function App() {
   else if (worker) page = <WorkerPage key={worker[1]} id={Number(worker[1])} readOnly={!canEdit} />;
   else if (route === "/workers") page = <WorkersPage />;
   else if (route === "/functions") page = <FunctionsPage canUpload={canEdit} />;
+  else if (route === "/users" && user.role === "admin") page = <UsersPage me={user} />;
   else if (route === "/clusters") page = <ClustersPage canEdit={canEdit} />;
   else if (route === "/clusters/new") page = <ClusterForm key="new" id={null} />;
   else if (cl && cl[2] === "edit") page = <ClusterForm key={cl[1]} id={Number(cl[1])} />;
@@ -82,6 +84,7 @@ export function App() {
         <a href="#/workers">Workers</a>
         <a href="#/functions">Functions</a>
         <AlertsLink />
+        {user.role === "admin" && <a href="#/users">Users</a>}
         <a href="/docs" target="_blank" rel="noreferrer">API docs</a>
         <span className="spacer" />
         <span data-testid="whoami">{user.email} ({user.role})</span>

@@ -6,7 +6,7 @@ let id = 0;
 const alert = (p: Partial<Alert>): Alert => ({
   id: ++id, fingerprint: `f${id}`, name: "TributaryLag", status: "firing", severity: "warning", worker: "enricher",
   summary: "", description: "", labels: {}, annotations: {}, starts_at: "2025-12-01T10:00:00Z", ends_at: null,
-  updated_at: "2025-12-01T10:00:00Z", ...p,
+  generator_url: "", updated_at: "2025-12-01T10:00:00Z", ...p,
 });
 
 describe("alert order", () => {

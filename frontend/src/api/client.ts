@@ -2,11 +2,12 @@
 // turned into ApiError with the field the server named.
 import type {
   Alert, AllocationLogs, Cluster, ConfigVersion, Cursor, DeadLetterPage, FunctionVersion, Graph, LoginResponse, Pipeline,
-  PipelineSummary, RedriveRequest, RedriveResult, ResetRequest, ResetResult, SeriesMetric, TopicInfo, Trace, TraceSummary,
+  PipelineSummary, RedriveRequest, RedriveResult, ResetRequest, ResetResult, Role, SeriesMetric, TopicInfo, Trace, TraceSummary,
   User, Worker, WorkerEvent, WorkerMetrics, WorkerRef, WorkerSeries, WorkersOverview, WorkerStatus,
 } from "./types";
 
-const TOKEN_KEY = "tributary.token";
+/** The localStorage key of the logged-in user's access token (also read by the docs page). */
+export const TOKEN_KEY = "tributary.token";
 
 /** An API refusal: {"error":{"code","message","field"}} and the HTTP status. */
 export class ApiError extends Error {
@@ -82,6 +83,11 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 export const api = {
   login: (email: string, password: string) => call<LoginResponse>("POST", "/api/v1/auth/login", { email, password }),
   me: () => call<User>("GET", "/api/v1/auth/me"),
+  users: () => call<User[]>("GET", "/api/v1/users"),
+  createUser: (email: string, password: string, role: Role) => call<User>("POST", "/api/v1/auth/register", { email, password, role }),
+  updateUser: (id: number, change: { role?: Role; disabled?: boolean }) => call<User>("PATCH", `/api/v1/users/${id}`, change),
+  setUserPassword: (id: number, password: string) => call<null>("PUT", `/api/v1/users/${id}/password`, { password }),
+  deleteUser: (id: number) => call<null>("DELETE", `/api/v1/users/${id}`),
   pipelines: () => call<PipelineSummary[]>("GET", "/api/v1/pipelines"),
   pipeline: (id: number) => call<Pipeline>("GET", `/api/v1/pipelines/${id}`),
   createPipeline: (name: string, graph: Graph) => call<Pipeline>("POST", "/api/v1/pipelines", { name, graph }),

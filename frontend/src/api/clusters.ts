@@ -2,101 +2,32 @@
 // consumer groups and the message browser (apiserver/httpapi/clusters.go
 // and the kafkaadmin package give the shapes).
 import { call } from "./client";
+import type { components } from "./schema";
 import type { Cluster, TopicInfo } from "./types";
 
-export interface ClusterDetail extends Cluster {
-  created_at: string;
-  updated_at: string;
-}
+// The shapes are the server's, generated into schema.d.ts.
+type Schemas = components["schemas"];
 
-export interface ClusterInput {
-  name: string;
-  bootstrap_servers: string[];
-}
-
-export interface Broker {
-  id: number;
-  host: string;
-  port: number;
-  rack?: string;
-}
-
+export type ClusterDetail = Schemas["Cluster"];
+export type ClusterInput = Schemas["ClusterInput"];
+export type Broker = Schemas["KafkaBroker"];
 /** POST /clusters/{id}/check: always 200; ok false says the cluster did not answer, error why. */
-export interface CheckResult {
-  ok: boolean;
-  brokers: Broker[];
-  controller: Broker | null;
-  error?: string;
-  latency_ms: number;
-}
-
-export interface TopicInput {
-  name: string;
-  partitions: number;
-  replication_factor: number;
-}
-
-export interface GroupMember {
-  id: string;
-  client_id: string;
-  host: string;
-  assignments: { topic: string; partitions: number[] }[];
-}
-
-export interface PartitionPosition {
-  partition: number;
-  /** -1: the group committed nothing on it */
-  committed: number;
-  end: number;
-  lag: number;
-}
-
-export interface GroupTopic {
-  topic: string;
-  partitions: number;
-  committed: number;
-  end: number;
-  lag: number;
-  /** absent from servers older than the clusters pages */
-  by_partition?: PartitionPosition[];
-}
-
-export interface ConsumerGroup {
-  id: string;
-  state: string;
-  members: number;
-  consumers: GroupMember[];
-  topics: GroupTopic[];
-  lag: number;
-}
-
+export type CheckResult = Schemas["KafkaCheck"];
+export type TopicInput = Schemas["TopicInput"];
+export type GroupMember = Schemas["KafkaMember"];
+/** committed -1: the group committed nothing on the partition */
+export type PartitionPosition = Schemas["KafkaPartitionPosition"];
+export type GroupTopic = Schemas["KafkaGroupTopic"];
+export type ConsumerGroup = Schemas["KafkaGroup"];
 /** A key, value or header value: UTF-8 text, or base64 when encoding says so; cut at 64 KiB (truncated). */
-export interface Data {
-  text: string;
-  encoding: "utf8" | "base64";
-  size: number;
-  truncated?: boolean;
-}
-
-export interface Message {
-  partition: number;
-  offset: number;
-  timestamp: string;
+export type Data = Omit<Schemas["KafkaData"], "encoding"> & { encoding: "utf8" | "base64" };
+/** key and value are always sent, null when the record has none. */
+export type Message = Omit<Schemas["KafkaMessage"], "key" | "value" | "headers"> & {
   key: Data | null;
   value: Data | null;
   headers: { key: string; value: Data }[];
-}
-
-export interface MessagePage {
-  topic: string;
-  partition: number;
-  partitions: number;
-  start: number;
-  end: number;
-  from: number;
-  next: number;
-  messages: Message[];
-}
+};
+export type MessagePage = Omit<Schemas["KafkaMessagePage"], "messages"> & { messages: Message[] };
 
 /** Where the browser reads from; exactly one of offset, timestamp (RFC 3339) and from. */
 export type BrowseFrom =
@@ -105,13 +36,7 @@ export type BrowseFrom =
   | { timestamp: string };
 
 /** A worker as GET /workers lists it, with what ties it to a cluster. */
-export interface WorkerOfCluster {
-  id: number;
-  name: string;
-  pipeline_id: number | null;
-  cluster_id: number | null;
-  kafka_bootstrap_server: string;
-}
+export type WorkerOfCluster = Pick<Schemas["Worker"], "id" | "name" | "pipeline_id" | "cluster_id" | "kafka_bootstrap_server">;
 
 const base = (id: number) => `/api/v1/clusters/${id}`;
 

@@ -1,65 +1,30 @@
-// The API's JSON, as /openapi.json describes it.
+// The API's JSON under the names the UI uses: aliases of the schemas in
+// schema.d.ts, which openapi-typescript generates from the server's
+// /openapi.json (npm run gen-types; make test checks it is current). Only
+// what the document cannot say is written here: the narrower values the
+// UI relies on (a graph's layout, the series it charts).
+import type { components } from "./schema";
 
-export type Role = "viewer" | "editor" | "admin";
+type Schemas = components["schemas"];
 
-export interface User {
-  id: number;
-  email: string;
-  role: Role;
-}
+export type User = Schemas["User"];
+export type Role = User["role"];
+export type LoginResponse = Schemas["LoginResponse"];
 
-export interface LoginResponse {
-  access_token: string;
-  expires_at: string;
-  user: User;
-}
+export type Cluster = Schemas["Cluster"];
+export type TopicInfo = Schemas["KafkaTopic"];
+export type FunctionVersion = Schemas["FunctionVersion"];
 
-/** A worker's settings that travel in the graph. */
-export interface WorkerSettings {
-  function?: string;
-  function_version?: string;
-  metadata?: Record<string, unknown> | null;
-  timeout_seconds?: number;
-  instances?: number;
-  join_key?: string;
-  expiry_topic?: string;
-  dead_letter_topic?: string;
-  /** seconds a completed id keeps its tombstone; 0 or absent: 3600 */
-  tombstone_ttl_seconds?: number;
-  cluster_id?: number;
-  /** lag autoscaling by the API server's autoscaler; null or absent: off */
-  autoscale?: Autoscale | null;
-}
-
-/** A worker's lag autoscaling, as KEDA's Kafka scaler: instances = ceil(lag / lag_per_instance) within [min, max]. */
-export interface Autoscale {
-  enabled: boolean;
-  min?: number;
-  max: number;
-  lag_per_instance: number;
-  activation_lag: number;
-  cooldown_seconds?: number;
-}
-
-export interface GraphWorker extends WorkerSettings {
-  id: string;
-  name: string;
-  input_topics: string[];
-  output_topics: string[];
-}
-
-export interface GraphTopic {
-  id: string;
-  name: string;
-}
-
-export interface Position {
-  x: number;
-  y: number;
-}
+/** A worker as GET /workers lists it. */
+export type WorkerRef = Schemas["Worker"];
+export type Autoscale = Schemas["Autoscale"];
+export type WorkerStatus = Schemas["WorkerStatus"];
+export type Allocation = Schemas["Allocation"];
+export type WorkerMetrics = Schemas["WorkerMetrics"];
 
 export type Direction = "TB" | "LR";
 
+/** How the editor lays a graph out; the server keeps it as given. */
 export interface Layout {
   direction: Direction;
   node_sep: number;
@@ -67,189 +32,33 @@ export interface Layout {
 }
 
 /** The pipeline JSON: the original editor's {workers, topics} plus positions and layout. */
-export interface Graph {
-  workers: GraphWorker[];
-  topics: GraphTopic[];
-  positions?: Record<string, Position>;
-  layout?: Layout;
-}
+export type Graph = Omit<Schemas["Graph"], "layout"> & { layout?: Layout };
+export type GraphWorker = Schemas["GraphWorker"];
+export type GraphTopic = Schemas["GraphTopic"];
+export type Position = Schemas["Position"];
+/** A worker's settings that travel in the graph: a graph worker less its identity and edges. */
+export type WorkerSettings = Omit<GraphWorker, "id" | "name" | "input_topics" | "output_topics">;
 
-export interface Pipeline {
-  id: number;
-  name: string;
-  version: number;
-  graph: Graph;
-  worker_ids: Record<string, number>;
-  updated_at: string;
-}
+export type Pipeline = Omit<Schemas["Pipeline"], "graph"> & { graph: Graph };
+export type PipelineSummary = Schemas["PipelineSummary"];
 
-export interface PipelineSummary {
-  id: number;
-  name: string;
-  version: number;
-  workers: number;
-  updated_at: string;
-}
-
-export interface FunctionVersion {
-  name: string;
-  version: string;
-  sha256: string;
-  size_bytes: number;
-  created_at: string;
-  artifact_url?: string;
-  /** the uploader's email; null when not known (absent from older servers) */
-  uploaded_by?: string | null;
-  /** the workers whose settings name this version (absent from older servers) */
-  used_by?: { id: number; name: string }[];
-}
-
-export interface Cluster {
-  id: number;
-  name: string;
-  bootstrap_servers: string[];
-}
-
-export interface TopicInfo {
-  name: string;
-  internal: boolean;
-  partition_count: number;
-  /** by id, with each one's leader and high watermark (the offset the next record will get) */
-  partitions?: { id: number; leader: number; high_watermark: number }[];
-}
-
-export interface Allocation {
-  id: string;
-  name?: string;
-  node?: string;
-  job_version?: number;
-  client_status: string;
-  healthy: boolean | null;
-  restarts?: number;
-  task_state?: string;
-  last_event?: string;
-  failed_reason?: string;
-  /** when its task last started; null before (absent from older servers) */
-  started_at?: string | null;
-  last_event_at?: string | null;
-}
-
-export interface WorkerStatus {
-  worker: string;
-  worker_id: number;
-  desired_state: "running" | "stopped";
-  instances: number;
-  job: { id: string; status: string; stopped: boolean; version: number } | null;
-  deployment: { status: string; description: string } | null;
-  allocations: Allocation[];
-  placement_failures: string[];
-  running: number;
-  healthy: number;
-  desired: number;
-}
-
-export interface WorkerMetrics {
-  worker: string;
-  lag: {
-    total: number;
-    by_topic: Record<string, number>;
-    partitions: { topic: string; partition: number; committed: number; high_watermark: number; lag: number }[];
-  };
-  throughput: {
-    in_per_sec: number;
-    out_per_sec: number;
-    in_per_sec_by_topic: Record<string, number>;
-    window_seconds: number;
-    /** where the rates come from: Prometheus' rate() or the API's own sampler (absent from older servers) */
-    source?: "prometheus" | "sampler";
-  };
-  instances: { heartbeats: number; allocations_running: number; allocations_desired: number };
-  pending_aggregates: number | null;
-  expired: number;
-  dead_lettered: number;
-  errors: { time: string; instance: string; message: string }[];
-  warnings: string[];
-}
-
-export interface TraceSummary {
-  trace_id: string;
-  start: string;
-  duration_us: number;
-  span_count: number;
-  services: string[];
-  root_operation: string;
-  errors: number;
-  jaeger_url: string;
-}
-
-export interface Span {
-  trace_id: string;
-  span_id: string;
-  parent_span_id?: string;
-  links: { trace_id: string; span_id: string }[];
-  service: string;
-  operation: string;
-  start: string;
-  duration_us: number;
-  attributes: Record<string, unknown>;
-  status: "ok" | "error";
-}
-
-export interface Trace {
-  trace_id: string;
-  jaeger_url: string;
-  spans: Span[];
-}
+export type TraceSummary = Schemas["TraceSummary"];
+export type Span = Schemas["TraceSpan"];
+export type Trace = Schemas["Trace"];
 
 /** What GET /workers/{id}/series can chart; rate has an "in" and an "out" series. */
 export type SeriesMetric = "lag" | "rate" | "dead_letters" | "expired" | "latency_p99";
-
 /** One Prometheus series: its labels and [unix seconds, value] points. */
-export interface Series {
-  labels: Record<string, string>;
-  points: [number, number][];
-}
-
+export type Series = Schemas["Series"];
 /** A worker's metric over a range, as Prometheus' query_range answered it. */
-export interface WorkerSeries {
-  worker: string;
-  metric: SeriesMetric;
-  unit: string;
-  range_seconds: number;
-  step_seconds: number;
-  query: string;
-  series: Series[];
-}
-
-export type AlertStatus = "firing" | "resolved";
+export type WorkerSeries = Omit<Schemas["SeriesResult"], "metric"> & { metric: SeriesMetric };
 
 /** An Alertmanager alert as the API stored it from the webhook. */
-export interface Alert {
-  id: number;
-  fingerprint: string;
-  name: string;
-  status: AlertStatus;
-  severity: string;
-  worker: string;
-  summary: string;
-  description: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  /** the Prometheus expression page of the rule, as Alertmanager passed it */
-  generator_url?: string;
-  starts_at: string;
-  ends_at: string | null;
-  updated_at: string;
-}
+export type Alert = Schemas["Alert"];
+export type AlertStatus = Alert["status"];
 
-/** A worker as GET /workers lists it; the UI reads only what links an alert to its pipeline. */
-export interface WorkerRef {
-  id: number;
-  name: string;
-  pipeline_id: number | null;
-}
-
-/** A worker as GET /workers/{id} answers it: every setting, flat. */
+// Hand-written still: the workers and functions pages' shapes, to be
+// replaced by aliases of schema.d.ts as their Go types get schema names.
 export interface Worker extends Omit<WorkerSettings, "cluster_id"> {
   id: number;
   name: string;
@@ -265,7 +74,6 @@ export interface Worker extends Omit<WorkerSettings, "cluster_id"> {
   updated_at: string;
 }
 
-/** A worker with how it is doing, as GET /workers/overview lists it; a live field is null when its source did not answer. */
 export interface WorkerOverview extends Worker {
   pipeline_name: string | null;
   job: { status: string; stopped: boolean } | null;
@@ -283,7 +91,6 @@ export interface WorkersOverview {
   sampled_at: string;
 }
 
-/** One config version of a worker: the whole row as it was saved. */
 export interface ConfigVersion {
   version: number;
   created_at: string;
@@ -355,7 +162,6 @@ export interface TopicOffset {
   offset: number;
 }
 
-/** Where POST /workers/{id}/offsets moves the group: a position, a time, or offsets. */
 export type ResetTarget = "earliest" | "latest" | { timestamp: string } | { offsets: TopicOffset[] };
 
 export interface ResetRequest {
@@ -375,7 +181,6 @@ export interface ResetResult {
   dry_run?: boolean;
 }
 
-/** One entry of the event log: who did what to which worker, when, and why. */
 export interface WorkerEvent {
   id: number;
   at: string;

@@ -3,7 +3,7 @@ import type { Pipeline } from "../api/types";
 import { createEditorStore, graphOf } from "./store";
 
 const pipeline: Pipeline = {
-  id: 7, name: "demo", version: 3, worker_ids: { enricher: 11 }, updated_at: "",
+  id: 7, name: "demo", version: 3, worker_ids: { enricher: 11 }, created_at: "", updated_at: "",
   graph: {
     workers: [{ id: "w1", name: "enricher", input_topics: ["t1"], output_topics: [] }],
     topics: [{ id: "t1", name: "documents.raw" }],

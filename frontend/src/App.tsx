@@ -7,17 +7,7 @@ import { Editor } from "./editor/Editor";
 import { AlertsPage } from "./pages/alerts/AlertsPage";
 import { Login } from "./pages/Login";
 import { PipelineList } from "./pages/PipelineList";
-
-/** The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts. */
-function useHashRoute(): string {
-  const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
-  useEffect(() => {
-    const on = () => setHash(window.location.hash.slice(1) || "/");
-    window.addEventListener("hashchange", on);
-    return () => window.removeEventListener("hashchange", on);
-  }, []);
-  return hash;
-}
+import { useHashRoute } from "./navigation";
 
 export function App() {
   const [user, setUser] = useState<User | null>(null);

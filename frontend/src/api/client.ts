@@ -2,7 +2,7 @@
 // turned into ApiError with the field the server named.
 import type {
   Alert, Cluster, FunctionVersion, Graph, LoginResponse, Pipeline, PipelineSummary, SeriesMetric, TopicInfo, Trace,
-  TraceSummary, User, WorkerMetrics, WorkerRef, WorkerSeries, WorkerStatus,
+  PipelineWorkerStatus, TraceSummary, User, WorkerRef, WorkerSeries,
 } from "./types";
 
 const TOKEN_KEY = "tributary.token";
@@ -85,6 +85,9 @@ export const api = {
   createPipeline: (name: string, graph: Graph) => call<Pipeline>("POST", "/api/v1/pipelines", { name, graph }),
   savePipeline: (id: number, name: string, graph: Graph, version: number) =>
     call<Pipeline>("PUT", `/api/v1/pipelines/${id}`, { name, graph, version }),
+  deletePipeline: (id: number) => call<null>("DELETE", `/api/v1/pipelines/${id}`),
+  /** every worker's status and metrics in one request */
+  pipelineStatus: (id: number) => call<PipelineWorkerStatus[]>("GET", `/api/v1/pipelines/${id}/status?metrics=true`),
   deployPipeline: (id: number) => call<{ worker: string; error?: string }[]>("POST", `/api/v1/pipelines/${id}/deploy`),
   functions: () => call<FunctionVersion[]>("GET", "/api/v1/functions"),
   clusters: () => call<Cluster[]>("GET", "/api/v1/clusters"),
@@ -92,8 +95,6 @@ export const api = {
   deploy: (id: number) => call<unknown>("POST", `/api/v1/workers/${id}/deploy`),
   stop: (id: number) => call<unknown>("POST", `/api/v1/workers/${id}/stop`),
   scale: (id: number, instances: number) => call<unknown>("POST", `/api/v1/workers/${id}/scale`, { instances }),
-  status: (id: number) => call<WorkerStatus>("GET", `/api/v1/workers/${id}/status`),
-  metrics: (id: number) => call<WorkerMetrics>("GET", `/api/v1/workers/${id}/metrics`),
   traces: (id: number) => call<TraceSummary[]>("GET", `/api/v1/workers/${id}/traces?limit=20&lookback=1h`),
   trace: (traceId: string) => call<Trace>("GET", `/api/v1/traces/${traceId}`),
   workers: () => call<WorkerRef[]>("GET", "/api/v1/workers"),

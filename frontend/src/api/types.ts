@@ -89,6 +89,8 @@ export interface PipelineSummary {
   version: number;
   workers: number;
   updated_at: string;
+  /** workers deployed (desired running) and, of those, healthy; null when the server could not ask Nomad */
+  health?: { deployed: number; healthy: number } | null;
 }
 
 export interface FunctionVersion {
@@ -129,9 +131,20 @@ export interface WorkerStatus {
   deployment: { status: string; description: string } | null;
   allocations: Allocation[];
   placement_failures: string[];
+  /** allocations running and meant to run */
   running: number;
+  /** of those, the ones their deployment judged healthy */
   healthy: number;
+  /** of those, the ones no deployment has judged yet (during a rollout or scale, or rescheduled outside one); absent from older servers */
+  unverified?: number;
   desired: number;
+}
+
+/** One worker of GET /pipelines/{id}/status?metrics=true. */
+export interface PipelineWorkerStatus extends WorkerStatus {
+  /** null or absent for a worker never deployed, or when its Kafka did not answer (metrics_error) */
+  metrics?: WorkerMetrics | null;
+  metrics_error?: string;
 }
 
 export interface WorkerMetrics {
@@ -165,6 +178,7 @@ export interface TraceSummary {
   services: string[];
   root_operation: string;
   errors: number;
+  /** the trace's page in the external Jaeger UI; "" when the server has none (TRIBUTARY_JAEGER_UI_URL) */
   jaeger_url: string;
 }
 
@@ -183,6 +197,7 @@ export interface Span {
 
 export interface Trace {
   trace_id: string;
+  /** "" when the server has no external Jaeger UI */
   jaeger_url: string;
   spans: Span[];
 }

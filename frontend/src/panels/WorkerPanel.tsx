@@ -1,135 +1,42 @@
-import { useEffect, useState } from "react";
-import { api, ApiError, fieldErrors } from "../api/client";
-import type { FunctionVersion, WorkerSettings } from "../api/types";
-import { useEditor, useLive, useReadOnly } from "../editor/context";
-import { healthOf } from "../editor/nodes/worker/health";
-import type { WorkerNode } from "../pipeline/model";
-import { AutoscaleFields } from "./AutoscaleFields";
-import { parseMetadata } from "./metadata";
+import { ApiError, fieldErrors } from "../api/client";
+import { useEditor, useReadOnly } from "../editor/context";
+import { nodeById, type WorkerData } from "../pipeline/model";
+import { DeploymentSection } from "./DeploymentSection";
+import { NowMetrics } from "./NowMetrics";
 import { WorkerAlerts } from "./WorkerAlerts";
 import { WorkerHistory } from "./WorkerHistory";
+import { WorkerSettingsForm } from "./WorkerSettingsForm";
 
 interface Props {
   nodeId: string;
   saveError: ApiError | null;
   onTraces: (workerId: number) => void;
-  flash: (msg: string) => void;
 }
 
-export function WorkerPanel({ nodeId, saveError, onTraces, flash }: Props) {
+/**
+ * The selected worker: its settings, its deployment and its numbers. It
+ * selects the worker's data, not its node, so dragging the worker does
+ * not re-render the panel.
+ */
+export function WorkerPanel({ nodeId, saveError, onTraces }: Props) {
   const readOnly = useReadOnly();
-  const node = useEditor((s) => s.nodes.find((n) => n.id === nodeId)) as WorkerNode;
+  const data = useEditor((s) => {
+    const n = nodeById(s.nodes, nodeId);
+    return n?.type === "worker" ? (n.data as WorkerData) : undefined;
+  });
   const index = useEditor((s) => s.nodes.filter((n) => n.type === "worker").findIndex((n) => n.id === nodeId));
   const update = useEditor((s) => s.updateSettings);
-  const dirty = useEditor((s) => s.dirty);
-  const workerId = useEditor((s) => s.workerIds[node?.data.name ?? ""]);
-  const live = useLive();
-  const [fns, setFns] = useState<FunctionVersion[]>([]);
-  const [metaText, setMetaText] = useState("");
-  const [metaError, setMetaError] = useState("");
-  const [instances, setInstances] = useState(1);
-  const [busy, setBusy] = useState(false);
-  useEffect(() => { api.functions().then(setFns).catch(() => setFns([])); }, []);
-  useEffect(() => {
-    const m = node?.data.settings.metadata;
-    setMetaText(m ? JSON.stringify(m, null, 2) : "");
-    setInstances(node?.data.settings.instances ?? 1);
-    setMetaError("");
-  }, [nodeId]); // eslint-disable-line react-hooks/exhaustive-deps
-  if (!node) return null;
-  const st: WorkerSettings = node.data.settings;
+  const workerId = useEditor((s) => (data ? s.workerIds[data.name] : undefined));
+  if (!data) return null;
   const errs = saveError ? fieldErrors(saveError, index) : {};
-  const set = (patch: WorkerSettings) => update(nodeId, patch);
-  const status = live.status[node.data.name];
-  const metrics = live.metrics[node.data.name];
-  const health = healthOf(status, metrics);
-  const canAct = !readOnly && workerId !== undefined && !dirty && !busy;
-
-  async function act(what: string, f: () => Promise<unknown>) {
-    setBusy(true);
-    try {
-      await f();
-      flash(`${what}: accepted; status follows below.`);
-    } catch (e) {
-      flash(`${what} failed: ${(e as ApiError).message}`);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  const field = (name: keyof WorkerSettings) => errs[name] && <div className="error">{errs[name]}</div>;
-  const versions = fns.filter((f) => f.name === st.function);
   return (
     <div data-testid="worker-panel">
-      <h3>{node.data.name}</h3>
-      <WorkerAlerts worker={node.data.name} />
-      <label>function</label>
-      <select value={st.function ?? ""} disabled={readOnly} aria-label="function"
-        onChange={(e) => set({ function: e.target.value || undefined, function_version: fns.filter((f) => f.name === e.target.value).at(-1)?.version })}>
-        <option value="">(none)</option>
-        {[...new Set(fns.map((f) => f.name))].map((n) => <option key={n}>{n}</option>)}
-      </select>
-      {field("function")}
-      <label>version</label>
-      <select value={st.function_version ?? ""} disabled={readOnly || !st.function} aria-label="function version"
-        onChange={(e) => set({ function_version: e.target.value })}>
-        {versions.map((f) => <option key={f.version}>{f.version}</option>)}
-      </select>
-      {field("function_version")}
-      <label>metadata (JSON object)</label>
-      <textarea rows={4} value={metaText} disabled={readOnly} aria-label="metadata"
-        onChange={(e) => {
-          setMetaText(e.target.value);
-          const p = parseMetadata(e.target.value);
-          setMetaError(p.error ?? "");
-          if (!p.error) set({ metadata: p.value });
-        }} />
-      {metaError && <div className="error">{metaError}</div>}
-      {field("metadata")}
-      <label>join timeout (seconds)</label>
-      <input type="number" min={1} max={86400} value={st.timeout_seconds ?? 240} disabled={readOnly} aria-label="timeout"
-        onChange={(e) => set({ timeout_seconds: Number(e.target.value) })} />
-      {field("timeout_seconds")}
-      <label>join key</label>
-      <input value={st.join_key ?? "id"} disabled={readOnly} onChange={(e) => set({ join_key: e.target.value })} />
-      {field("join_key")}
-      <label>expiry topic</label>
-      <input value={st.expiry_topic ?? ""} disabled={readOnly} onChange={(e) => set({ expiry_topic: e.target.value || undefined })} />
-      {field("expiry_topic")}
-      <label>dead-letter topic (default {node.data.name}.dlq)</label>
-      <input value={st.dead_letter_topic ?? ""} disabled={readOnly} onChange={(e) => set({ dead_letter_topic: e.target.value || undefined })} />
-      {field("dead_letter_topic")}
-      <label>tombstone TTL (seconds; empty: 3600)</label>
-      <input type="number" min={60} max={604800} value={st.tombstone_ttl_seconds || ""} placeholder="3600" disabled={readOnly}
-        aria-label="tombstone TTL" title="How long a completed id drops its redelivered fragments. Redis keeps one key per id for this long."
-        onChange={(e) => set({ tombstone_ttl_seconds: e.target.value === "" ? undefined : Number(e.target.value) })} />
-      {field("tombstone_ttl_seconds")}
-      <AutoscaleFields value={st.autoscale} readOnly={readOnly} errors={errs} onChange={(a) => set({ autoscale: a })} />
-
-      <h3>Deployment</h3>
-      {workerId === undefined && <div className="status-line">Save the pipeline to deploy this worker.</div>}
-      <div className={`status-line health ${health.tone}`} data-testid="panel-health">{health.text}</div>
-      {status?.deployment && <div className="status-line">Nomad deployment: {status.deployment.status} — {status.deployment.description}</div>}
-      {status?.allocations.filter((a) => a.failed_reason).slice(0, 2).map((a) => (
-        <div key={a.id} className="error">{a.id.slice(0, 8)}: {a.failed_reason}</div>))}
-      <div style={{ display: "flex", gap: 6, flexWrap: "wrap" }}>
-        <button className="primary" disabled={!canAct} onClick={() => act("Deploy", () => api.deploy(workerId))}>Deploy</button>
-        <button disabled={!canAct} onClick={() => act("Stop", () => api.stop(workerId))}>Stop</button>
-        <input type="number" min={1} max={64} value={instances} style={{ width: 60 }} disabled={readOnly} aria-label="instances"
-          onChange={(e) => setInstances(Number(e.target.value))} />
-        <button disabled={!canAct} onClick={() => act("Scale", () => api.scale(workerId, instances))}>Scale</button>
-        <button disabled={workerId === undefined} onClick={() => onTraces(workerId)}>Traces</button>
-      </div>
-      {metrics && (
-        <div data-testid="metrics">
-          <h3>Now</h3>
-          <div className="status-line" title={metrics.throughput.source === "prometheus" ? "rates from Prometheus" : "rates sampled by the API server"}>
-            lag {metrics.lag.total} · in {metrics.throughput.in_per_sec.toFixed(1)}/s · out {metrics.throughput.out_per_sec.toFixed(1)}/s
-          </div>
-          <div className="status-line">pending joins {metrics.pending_aggregates ?? "–"} · expired {metrics.expired} · dead-lettered {metrics.dead_lettered}</div>
-          {metrics.errors.map((e) => <div key={e.instance} className="error">{e.instance.slice(0, 8)}: {e.message}</div>)}
-        </div>
-      )}
+      <h3>{data.name}</h3>
+      <WorkerAlerts worker={data.name} />
+      <WorkerSettingsForm nodeId={nodeId} name={data.name} settings={data.settings} readOnly={readOnly} errors={errs}
+        onChange={(patch) => update(nodeId, patch)} />
+      <DeploymentSection name={data.name} nodeId={nodeId} instances={data.settings.instances ?? 1} workerId={workerId} onTraces={onTraces} />
+      <NowMetrics name={data.name} />
       {workerId !== undefined && <WorkerHistory workerId={workerId} />}
     </div>
   );

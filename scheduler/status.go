@@ -83,6 +83,16 @@ func (a Allocation) HealthyRunning() bool {
 		a.Healthy != nil && *a.Healthy
 }
 
+// RunningUnverified reports whether a is running and meant to run but no
+// deployment has judged its health: one placed or updated in place by a
+// rollout or a scale that has not yet run for the group's
+// min_healthy_time, or one Nomad rescheduled outside any deployment, which
+// never gets a verdict. It does its work; it is just not known healthy, so
+// a status must not call it unhealthy either.
+func (a Allocation) RunningUnverified() bool {
+	return a.ClientStatus == api.AllocClientStatusRunning && a.DesiredStatus == api.AllocDesiredStatusRun && a.Healthy == nil
+}
+
 // Status reads the worker's job, its latest deployment, its allocations and
 // its evaluations (for placement failures).
 // A worker with no job (never deployed, or purged) gives an error wrapping

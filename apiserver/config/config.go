@@ -61,7 +61,7 @@ type Config struct {
 	NomadAddr       string        // NOMAD_ADDR: the Nomad HTTP API
 	JobTemplate     string        // TRIBUTARY_JOB_TEMPLATE: the worker job's HCL file
 	JaegerQueryURL  string        // TRIBUTARY_JAEGER_QUERY_URL: Jaeger's query API (traces)
-	JaegerUIURL     string        // TRIBUTARY_JAEGER_UI_URL: Jaeger's UI for links; empty: the query URL
+	JaegerUIURL     string        // TRIBUTARY_JAEGER_UI_URL: an external Jaeger UI for links; empty: no links
 	WorkerMySQLDSN  string        // TRIBUTARY_WORKER_MYSQL_DSN: the DSN workers read their config with; empty: MySQLDSN
 	WorkerOTLP      string        // OTEL_EXPORTER_OTLP_ENDPOINT: handed to workers; empty: tracing off
 	ReconcileEvery  time.Duration // TRIBUTARY_RECONCILE_INTERVAL: 0 turns the reconciler off
@@ -122,13 +122,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		AlertmanagerToken: getenv("TRIBUTARY_ALERTMANAGER_TOKEN"),
 	}
 	c.PublicURL = strings.TrimRight(r.str("TRIBUTARY_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
-	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", c.JaegerQueryURL), "/")
+	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", ""), "/")
 	c.WorkerMySQLDSN = r.str("TRIBUTARY_WORKER_MYSQL_DSN", c.MySQLDSN)
 	for name, u := range map[string]string{"TRIBUTARY_PUBLIC_URL": c.PublicURL, "NOMAD_ADDR": c.NomadAddr,
-		"TRIBUTARY_JAEGER_QUERY_URL": c.JaegerQueryURL, "TRIBUTARY_JAEGER_UI_URL": c.JaegerUIURL} {
+		"TRIBUTARY_JAEGER_QUERY_URL": c.JaegerQueryURL} {
 		if !httpURL(u) {
 			r.fail(name, fmt.Sprintf("%q is not an http(s) URL", u))
 		}
+	}
+	if c.JaegerUIURL != "" && !httpURL(c.JaegerUIURL) {
+		r.fail("TRIBUTARY_JAEGER_UI_URL", fmt.Sprintf("%q is not an http(s) URL", c.JaegerUIURL))
 	}
 	if c.PrometheusURL != "" && !httpURL(c.PrometheusURL) {
 		r.fail("TRIBUTARY_PROMETHEUS_URL", fmt.Sprintf("%q is not an http(s) URL", c.PrometheusURL))

@@ -71,6 +71,19 @@ func TestFromEnv(t *testing.T) {
 					t.Errorf("observability: %q %q %q %v", c.PrometheusURL, c.AlertmanagerToken, c.AlertWebhookURL, c.AlertsRetention)
 				}
 			}},
+		{name: "no jaeger ui by default", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret},
+			check: func(t *testing.T, c Config) {
+				if c.JaegerUIURL != "" || c.JaegerQueryURL != "http://127.0.0.1:16686" {
+					t.Errorf("JaegerUIURL = %q, JaegerQueryURL = %q", c.JaegerUIURL, c.JaegerQueryURL)
+				}
+			}},
+		{name: "jaeger ui set", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_JAEGER_UI_URL": "https://jaeger.example/"},
+			check: func(t *testing.T, c Config) {
+				if c.JaegerUIURL != "https://jaeger.example" {
+					t.Errorf("JaegerUIURL = %q", c.JaegerUIURL)
+				}
+			}},
+		{name: "jaeger ui url", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_JAEGER_UI_URL": "jaeger.example"}, wantErr: "TRIBUTARY_JAEGER_UI_URL"},
 		{name: "prometheus url", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_PROMETHEUS_URL": "127.0.0.1:9090"}, wantErr: "TRIBUTARY_PROMETHEUS_URL"},
 		{name: "webhook url is not echoed", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_ALERT_WEBHOOK_URL": "hooks.example.com/hunter2"}, wantErr: "TRIBUTARY_ALERT_WEBHOOK_URL"},
 		{name: "short alertmanager token", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_ALERTMANAGER_TOKEN": "hunter2"}, wantErr: "TRIBUTARY_ALERTMANAGER_TOKEN"},

@@ -33,7 +33,7 @@ var Vars = []Var{
 	{"NOMAD_ADDR", "http://127.0.0.1:4646", "the Nomad HTTP API workers are deployed through"},
 	{"TRIBUTARY_JOB_TEMPLATE", "jobs/worker.nomad.hcl", "the worker job template"},
 	{"TRIBUTARY_JAEGER_QUERY_URL", "http://127.0.0.1:16686", "Jaeger's query API, read for traces"},
-	{"TRIBUTARY_JAEGER_UI_URL", "(the query URL)", "Jaeger UI base for links shown in the UI"},
+	{"TRIBUTARY_JAEGER_UI_URL", "(none)", "an external Jaeger UI; when set, the UI links each trace to <url>/trace/<trace id>, otherwise it shows no Jaeger link (the local stack's Jaeger has no UI)"},
 	{"TRIBUTARY_WORKER_MYSQL_DSN", "(TRIBUTARY_MYSQL_DSN)", "DSN handed to workers to read their config"},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "(none)", "OTLP/HTTP endpoint handed to workers for traces"},
 	{"TRIBUTARY_RECONCILE_INTERVAL", "30s", "how often running workers are checked against Nomad; 0 turns it off"},

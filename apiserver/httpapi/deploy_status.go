@@ -55,22 +55,26 @@ type statusJSON struct {
 	Deployment        *deploymentJSON  `json:"deployment"`
 	Allocations       []allocationJSON `json:"allocations"`
 	PlacementFailures []string         `json:"placement_failures"`
-	Running           int              `json:"running"`
-	Healthy           int              `json:"healthy"`
-	Desired           int              `json:"desired"`
+	Running           int              `json:"running"` // allocations running and meant to run
+	Healthy           int              `json:"healthy"` // of those, the ones their deployment judged healthy
+	// Unverified are the running ones no deployment has judged yet (during
+	// a rollout or a scale, or rescheduled outside a deployment): they
+	// work, but are not known healthy; they are not unhealthy either.
+	Unverified int `json:"unverified"`
+	Desired    int `json:"desired"`
 }
 
 // status reads w's job from Nomad. A worker never deployed (or purged) has
-// a null job.
-func (s *Server) status(ctx context.Context, w apiserver.ConsumerConfig) (statusJSON, error) {
+// a null job, and no scheduler status.
+func (s *Server) status(ctx context.Context, w apiserver.ConsumerConfig) (statusJSON, *scheduler.WorkerStatus, error) {
 	out := statusJSON{Worker: w.ConsumerName, WorkerID: w.ID, DesiredState: w.DesiredState, Instances: w.Instances,
 		Allocations: []allocationJSON{}, PlacementFailures: []string{}}
 	st, err := s.sched.Status(ctx, w.ConsumerName)
 	if errors.Is(err, scheduler.ErrNotFound) {
-		return out, nil
+		return out, nil, nil
 	}
 	if err != nil {
-		return out, nomadError(err)
+		return out, nil, nomadError(err)
 	}
 	out.Job = &jobJSON{st.JobID, st.Status, st.Stopped, st.Version}
 	if d := st.Deployment; d != nil {
@@ -103,8 +107,11 @@ func (s *Server) status(ctx context.Context, w apiserver.ConsumerConfig) (status
 		if a.HealthyRunning() {
 			out.Healthy++
 		}
+		if a.RunningUnverified() {
+			out.Unverified++
+		}
 	}
-	return out, nil
+	return out, &st, nil
 }
 
 // taskState is the state of an allocation's only task, or "task: state"
@@ -130,7 +137,7 @@ func (s *Server) workerStatus(c *gin.Context) {
 	if !ok {
 		return
 	}
-	out, err := s.status(c.Request.Context(), w)
+	out, _, err := s.status(c.Request.Context(), w)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -192,23 +199,6 @@ func (s *Server) stopPipeline(c *gin.Context) {
 			d.Error = errorMessage(nomadError(err))
 		}
 		out = append(out, d)
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-func (s *Server) pipelineStatus(c *gin.Context) {
-	ws, ok := s.pipelineWorkers(c)
-	if !ok {
-		return
-	}
-	out := []statusJSON{}
-	for _, w := range ws {
-		st, err := s.status(c.Request.Context(), w)
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		out = append(out, st)
 	}
 	c.JSON(http.StatusOK, out)
 }

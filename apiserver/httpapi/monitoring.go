@@ -192,22 +192,28 @@ func (s *Server) allocationMetrics(ctx context.Context, w apiserver.ConsumerConf
 	}
 	ctx, cancel := context.WithTimeout(ctx, sideTimeout)
 	defer cancel()
-	running, desired := 0, 0
 	st, err := s.sched.Status(ctx, w.ConsumerName)
 	switch {
 	case errors.Is(err, scheduler.ErrNotFound): // never deployed
+		countAllocations(w, scheduler.WorkerStatus{Stopped: true}, out)
 	case err != nil:
 		out.Warnings = append(out.Warnings, "Nomad: "+err.Error())
-		return
 	default:
-		for _, a := range st.Allocations {
-			if a.ClientStatus == "running" && a.DesiredStatus == "run" {
-				running++
-			}
+		countAllocations(w, st, out)
+	}
+}
+
+// countAllocations fills the running allocations of st and how many its
+// job wants (0 when stopped).
+func countAllocations(w apiserver.ConsumerConfig, st scheduler.WorkerStatus, out *metricsJSON) {
+	running, desired := 0, 0
+	for _, a := range st.Allocations {
+		if a.ClientStatus == "running" && a.DesiredStatus == "run" {
+			running++
 		}
-		if !st.Stopped {
-			desired = w.Instances
-		}
+	}
+	if !st.Stopped {
+		desired = w.Instances
 	}
 	out.Instances.AllocationsRunning, out.Instances.AllocationsDesired = &running, &desired
 }

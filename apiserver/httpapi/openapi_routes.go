@@ -65,7 +65,7 @@ var routeDocs = []routeDoc{
 	{Method: "GET", Path: "/api/v1/workers/:id/versions", Access: accessViewer, Tag: "workers", Summary: "The worker's config versions, oldest first", Response: []versionJSON{}, Status: 200},
 	{Method: "POST", Path: "/api/v1/workers/:id/rollback", Access: accessEditor, Tag: "workers", Summary: "Write an earlier version's settings as a new version", Request: rollbackInput{}, Response: workerJSON{}, Status: 200},
 
-	{Method: "GET", Path: "/api/v1/pipelines", Access: accessViewer, Tag: "pipelines", Summary: "List pipelines", Response: []pipelineSummary{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/pipelines", Access: accessViewer, Tag: "pipelines", Summary: "List pipelines, each with how many of its workers are deployed and healthy (one MySQL query and one Nomad list for all of them)", Response: []pipelineSummary{}, Status: 200},
 	{Method: "POST", Path: "/api/v1/pipelines", Access: accessEditor, Tag: "pipelines", Summary: "Save a new pipeline graph; its workers are created in the same transaction", Request: pipelineInput{}, Response: pipelineJSON{}, Status: 201},
 	{Method: "GET", Path: "/api/v1/pipelines/:id", Access: accessViewer, Tag: "pipelines", Summary: "Load a pipeline: its graph (with positions and layout) and its workers' ids", Response: pipelineJSON{}, Status: 200},
 	{Method: "PUT", Path: "/api/v1/pipelines/:id", Access: accessEditor, Tag: "pipelines", Summary: "Save a pipeline: creates, updates and deletes its workers in one transaction; a stale version is 409", Request: pipelineInput{}, Response: pipelineJSON{}, Status: 200},
@@ -80,7 +80,8 @@ var routeDocs = []routeDoc{
 		Response: logsJSON{}, Status: 200},
 	{Method: "POST", Path: "/api/v1/pipelines/:id/deploy", Access: accessEditor, Tag: "deploy", Summary: "Deploy every worker of the pipeline (207 when some failed, each entry says why)", Response: []deployJSON{}, Status: 202},
 	{Method: "POST", Path: "/api/v1/pipelines/:id/stop", Access: accessEditor, Tag: "deploy", Summary: "Stop every worker of the pipeline", Response: []deployJSON{}, Status: 200},
-	{Method: "GET", Path: "/api/v1/pipelines/:id/status", Access: accessViewer, Tag: "deploy", Summary: "Status of every worker of the pipeline", Response: []statusJSON{}, Status: 200},
+	{Method: "GET", Path: "/api/v1/pipelines/:id/status", Access: accessViewer, Tag: "deploy", Summary: "Status of every worker of the pipeline, read concurrently; with metrics=true also each deployed worker's metrics, so one request refreshes a whole pipeline",
+		Query: []queryParam{{"metrics", "boolean", "also each worker's GET /workers/{id}/metrics (default false)"}}, Response: []pipelineWorkerStatusJSON{}, Status: 200},
 
 	{Method: "GET", Path: "/api/v1/workers/:id/metrics", Access: accessViewer, Tag: "monitoring", Summary: "Consumer lag per partition and total, throughput (from Prometheus' rate() over 1m, or the server's sampler of Kafka offsets over the last minute; source says which), live instances (heartbeats) against Nomad allocations, pending aggregates, expired and dead-lettered counts, last errors", Response: metricsJSON{}, Status: 200},
 	{Method: "GET", Path: "/api/v1/workers/:id/series", Access: accessViewer, Tag: "monitoring", Summary: "One of the worker's series over a range ending now, from Prometheus (503 naming TRIBUTARY_PROMETHEUS_URL when it is not configured): lag (records), rate (records/s in and out), dead_letters and expired (records/s), latency_p99 (seconds); points are [unix seconds, value]",

@@ -98,6 +98,23 @@ func TestPipelineDeployEndToEnd(t *testing.T) {
 	if len(statuses) != 2 || statuses[0].Worker != keep || statuses[1].Worker != bare || statuses[1].Job != nil {
 		t.Fatalf("pipeline status %+v", statuses)
 	}
+	// With metrics, one request has what the editor shows of each worker:
+	// the deployed one's metrics, none for the one never deployed.
+	var live []pipelineWorkerStatusJSON
+	e.do("GET", fmt.Sprintf("/api/v1/pipelines/%d/status?metrics=true", p.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&live)
+	if len(live) != 2 || live[0].Metrics == nil || live[0].Metrics.Worker != keep || live[0].Metrics.Instances.AllocationsRunning == nil ||
+		*live[0].Metrics.Instances.AllocationsRunning < 1 || live[1].Metrics != nil || live[1].MetricsError != "" {
+		t.Fatalf("pipeline status with metrics %+v", live)
+	}
+	e.do("GET", fmt.Sprintf("/api/v1/pipelines/%d/status?metrics=maybe", p.ID), e.tokens[apiserver.RoleViewer], "").want(http.StatusUnprocessableEntity)
+	// The list of pipelines sums it up without a request per pipeline.
+	var list []pipelineSummary
+	e.do("GET", "/api/v1/pipelines", e.tokens[apiserver.RoleViewer], "").want(http.StatusOK).decode(&list)
+	for _, ps := range list {
+		if ps.ID == p.ID && (ps.Health == nil || ps.Health.Deployed != 1 || ps.Health.Healthy != 1) {
+			t.Errorf("pipeline %d in the list: health %+v, want 1 deployed and healthy", p.ID, ps.Health)
+		}
+	}
 
 	var stopped []deployJSON
 	e.do("POST", fmt.Sprintf("/api/v1/pipelines/%d/stop", p.ID), e.tokens[apiserver.RoleEditor], "").want(http.StatusOK).decode(&stopped)

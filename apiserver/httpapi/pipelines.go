@@ -256,6 +256,9 @@ type pipelineSummary struct {
 	Version   int       `json:"version"`
 	Workers   int       `json:"workers"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// Health is how many workers are deployed and healthy; null without
+	// Nomad (or when it did not answer in time).
+	Health *pipelineHealthJSON `json:"health"`
 }
 
 type pipelineInput struct {
@@ -279,9 +282,20 @@ func (s *Server) listPipelines(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	health, err := s.pipelinesHealth(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	out := make([]pipelineSummary, len(ps))
 	for i, p := range ps {
-		out[i] = pipelineSummary{p.ID, p.Name, p.Version, p.Workers, p.UpdatedAt.UTC()}
+		out[i] = pipelineSummary{p.ID, p.Name, p.Version, p.Workers, p.UpdatedAt.UTC(), nil}
+		if health != nil {
+			out[i].Health = health[p.ID]
+			if out[i].Health == nil {
+				out[i].Health = &pipelineHealthJSON{}
+			}
+		}
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -45,17 +45,25 @@ type traceSummaryJSON struct {
 	Services      []string  `json:"services"`       // in order of first span
 	RootOperation string    `json:"root_operation"` // "service: operation" of the span without parent
 	Errors        int       `json:"errors"`         // spans with an error status
-	JaegerURL     string    `json:"jaeger_url"`
+	JaegerURL     string    `json:"jaeger_url"`     // "" without TRIBUTARY_JAEGER_UI_URL
 }
 
 // traceJSON is one trace with its spans, by start time.
 type traceJSON struct {
 	TraceID   string        `json:"trace_id"`
-	JaegerURL string        `json:"jaeger_url"`
+	JaegerURL string        `json:"jaeger_url"` // "" without TRIBUTARY_JAEGER_UI_URL
 	Spans     []jaeger.Span `json:"spans"`
 }
 
-func (s *Server) traceURL(id string) string { return s.cfg.JaegerUIURL + "/trace/" + id }
+// traceURL is the trace's page in the external Jaeger UI (Jaeger v2's
+// route /trace/<id>), or "" when TRIBUTARY_JAEGER_UI_URL names none: the
+// query API alone serves no pages, so a link to it would lead nowhere.
+func (s *Server) traceURL(id string) string {
+	if s.cfg.JaegerUIURL == "" {
+		return ""
+	}
+	return s.cfg.JaegerUIURL + "/trace/" + id
+}
 
 // summarize sums up a trace whose spans are ordered by start time. A
 // trace whose root span has not arrived (or was dropped) is named after

@@ -172,3 +172,18 @@ func TestTraceParamsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceURLOnlyWithJaegerUI: a trace links to Jaeger v2's page of it
+// only when an external Jaeger UI is configured.
+func TestTraceURLOnlyWithJaegerUI(t *testing.T) {
+	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
+	for _, tc := range []struct{ ui, want string }{
+		{"", ""},
+		{"https://jaeger.example", "https://jaeger.example/trace/" + id},
+	} {
+		s := &Server{cfg: config.Config{JaegerQueryURL: "http://127.0.0.1:16686", JaegerUIURL: tc.ui}}
+		if got := s.traceURL(id); got != tc.want {
+			t.Errorf("UI %q: traceURL = %q, want %q", tc.ui, got, tc.want)
+		}
+	}
+}

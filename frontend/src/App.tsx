@@ -15,21 +15,13 @@ import { TracePage } from "./pages/TracePage";
 import { UsersPage } from "./pages/users/UsersPage";
 import { WorkerPage } from "./pages/workers/WorkerPage";
 import { WorkersPage } from "./pages/workers/WorkersPage";
+import { useHashRoute } from "./navigation";
 
 /**
  * The route is the hash: #/ (pipelines), #/pipelines/new, #/pipelines/<id>, #/alerts,
  * #/clusters, #/clusters/new, #/clusters/<id>[/edit|/groups|/messages[/<topic>]], #/traces/<trace id>,
  * #/workers, #/workers/<id>, #/functions, #/users (admins).
  */
-function useHashRoute(): string {
-  const [hash, setHash] = useState(window.location.hash.slice(1) || "/");
-  useEffect(() => {
-    const on = () => setHash(window.location.hash.slice(1) || "/");
-    window.addEventListener("hashchange", on);
-    return () => window.removeEventListener("hashchange", on);
-  }, []);
-  return hash;
-}
 
 export function App() {
   const [user, setUser] = useState<User | null>(null);

@@ -2,8 +2,8 @@
 // turned into ApiError with the field the server named.
 import type {
   Alert, AllocationLogs, Cluster, ConfigVersion, Cursor, DeadLetterPage, FunctionVersion, Graph, LoginResponse, Pipeline,
-  PipelineSummary, RedriveRequest, RedriveResult, ResetRequest, ResetResult, Role, SeriesMetric, TopicInfo, Trace, TraceSummary,
-  User, Worker, WorkerEvent, WorkerMetrics, WorkerRef, WorkerSeries, WorkersOverview, WorkerStatus,
+  PipelineSummary, PipelineWorkerStatus, RedriveRequest, RedriveResult, ResetRequest, ResetResult, Role, SeriesMetric, TopicInfo,
+  Trace, TraceSummary, User, Worker, WorkerEvent, WorkerMetrics, WorkerRef, WorkerSeries, WorkersOverview, WorkerStatus,
 } from "./types";
 
 /** The localStorage key of the logged-in user's access token (also read by the docs page). */
@@ -93,6 +93,11 @@ export const api = {
   createPipeline: (name: string, graph: Graph) => call<Pipeline>("POST", "/api/v1/pipelines", { name, graph }),
   savePipeline: (id: number, name: string, graph: Graph, version: number) =>
     call<Pipeline>("PUT", `/api/v1/pipelines/${id}`, { name, graph, version }),
+  deletePipeline: (id: number) => call<null>("DELETE", `/api/v1/pipelines/${id}`),
+  status: (id: number) => call<WorkerStatus>("GET", `/api/v1/workers/${id}/status`),
+  metrics: (id: number) => call<WorkerMetrics>("GET", `/api/v1/workers/${id}/metrics`),
+  /** every worker's status and metrics in one request */
+  pipelineStatus: (id: number) => call<PipelineWorkerStatus[]>("GET", `/api/v1/pipelines/${id}/status?metrics=true`),
   deployPipeline: (id: number) => call<{ worker: string; error?: string }[]>("POST", `/api/v1/pipelines/${id}/deploy`),
   functions: () => call<FunctionVersion[]>("GET", "/api/v1/functions"),
   clusters: () => call<Cluster[]>("GET", "/api/v1/clusters"),
@@ -100,8 +105,6 @@ export const api = {
   deploy: (id: number) => call<unknown>("POST", `/api/v1/workers/${id}/deploy`),
   stop: (id: number) => call<unknown>("POST", `/api/v1/workers/${id}/stop`),
   scale: (id: number, instances: number) => call<unknown>("POST", `/api/v1/workers/${id}/scale`, { instances }),
-  status: (id: number) => call<WorkerStatus>("GET", `/api/v1/workers/${id}/status`),
-  metrics: (id: number) => call<WorkerMetrics>("GET", `/api/v1/workers/${id}/metrics`),
   traces: (id: number) => call<TraceSummary[]>("GET", `/api/v1/workers/${id}/traces?limit=20&lookback=1h`),
   trace: (traceId: string) => call<Trace>("GET", `/api/v1/traces/${traceId}`),
   workers: () => call<WorkerRef[]>("GET", "/api/v1/workers"),

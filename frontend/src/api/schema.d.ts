@@ -307,7 +307,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List pipelines */
+        /** List pipelines, each with how many of its workers are deployed and healthy (one MySQL query and one Nomad list for all of them) */
         get: operations["get_v1_pipelines"];
         put?: never;
         /** Save a new pipeline graph; its workers are created in the same transaction */
@@ -361,7 +361,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status of every worker of the pipeline */
+        /** Status of every worker of the pipeline, read concurrently; with metrics=true also each deployed worker's metrics, so one request refreshes a whole pipeline */
         get: operations["get_v1_pipelines_id_status"];
         put?: never;
         post?: never;
@@ -1276,18 +1276,39 @@ export interface components {
                 [key: string]: number;
             };
         };
+        PipelineHealth: {
+            deployed: number;
+            healthy: number;
+        };
         PipelineInput: {
             graph: components["schemas"]["Graph"];
             name: string;
             version?: number | null;
         };
         PipelineSummary: {
+            health?: components["schemas"]["PipelineHealth"] | null;
             id: number;
             name: string;
             /** Format: date-time */
             updated_at: string;
             version: number;
             workers: number;
+        };
+        PipelineWorkerStatus: {
+            allocations: components["schemas"]["Allocation"][];
+            deployment?: components["schemas"]["NomadDeployment"] | null;
+            desired: number;
+            desired_state: string;
+            healthy: number;
+            instances: number;
+            job?: components["schemas"]["NomadJob"] | null;
+            metrics?: components["schemas"]["WorkerMetrics"] | null;
+            metrics_error?: string;
+            placement_failures: string[];
+            running: number;
+            unverified: number;
+            worker: string;
+            worker_id: number;
         };
         Position: {
             x: number;
@@ -1527,6 +1548,7 @@ export interface components {
             job?: components["schemas"]["NomadJob"] | null;
             placement_failures: string[];
             running: number;
+            unverified: number;
             worker: string;
             worker_id: number;
         };
@@ -2548,7 +2570,10 @@ export interface operations {
     };
     get_v1_pipelines_id_status: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description also each worker's GET /workers/{id}/metrics (default false) */
+                metrics?: boolean;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2563,7 +2588,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkerStatus"][];
+                    "application/json": components["schemas"]["PipelineWorkerStatus"][];
                 };
             };
             /** @description error */

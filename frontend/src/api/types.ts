@@ -21,6 +21,8 @@ export type Autoscale = Schemas["Autoscale"];
 export type WorkerStatus = Schemas["WorkerStatus"];
 export type Allocation = Schemas["Allocation"];
 export type WorkerMetrics = Schemas["WorkerMetrics"];
+/** A worker of GET /pipelines/{id}/status?metrics=true: its status and, when asked, its metrics. */
+export type PipelineWorkerStatus = WorkerStatus & { metrics?: WorkerMetrics | null; metrics_error?: string };
 
 export type Direction = "TB" | "LR";
 

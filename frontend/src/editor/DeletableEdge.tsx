@@ -1,20 +1,29 @@
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type EdgeProps } from "@xyflow/react";
+import { memo } from "react";
+import { nodeById } from "../pipeline/model";
 import { useEditor, useLive, useReadOnly } from "./context";
 
-/** An edge with, at its middle, the consumer lag and rate of topic→worker edges and a × to delete it on hover. */
-export function DeletableEdge(p: EdgeProps) {
+/**
+ * An edge with, at its middle, the consumer lag and rate of topic→worker
+ * edges and a × to delete it on hover. It selects only its two nodes'
+ * names and that worker's numbers, so dragging some other node or a
+ * refresh of another worker does not re-render it.
+ */
+export const DeletableEdge = memo(function DeletableEdge(p: EdgeProps) {
   const [path, x, y] = getBezierPath(p);
   const readOnly = useReadOnly();
   const remove = useEditor((s) => s.remove);
-  const nodes = useEditor((s) => s.nodes);
-  const live = useLive();
-  const src = nodes.find((n) => n.id === p.source);
-  const dst = nodes.find((n) => n.id === p.target);
-  let label = "";
-  if (src?.type === "topic" && dst?.type === "worker") {
-    const m = live.metrics[dst.data.name];
-    if (m) label = `lag ${m.lag.by_topic[src.data.name] ?? 0} · ${(m.throughput.in_per_sec_by_topic?.[src.data.name] ?? 0).toFixed(1)}/s`;
-  }
+  // "topic\nworker" for an input edge, "" for an output
+  const input = useEditor((s) => {
+    const src = nodeById(s.nodes, p.source), dst = nodeById(s.nodes, p.target);
+    return src?.type === "topic" && dst?.type === "worker" ? `${src.data.name}\n${dst.data.name}` : "";
+  });
+  const label = useLive((l) => {
+    if (!input) return "";
+    const [topic, worker] = input.split("\n");
+    const m = l.metrics[worker];
+    return m ? `lag ${m.lag.by_topic[topic] ?? 0} · ${(m.throughput.in_per_sec_by_topic?.[topic] ?? 0).toFixed(1)}/s` : "";
+  });
   return (
     <>
       <BaseEdge id={p.id} path={path} markerEnd={p.markerEnd} style={p.style} />
@@ -27,4 +36,4 @@ export function DeletableEdge(p: EdgeProps) {
       </EdgeLabelRenderer>
     </>
   );
-}
+});

@@ -6,7 +6,7 @@ export function EditableLabel({ value, onSave, disabled }: { value: string; onSa
   const [draft, setDraft] = useState(value);
   if (!editing) {
     return (
-      <div className="label" data-testid="label" onDoubleClick={() => { if (!disabled) { setDraft(value); setEditing(true); } }}>
+      <div className="label" data-testid="label" title={value} onDoubleClick={() => { if (!disabled) { setDraft(value); setEditing(true); } }}>
         {value}
       </div>
     );

@@ -1,134 +1,77 @@
-import { Background, Controls, ReactFlow, ReactFlowProvider, type Connection } from "@xyflow/react";
+import { ReactFlowProvider } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api/client";
 import { createHistoryStore } from "../charts/history";
-import { HistoryMissing } from "./HistoryMissing";
 import { useGraphHistory } from "../charts/polling";
-import { TracesPanel } from "../panels/TracesPanel";
+import { TracesDrawer } from "../panels/TracesDrawer";
 import { WorkerPanel } from "../panels/WorkerPanel";
+import { Canvas } from "./Canvas";
 import { EditorContext, type EditorEnv } from "./context";
-import { DeletableEdge } from "./DeletableEdge";
-import { TopicNode } from "./nodes/topic/TopicNode";
-import { WorkerNode } from "./nodes/worker/WorkerNode";
-import { createEditorStore, graphOf } from "./store";
+import { createLiveStore, useLivePoll } from "./live";
+import { createNoticeStore } from "./notice";
+import { nodeById } from "../pipeline/model";
+import { createEditorStore } from "./store";
 import { Toolbar } from "./Toolbar";
-import { useLiveStatus } from "./useLive";
+import { useEditorActions } from "./useActions";
+import { useEditorKeys } from "./useEditorKeys";
+import { useLeaveGuard } from "./useLeaveGuard";
 import { useStore } from "zustand";
 
-const nodeTypes = { worker: WorkerNode, topic: TopicNode };
-const edgeTypes = { deletable: DeletableEdge };
-
+/**
+ * Editor is one pipeline: the toolbar, the canvas, and over its right
+ * edge the selected worker's panel and its traces. It owns the editor's
+ * stores and subscribes only to what decides its layout (which worker is
+ * selected, which pipeline is saved), never to the nodes.
+ */
 export function Editor({ pipelineId, readOnly }: { pipelineId: number | null; readOnly: boolean }) {
-  const store = useMemo(() => createEditorStore(), []);
-  const s = useStore(store);
-  const [notice, setNotice] = useState("");
-  const [saveError, setSaveError] = useState<ApiError | null>(null);
-  const [saving, setSaving] = useState(false);
+  const env: EditorEnv = useMemo(() => ({
+    store: createEditorStore(), readOnly, live: createLiveStore(), history: createHistoryStore(), notice: createNoticeStore(),
+  }), [readOnly]);
+  const { store, live, history, notice } = env;
+  const workerIds = useStore(store, (s) => s.workerIds);
+  const savedId = useStore(store, (s) => s.pipelineId);
+  const selected = useStore(store, (s) => {
+    const n = s.selected === null ? undefined : nodeById(s.nodes, s.selected);
+    return n?.type === "worker" ? n.id : null;
+  });
   const [tracesOf, setTracesOf] = useState<number | null>(null);
-  const history = useMemo(() => createHistoryStore(), []);
-  const live = useLiveStatus(s.workerIds);
-  useGraphHistory(history, Object.entries(s.workerIds).filter(([name]) => live.status[name]?.job).map(([, id]) => id));
-  const env: EditorEnv = useMemo(() => ({ store, readOnly, live, history }), [store, readOnly, live, history]);
+  const actions = useEditorActions(env);
+
+  // An existing pipeline is asked about once it is loaded; a new one once saved.
+  useLivePoll(live, savedId ?? (pipelineId === null ? null : undefined), JSON.stringify(workerIds));
+  const deployed = useStore(live, (l) => Object.entries(workerIds).filter(([name]) => l.status[name]?.job).map(([, id]) => id).join(","));
+  useGraphHistory(history, deployed ? deployed.split(",").map(Number) : []);
 
   useEffect(() => {
     if (pipelineId === null) store.getState().reset("new-pipeline");
-    else api.pipeline(pipelineId).then((p) => store.getState().load(p)).catch((e: ApiError) => setNotice(e.message));
-  }, [pipelineId, store]);
-
-  // Unsaved changes: warn before leaving the page, or this pipeline for another.
-  useEffect(() => {
-    const here = window.location.hash;
-    const warn = (e: BeforeUnloadEvent) => { if (store.getState().dirty) e.preventDefault(); };
-    const leaving = (e: HashChangeEvent) => {
-      const st = store.getState();
-      if (!st.dirty || new URL(e.newURL).hash === `#/pipelines/${st.pipelineId}`) return;
-      if (!window.confirm("This pipeline has unsaved changes. Leave it anyway?")) {
-        e.stopImmediatePropagation();
-        window.history.replaceState(null, "", here);
-      }
-    };
-    window.addEventListener("beforeunload", warn);
-    window.addEventListener("hashchange", leaving, true);
-    return () => {
-      window.removeEventListener("beforeunload", warn);
-      window.removeEventListener("hashchange", leaving, true);
-    };
+    else api.pipeline(pipelineId).then((p) => store.getState().load(p)).catch((e: ApiError) => notice.getState().show(e.message, "error"));
+  }, [pipelineId, store, notice]);
+  useLeaveGuard(store);
+  const close = useCallback(() => {
+    setTracesOf(null);
+    store.getState().select(null);
   }, [store]);
+  useEditorKeys(store, readOnly, close);
+  // Another worker's panel starts without the previous one's traces.
+  useEffect(() => setTracesOf(null), [selected]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (readOnly || (e.target as HTMLElement).closest("input,textarea,select")) return;
-      if ((e.ctrlKey || e.metaKey) && e.key === "z") { store.getState().undo(); e.preventDefault(); }
-      if (e.key === "Delete" || e.key === "Backspace") {
-        const st = store.getState();
-        st.remove(st.nodes.filter((n) => n.selected).map((n) => n.id), st.edges.filter((x) => x.selected).map((x) => x.id));
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [store, readOnly]);
-
-  const flash = useCallback((msg: string) => { setNotice(msg); setTimeout(() => setNotice(""), 5000); }, []);
-
-  const onConnect = useCallback((c: Connection) => {
-    const reason = store.getState().connect(c);
-    if (reason) flash(reason);
-  }, [store, flash]);
-
-  async function save() {
-    const st = store.getState();
-    setSaving(true);
-    setSaveError(null);
-    try {
-      const p = st.pipelineId === null
-        ? await api.createPipeline(st.name, graphOf(st))
-        : await api.savePipeline(st.pipelineId, st.name, graphOf(st), st.version ?? 0);
-      store.getState().saved(p);
-      if (st.pipelineId === null) window.history.replaceState(null, "", `#/pipelines/${p.id}`);
-      flash("Saved.");
-    } catch (e) {
-      const err = e as ApiError;
-      setSaveError(err);
-      flash(err.status === 409 && err.field === "version" ? "Changed by someone else since you loaded it: reload to see their version." : `Not saved: ${err.field ? err.field + ": " : ""}${err.message}`);
-    } finally {
-      setSaving(false);
-    }
-  }
-
-  async function deployAll() {
-    if (s.pipelineId === null) return;
-    try {
-      const res = await api.deployPipeline(s.pipelineId);
-      const failed = res.filter((r) => r.error);
-      flash(failed.length ? failed.map((r) => `${r.worker}: ${r.error}`).join("; ") : "Deploying: watch the workers turn healthy.");
-    } catch (e) {
-      flash((e as ApiError).message);
-    }
-  }
-
-  const selected = s.nodes.find((n) => n.id === s.selected && n.type === "worker");
   return (
     <EditorContext.Provider value={env}>
       <ReactFlowProvider>
-        <Toolbar onSave={save} onDeployAll={deployAll} saving={saving} />
-        <div className="editor">
-          <div className="canvas">
-            {notice && <div className="notice" role="status">{notice}</div>}
-            <HistoryMissing />
-            <ReactFlow nodes={s.nodes} edges={s.edges} nodeTypes={nodeTypes} edgeTypes={edgeTypes}
-              onNodesChange={s.onNodesChange} onEdgesChange={s.onEdgesChange} onConnect={onConnect}
-              onNodeClick={(_, n) => s.select(n.id)} onPaneClick={() => s.select(null)}
-              nodesConnectable={!readOnly} nodesDraggable={!readOnly} deleteKeyCode={null} fitView>
-              <Background />
-              <Controls showInteractive={false} />
-            </ReactFlow>
-          </div>
-          {selected && (
-            <div className="panel">
-              <WorkerPanel nodeId={selected.id} saveError={saveError} onTraces={setTracesOf} flash={flash} />
-              {tracesOf !== null && <TracesPanel workerId={tracesOf} />}
+        <div className="editor-page">
+          <Toolbar actions={actions} />
+          <div className="editor">
+            <div className="editor-main">
+              <Canvas />
+              {selected && (
+                <aside className="panel" aria-label="worker panel">
+                  <button className="panel-close" title="Close (Esc)" aria-label="close panel" onClick={close}>×</button>
+                  <WorkerPanel nodeId={selected} saveError={actions.saveError} onTraces={setTracesOf} />
+                </aside>
+              )}
             </div>
-          )}
+            {tracesOf !== null && <TracesDrawer workerId={tracesOf} onClose={() => setTracesOf(null)} />}
+          </div>
         </div>
       </ReactFlowProvider>
     </EditorContext.Provider>

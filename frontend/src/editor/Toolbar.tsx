@@ -1,43 +1,43 @@
 import { useReactFlow } from "@xyflow/react";
-import { useEffect, useState } from "react";
-import { api } from "../api/client";
-import type { Cluster, TopicInfo } from "../api/types";
+import { FIT_OPTIONS } from "./Canvas";
 import { useEditor, useReadOnly } from "./context";
+import { LayoutControls } from "./LayoutControls";
+import { NoticeArea } from "./NoticeArea";
+import { TopicPicker } from "./TopicPicker";
+import { useViewCentre } from "./useViewCentre";
+import type { EditorActions } from "./useActions";
 
-export function Toolbar({ onSave, onDeployAll, saving }: { onSave: () => void; onDeployAll: () => void; saving: boolean }) {
+/**
+ * The toolbar: it selects the few fields it shows (never the nodes), so a
+ * drag does not re-render it. Its status area carries the editor's messages.
+ */
+export function Toolbar({ actions }: { actions: EditorActions }) {
   const readOnly = useReadOnly();
-  const s = useEditor((st) => st);
+  const name = useEditor((s) => s.name);
+  const rename = useEditor((s) => s.rename);
+  const addWorker = useEditor((s) => s.addWorker);
+  const addTopic = useEditor((s) => s.addTopic);
+  const undo = useEditor((s) => s.undo);
+  const canUndo = useEditor((s) => s.undoStack.length > 0);
+  const dirty = useEditor((s) => s.dirty);
+  const saved = useEditor((s) => s.pipelineId !== null);
   const flow = useReactFlow();
-  const [topics, setTopics] = useState<TopicInfo[]>([]);
-  useEffect(() => {
-    api.clusters().then((cs: Cluster[]) => (cs[0] ? api.topics(cs[0].id) : [])).then(setTopics).catch(() => setTopics([]));
-  }, []);
+  const centre = useViewCentre();
+  const { save, deployAll, deletePipeline, saving } = actions;
   return (
     <div className="toolbar">
-      <input aria-label="pipeline name" value={s.name} disabled={readOnly} onChange={(e) => s.rename(e.target.value)} style={{ width: 160 }} />
-      <button disabled={readOnly} onClick={() => s.addWorker()}>Add Worker</button>
-      <button disabled={readOnly} onClick={() => s.addTopic()}>Add Topic</button>
-      <select aria-label="add an existing topic" disabled={readOnly || topics.length === 0} value=""
-        onChange={(e) => e.target.value && s.addTopic(e.target.value)}>
-        <option value="">existing topic…</option>
-        {topics.filter((t) => !t.internal).map((t) => <option key={t.name} value={t.name}>{t.name} ({t.partition_count})</option>)}
-      </select>
-      <button disabled={readOnly} onClick={() => s.setLayout({ direction: "TB" })}>Vertical layout</button>
-      <button disabled={readOnly} onClick={() => s.setLayout({ direction: "LR" })}>Horizontal layout</button>
-      <label>nodes
-        <input type="range" min={10} max={200} value={s.layout.node_sep} disabled={readOnly}
-          onChange={(e) => s.setLayout({ node_sep: Number(e.target.value) })} />
-      </label>
-      <label>ranks
-        <input type="range" min={20} max={300} value={s.layout.rank_sep} disabled={readOnly}
-          onChange={(e) => s.setLayout({ rank_sep: Number(e.target.value) })} />
-      </label>
-      <button disabled={readOnly || s.undoStack.length === 0} onClick={() => s.undo()} title="Ctrl+Z">Undo</button>
-      <button onClick={() => flow.fitView({ padding: 0.2 })}>Fit</button>
-      <button className="primary" disabled={readOnly || saving || !s.dirty} onClick={onSave}>{saving ? "Saving…" : "Save"}</button>
-      <button disabled={readOnly || s.dirty || s.pipelineId === null} onClick={onDeployAll}
-        title={s.dirty ? "Save first" : "Deploy every worker"}>Deploy all</button>
-      {s.dirty && <span className="error">unsaved changes</span>}
+      <input aria-label="pipeline name" value={name} disabled={readOnly} onChange={(e) => rename(e.target.value)} style={{ width: 160 }} />
+      <button disabled={readOnly} onClick={() => addWorker(centre())}>Add Worker</button>
+      <button disabled={readOnly} onClick={() => addTopic(undefined, centre())}>Add Topic</button>
+      <TopicPicker />
+      <LayoutControls />
+      <button disabled={readOnly || !canUndo} onClick={undo} title="Ctrl+Z">Undo</button>
+      <button onClick={() => void flow.fitView(FIT_OPTIONS)}>Fit</button>
+      <button className="primary" disabled={readOnly || saving || !dirty} onClick={save}>{saving ? "Saving…" : "Save"}</button>
+      <button disabled={readOnly || dirty || !saved} onClick={deployAll} title={dirty ? "Save first" : "Deploy every worker"}>Deploy all</button>
+      <button className="danger" disabled={readOnly || !saved} onClick={deletePipeline} title="Delete this pipeline and its workers">Delete</button>
+      {dirty && <span className="error">unsaved changes</span>}
+      <NoticeArea />
     </div>
   );
 }

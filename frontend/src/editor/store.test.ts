@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Pipeline } from "../api/types";
+import { boxOf, intersects } from "../pipeline/placement";
+import { nodeSize } from "../pipeline/size";
 import { createEditorStore, graphOf } from "./store";
 
 const pipeline: Pipeline = {
@@ -71,5 +73,30 @@ describe("editor store", () => {
     const t = s.getState().nodes.find((n) => n.id === "t1")!;
     const w = s.getState().nodes.find((n) => n.id === "w1")!;
     expect(t.position.y).toBeLessThan(w.position.y);
+  });
+
+  it("puts nodes added by hand where no other node is, sized for their content", () => {
+    const s = createEditorStore();
+    s.getState().load(pipeline);
+    for (let i = 0; i < 8; i++) {
+      s.getState().addWorker();
+      s.getState().addTopic(undefined, { x: 300, y: 60 }); // all wished at one spot
+    }
+    const ns = s.getState().nodes;
+    for (const a of ns) {
+      expect({ width: a.width, height: a.height }).toEqual(nodeSize(a));
+      for (const b of ns) if (a !== b) expect(intersects(boxOf(a), boxOf(b)), `${a.id} × ${b.id}`).toBe(false);
+    }
+  });
+
+  it("resizes a node whose name or function changes", () => {
+    const s = createEditorStore();
+    s.getState().load(pipeline);
+    const before = s.getState().nodes.find((n) => n.id === "w1")!.width!;
+    s.getState().updateSettings("w1", { function: "language-detector", function_version: "dev-3f9a0c1b2d4e" });
+    expect(s.getState().nodes.find((n) => n.id === "w1")!.width).toBeGreaterThan(before);
+    s.getState().renameNode("t1", "a-topic-with-a-much-longer-name");
+    const t = s.getState().nodes.find((n) => n.id === "t1")!;
+    expect(t.width).toBe(nodeSize(t).width);
   });
 });

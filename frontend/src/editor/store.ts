@@ -6,7 +6,9 @@ import type { Layout, Pipeline, WorkerSettings } from "../api/types";
 import { layoutNodes } from "../pipeline/layout";
 import { defaultLayout, flowToGraph, graphToFlow } from "../pipeline/mapping";
 import { edgeId, type PipelineEdge, type PipelineNode } from "../pipeline/model";
+import { freeSpot } from "../pipeline/placement";
 import { canConnect, type Connection } from "../pipeline/rules";
+import { nodeSize, sized } from "../pipeline/size";
 
 interface Removed {
   nodes: PipelineNode[];
@@ -25,24 +27,35 @@ export interface EditorState {
   undoStack: Removed[];
   selected: string | null;
   seq: number;
+  /** the topic and function pickers also list what test runs left behind (api/testnames.ts) */
+  showTestNames: boolean;
 
   load(p: Pipeline): void;
   reset(name: string): void;
   rename(name: string): void;
-  addWorker(): string;
-  addTopic(name?: string): string;
+  /** adds a node at the free spot nearest to near (its wished-for centre), selecting a worker; returns its id */
+  addWorker(near?: Point): string;
+  addTopic(name?: string, near?: Point): string;
   connect(c: Connection): string | null;
   renameNode(id: string, name: string): void;
   updateSettings(id: string, patch: WorkerSettings): void;
   remove(nodeIds: string[], edgeIds: string[]): void;
   undo(): void;
   select(id: string | null): void;
+  setShowTestNames(show: boolean): void;
   setLayout(patch: Partial<Layout>, relayout?: boolean): void;
   applyLayout(): void;
   onNodesChange(changes: NodeChange<PipelineNode>[]): void;
   onEdgesChange(changes: EdgeChange<PipelineEdge>[]): void;
   saved(p: Pipeline): void;
+  /** forgets the unsaved changes (the pipeline was deleted) */
+  discard(): void;
 }
+
+type Point = { x: number; y: number };
+
+/** Where a node added without a wish is centred (then moved to the nearest free spot). */
+const ORIGIN: Point = { x: 140, y: 80 };
 
 /** A name not yet used by a node of kind, e.g. worker-3. */
 function freshName(nodes: PipelineNode[], base: string): string {
@@ -63,10 +76,11 @@ export function createEditorStore() {
     undoStack: [],
     selected: null,
     seq: 1,
+    showTestNames: false,
 
     load(p) {
       const flow = graphToFlow(p.graph);
-      const nodes = flow.positioned ? flow.nodes : layoutNodes(flow.nodes, flow.edges, flow.layout);
+      const nodes = flow.positioned ? flow.nodes.map(sized) : layoutNodes(flow.nodes, flow.edges, flow.layout);
       set({ pipelineId: p.id, name: p.name, version: p.version, workerIds: p.worker_ids, nodes, edges: flow.edges,
         layout: flow.layout, dirty: false, undoStack: [], selected: null, seq: nodes.length + 1 });
     },
@@ -77,19 +91,17 @@ export function createEditorStore() {
     rename(name) {
       set({ name, dirty: true });
     },
-    addWorker() {
+    addWorker(near = ORIGIN) {
       const { nodes, seq } = get();
       const id = `w${seq}`;
-      const node: PipelineNode = { id, type: "worker", position: { x: 60 + (seq % 5) * 40, y: 60 + (seq % 7) * 30 },
-        data: { kind: "worker", name: freshName(nodes, "worker"), settings: {} } };
+      const node = place(nodes, { id, type: "worker", position: near, data: { kind: "worker", name: freshName(nodes, "worker"), settings: {} } });
       set({ nodes: [...nodes, node], seq: seq + 1, dirty: true, selected: id });
       return id;
     },
-    addTopic(name) {
+    addTopic(name, near = ORIGIN) {
       const { nodes, seq } = get();
       const id = `t${seq}`;
-      const node: PipelineNode = { id, type: "topic", position: { x: 60 + (seq % 5) * 40, y: 160 + (seq % 7) * 30 },
-        data: { kind: "topic", name: name ?? freshName(nodes, "topic") } };
+      const node = place(nodes, { id, type: "topic", position: near, data: { kind: "topic", name: name ?? freshName(nodes, "topic") } });
       set({ nodes: [...nodes, node], seq: seq + 1, dirty: true });
       return id;
     },
@@ -104,12 +116,12 @@ export function createEditorStore() {
     renameNode(id, name) {
       const trimmed = name.trim();
       if (!trimmed) return;
-      set({ nodes: get().nodes.map((n) => (n.id === id ? ({ ...n, data: { ...n.data, name: trimmed } } as PipelineNode) : n)), dirty: true });
+      set({ nodes: get().nodes.map((n) => (n.id === id ? sized({ ...n, data: { ...n.data, name: trimmed } } as PipelineNode) : n)), dirty: true });
     },
     updateSettings(id, patch) {
       set({
         nodes: get().nodes.map((n) =>
-          n.id === id && n.type === "worker" ? { ...n, data: { ...n.data, settings: { ...n.data.settings, ...patch } } } : n),
+          n.id === id && n.type === "worker" ? sized({ ...n, data: { ...n.data, settings: { ...n.data.settings, ...patch } } }) : n),
         dirty: true,
       });
     },
@@ -135,6 +147,9 @@ export function createEditorStore() {
     select(id) {
       set({ selected: id });
     },
+    setShowTestNames(show) {
+      set({ showTestNames: show });
+    },
     setLayout(patch, relayout = true) {
       set({ layout: { ...get().layout, ...patch }, dirty: true });
       if (relayout) get().applyLayout();
@@ -154,10 +169,20 @@ export function createEditorStore() {
     saved(p) {
       set({ pipelineId: p.id, version: p.version, workerIds: p.worker_ids, name: p.name, dirty: false });
     },
+    discard() {
+      set({ dirty: false });
+    },
   }));
 }
 
 export type EditorStore = ReturnType<typeof createEditorStore>;
+
+/** The node, sized, at the free spot nearest to having its centre at its position. */
+function place(nodes: PipelineNode[], n: PipelineNode): PipelineNode {
+  const size = nodeSize(n);
+  const position = freeSpot(nodes, size, { x: n.position.x - size.width / 2, y: n.position.y - size.height / 2 });
+  return { ...n, position, ...size };
+}
 
 /** The pipeline JSON of the editor's current state. */
 export function graphOf(s: EditorState) {

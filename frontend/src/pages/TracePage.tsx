@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { api, ApiError } from "../api/client";
 import type { Trace } from "../api/types";
-import { Waterfall } from "../panels/TracesPanel";
+import { Waterfall } from "../panels/Waterfall";
 
 /** #/traces/<trace id>: one trace as a waterfall of its spans, from Jaeger through the API. */
 export function TracePage({ traceId }: { traceId: string }) {

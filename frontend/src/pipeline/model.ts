@@ -16,3 +16,15 @@ export const edgeId = (source: string, target: string) => `${source}->${target}`
 export function isWorker(n: PipelineNode | undefined): n is WorkerNode {
   return n?.type === "worker";
 }
+
+const indexes = new WeakMap<PipelineNode[], Map<string, PipelineNode>>();
+
+/** nodeById finds a node by id, indexing each nodes array once (selectors ask on every store change). */
+export function nodeById(nodes: PipelineNode[], id: string): PipelineNode | undefined {
+  let index = indexes.get(nodes);
+  if (!index) {
+    index = new Map(nodes.map((n) => [n.id, n]));
+    indexes.set(nodes, index);
+  }
+  return index.get(id);
+}

@@ -20,7 +20,7 @@ interface Props {
  * pipeline's worker is edited in its pipeline, whose graph holds its
  * settings, so here it is shown read-only.
  */
-export function SettingsSection({ worker: w, functions, readOnly, part, saved }: Props) {
+export function SettingsSection({ worker: w, readOnly, part, saved }: Props) {
   const [patch, setPatch] = useState<WorkerPatch>({});
   const [inputs, setInputs] = useState("");
   const [outputs, setOutputs] = useState("");
@@ -70,8 +70,8 @@ export function SettingsSection({ worker: w, functions, readOnly, part, saved }:
           <input value={outputs} disabled={locked} aria-label="output topics"
             onChange={(e) => { setOutputs(e.target.value); set({ output_topics: topicList(e.target.value) }); }} />
           {Object.entries(errs).filter(([k]) => k.startsWith("output_topics")).map(([k, m]) => <div key={k} className="error">{m}</div>)}
-          <WorkerSettingsForm name={w.name} value={settings} functions={functions} readOnly={locked} errors={errs} onChange={set}
-            resetKey={`${w.id}/${w.config_version}`} />
+          <WorkerSettingsForm nodeId={`${w.id}/${w.config_version}`} name={w.name} settings={settings} readOnly={locked} errors={errs}
+            onChange={set} showTestNames={false} autoscale={false} />
         </>
       ) : (
         <AutoscaleFields value={settings.autoscale} readOnly={locked} errors={errs} onChange={(a) => set({ autoscale: a })} />

@@ -19,7 +19,7 @@ export function WorkerHeader({ worker: w, status, metrics, readOnly, done }: Pro
   const [instances, setInstances] = useState(w.instances ?? 1);
   const [deleting, setDeleting] = useState(false);
   useEffect(() => setInstances(w.instances ?? 1), [w.instances]);
-  const health = healthOf(status ?? undefined, metrics ?? undefined);
+  const health = healthOf({ saved: true, loaded: true, status: status ?? undefined, metrics: metrics ?? undefined });
   const autoscaled = w.autoscale?.enabled === true;
 
   async function act(what: string, f: () => Promise<unknown>) {

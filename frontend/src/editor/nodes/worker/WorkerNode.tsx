@@ -1,28 +1,30 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 import type { WorkerNode as WorkerNodeType } from "../../../pipeline/model";
-import { useEditor, useLive, useReadOnly } from "../../context";
+import { workerKind } from "../../../pipeline/size";
+import { useEditor, useReadOnly } from "../../context";
 import { EditableLabel } from "../../EditableLabel";
-import { healthOf } from "./health";
 import { NodeHistory } from "./NodeHistory";
+import { useWorkerHealth } from "./useHealth";
 
+/** A worker: its function, name, health and last hour; it fills the box its size (pipeline/size.ts) gives it. */
 export const WorkerNode = memo(function WorkerNode({ id, data, selected }: NodeProps<WorkerNodeType>) {
   const readOnly = useReadOnly();
   const renameNode = useEditor((s) => s.renameNode);
   const remove = useEditor((s) => s.remove);
-  const direction = useEditor((s) => s.layout.direction);
+  const vertical = useEditor((s) => s.layout.direction === "TB");
   const workerId = useEditor((s) => s.workerIds[data.name]);
-  const live = useLive();
-  const health = healthOf(live.status[data.name], live.metrics[data.name]);
+  const health = useWorkerHealth(data.name);
+  const kind = workerKind(data.settings.function, data.settings.function_version);
   return (
     <div className={`node worker${selected ? " selected" : ""}`} data-testid={`worker-${data.name}`}>
-      <Handle type="target" position={direction === "LR" ? Position.Left : Position.Top} />
-      <div className="kind">worker{data.settings.function ? ` · ${data.settings.function} ${data.settings.function_version}` : ""}</div>
+      <Handle type="target" position={vertical ? Position.Top : Position.Left} />
+      <div className="kind" title={kind}>{kind}</div>
       <EditableLabel value={data.name} disabled={readOnly} onSave={(v) => renameNode(id, v)} />
-      <div className={`health ${health.tone}`} data-testid="health">{health.text}</div>
+      <div className={`health ${health.tone}`} data-testid="health" data-tone={health.tone} title={health.text}>{health.text}</div>
       {workerId !== undefined && <NodeHistory workerId={workerId} />}
       {!readOnly && <button className="x" title="Delete worker" onClick={() => remove([id], [])}>×</button>}
-      <Handle type="source" position={direction === "LR" ? Position.Right : Position.Bottom} />
+      <Handle type="source" position={vertical ? Position.Bottom : Position.Right} />
     </div>
   );
 });

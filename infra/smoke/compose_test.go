@@ -75,7 +75,10 @@ var apiserverEnv = map[string]string{
 	"NOMAD_ADDR":                  "nomad",
 	"OTEL_EXPORTER_OTLP_ENDPOINT": "jaeger",
 	"TRIBUTARY_JAEGER_QUERY_URL":  "jaeger",
-	jwtSecretVar:                  "",
+	// The link the browser follows to Jaeger's UI: the host's published
+	// port, not a service name.
+	"TRIBUTARY_JAEGER_UI_URL": "",
+	jwtSecretVar:              "",
 }
 
 func TestComposeFileShape(t *testing.T) {

@@ -45,6 +45,12 @@ type Header struct {
 	Value string `json:"value"`
 }
 
+// The encodings of a Letter's Key and Value.
+const (
+	EncodingUTF8   = "utf8"
+	EncodingBase64 = "base64"
+)
+
 // Letter is one dead-letter record, decoded. Value and Key are the bytes as
 // text when they are UTF-8 and base64 otherwise (Encoding says which).
 type Letter struct {
@@ -53,7 +59,7 @@ type Letter struct {
 	Timestamp    time.Time `json:"timestamp"`
 	Key          string    `json:"key"`
 	Value        string    `json:"value"`
-	Encoding     string    `json:"encoding"` // "utf8" or "base64", of key and value
+	Encoding     string    `json:"encoding"` // EncodingUTF8 or EncodingBase64, of key and value
 	Worker       string    `json:"worker,omitempty"`
 	Class        string    `json:"class,omitempty"`
 	Error        string    `json:"error,omitempty"`
@@ -79,11 +85,11 @@ type Redriven struct {
 // numbers decode as -1 (partition, offset) or 0 (redrive count) rather
 // than failing: a dead letter is shown whatever it carries.
 func Decode(r kafkaadmin.Record) Letter {
-	l := Letter{Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp.UTC(), Encoding: "utf8", Headers: []Header{}}
+	l := Letter{Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp.UTC(), Encoding: EncodingUTF8, Headers: []Header{}}
 	if utf8.Valid(r.Key) && utf8.Valid(r.Value) {
 		l.Key, l.Value = string(r.Key), string(r.Value)
 	} else {
-		l.Encoding, l.Key, l.Value = "base64", b64(r.Key), b64(r.Value)
+		l.Encoding, l.Key, l.Value = EncodingBase64, b64(r.Key), b64(r.Value)
 	}
 	var src Source
 	hasSource := false

@@ -25,6 +25,12 @@ func (s *Server) mountLogs(v1 *gin.RouterGroup) {
 	v1.GET("/workers/:id/allocations/:alloc/logs", s.require(apiserver.RoleViewer), s.allocationLogs)
 }
 
+// The two log streams of a task.
+const (
+	streamStdout = "stdout"
+	streamStderr = "stderr"
+)
+
 type logsJSON struct {
 	Worker     string `json:"worker"`
 	Allocation string `json:"allocation"`
@@ -44,8 +50,8 @@ func (s *Server) allocationLogs(c *gin.Context) {
 	if !ok {
 		return
 	}
-	stream := c.DefaultQuery("stream", "stderr")
-	if stream != "stderr" && stream != "stdout" {
+	stream := c.DefaultQuery("stream", streamStderr)
+	if stream != streamStderr && stream != streamStdout {
 		s.fail(c, apiserver.FieldErrorf(apiserver.CodeInvalid, "stream", `must be "stdout" or "stderr"`))
 		return
 	}
@@ -56,7 +62,7 @@ func (s *Server) allocationLogs(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), logsTimeout)
 	defer cancel()
-	text, err := s.sched.Logs(ctx, w.ConsumerName, c.Param("alloc"), c.Query("task"), stream == "stderr", tail)
+	text, err := s.sched.Logs(ctx, w.ConsumerName, c.Param("alloc"), c.Query("task"), stream == streamStderr, tail)
 	if errors.Is(err, scheduler.ErrNotFound) {
 		err = apiserver.Errorf(apiserver.CodeNotFound, "worker %s has no allocation %q", w.ConsumerName, c.Param("alloc"))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/deadletter"
 )
 
 // The OpenAPI 3 document is built from routeDocs (openapi_routes.go): one
@@ -210,7 +211,11 @@ func (sc schemas) object(t reflect.Type) map[string]any {
 		if o, ok := fieldTypes[t][jname]; ok {
 			ft = o
 		}
-		props[jname] = sc.of(ft)
+		prop := sc.of(ft)
+		if values, ok := fieldEnums[t][jname]; ok {
+			prop["enum"] = values
+		}
+		props[jname] = prop
 		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") && f.Type.Kind() != reflect.Pointer {
 			required = append(required, jname)
 		}
@@ -290,6 +295,14 @@ var schemaNames = map[reflect.Type]string{
 var fieldTypes = map[reflect.Type]map[string]reflect.Type{
 	reflect.TypeFor[pipelineJSON]():  {"graph": reflect.TypeFor[graphJSON]()},
 	reflect.TypeFor[pipelineInput](): {"graph": reflect.TypeFor[graphJSON]()},
+}
+
+// fieldEnums lists the values of plain string fields that have only a few.
+var fieldEnums = map[reflect.Type]map[string][]string{
+	reflect.TypeFor[workerJSON]():         {"desired_state": {apiserver.DesiredRunning, apiserver.DesiredStopped}},
+	reflect.TypeFor[workerOverviewJSON](): {"desired_state": {apiserver.DesiredRunning, apiserver.DesiredStopped}},
+	reflect.TypeFor[logsJSON]():           {"stream": {streamStdout, streamStderr}},
+	reflect.TypeFor[deadletter.Letter]():  {"encoding": {deadletter.EncodingUTF8, deadletter.EncodingBase64}},
 }
 
 // enums lists the values of string types that have only a few.

@@ -3,7 +3,7 @@
 import type {
   Alert, AllocationLogs, Cluster, ConfigVersion, Cursor, DeadLetterPage, FunctionVersion, Graph, LoginResponse, Pipeline,
   PipelineSummary, PipelineWorkerStatus, RedriveRequest, RedriveResult, ResetRequest, ResetResult, Role, SeriesMetric, TopicInfo,
-  Trace, TraceSummary, User, Worker, WorkerEvent, WorkerMetrics, WorkerRef, WorkerSeries, WorkersOverview, WorkerStatus,
+  Trace, TraceSummary, User, Worker, WorkerEvent, WorkerInput, WorkerMetrics, WorkerRef, WorkerSeries, WorkersOverview, WorkerStatus,
 } from "./types";
 
 /** The localStorage key of the logged-in user's access token (also read by the docs page). */
@@ -131,9 +131,6 @@ export const api = {
   deleteFunction: (name: string, version: string) =>
     call<null>("DELETE", `/api/v1/functions/${encodeURIComponent(name)}/${encodeURIComponent(version)}`),
 };
-
-/** The body of PUT /workers/{id}: every setting, since what is left out takes its default. */
-export type WorkerInput = Omit<Worker, "id" | "pipeline_id" | "desired_state" | "config_version" | "updated_at">;
 
 /** How far an upload is: bytes sent of the request's total. */
 export interface UploadProgress {

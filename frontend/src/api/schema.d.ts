@@ -945,7 +945,8 @@ export interface components {
         };
         DeadLetter: {
             class?: string;
-            encoding: string;
+            /** @enum {string} */
+            encoding: "utf8" | "base64";
             error?: string;
             expired?: boolean;
             headers: components["schemas"]["DeadLetterHeader"][];
@@ -1219,7 +1220,8 @@ export interface components {
         };
         Logs: {
             allocation: string;
-            stream: string;
+            /** @enum {string} */
+            stream: "stdout" | "stderr";
             tail_bytes: number;
             text: string;
             worker: string;
@@ -1422,7 +1424,8 @@ export interface components {
             cluster_id?: number | null;
             config_version: number;
             dead_letter_topic: string;
-            desired_state: string;
+            /** @enum {string} */
+            desired_state: "running" | "stopped";
             expiry_topic: string;
             function: string;
             function_version: string;
@@ -1512,7 +1515,8 @@ export interface components {
             config_version: number;
             dead_letter_topic: string;
             desired?: number | null;
-            desired_state: string;
+            /** @enum {string} */
+            desired_state: "running" | "stopped";
             expiry_topic: string;
             function: string;
             function_version: string;

@@ -59,138 +59,28 @@ export type WorkerSeries = Omit<Schemas["SeriesResult"], "metric"> & { metric: S
 export type Alert = Schemas["Alert"];
 export type AlertStatus = Alert["status"];
 
-// Hand-written still: the workers and functions pages' shapes, to be
-// replaced by aliases of schema.d.ts as their Go types get schema names.
-export interface Worker extends Omit<WorkerSettings, "cluster_id"> {
-  id: number;
-  name: string;
-  input_topics: string[];
-  output_topics: string[];
-  cluster_id: number | null;
-  kafka_bootstrap_server: string;
-  function: string;
-  function_version: string;
-  pipeline_id: number | null;
-  desired_state: "running" | "stopped";
-  config_version: number;
-  updated_at: string;
-}
+// The workers and functions pages' shapes.
+export type Worker = Schemas["Worker"];
+export type DesiredState = Worker["desired_state"];
+/** The body of PUT /workers/{id}: every setting, since what is left out takes its default. */
+export type WorkerInput = Schemas["WorkerInput"];
+export type WorkerOverview = Schemas["WorkerOverview"];
+export type WorkersOverview = Schemas["Overview"];
+/** snapshot is the worker's settings as they were saved in that version */
+export type ConfigVersion = Omit<Schemas["WorkerVersion"], "snapshot"> & { snapshot: Record<string, unknown> };
+export type AllocationLogs = Schemas["Logs"];
 
-export interface WorkerOverview extends Worker {
-  pipeline_name: string | null;
-  job: { status: string; stopped: boolean } | null;
-  running: number | null;
-  healthy: number | null;
-  desired: number | null;
-  lag: number | null;
-  in_per_sec: number | null;
-  out_per_sec: number | null;
-}
+// Dead letters and replay.
+export type DeadLetter = Schemas["DeadLetter"];
+export type Cursor = Schemas["DeadLetterCursor"];
+export type DeadLetterPage = Schemas["DeadLetterPage"];
+export type RedriveRequest = Schemas["RedriveInput"];
+export type RedriveResult = Schemas["DeadLetterRedriveResult"];
+export type TopicOffset = Schemas["KafkaOffset"];
+export type ResetResult = Schemas["ReplayResetResult"];
+export type WorkerEvent = Schemas["Event"];
 
-export interface WorkersOverview {
-  workers: WorkerOverview[];
-  warnings: string[];
-  sampled_at: string;
-}
-
-export interface ConfigVersion {
-  version: number;
-  created_at: string;
-  created_by: number | null;
-  /** that user's email; null when not known (absent from older servers) */
-  created_by_email?: string | null;
-  snapshot: Record<string, unknown>;
-}
-
-export interface AllocationLogs {
-  worker: string;
-  allocation: string;
-  stream: "stdout" | "stderr";
-  tail_bytes: number;
-  text: string;
-}
-
-export interface DeadLetter {
-  partition: number;
-  offset: number;
-  timestamp: string;
-  key: string;
-  value: string;
-  encoding: "utf8" | "base64";
-  worker?: string;
-  class?: string;
-  error?: string;
-  source: { topic: string; partition: number; offset: number } | null;
-  join_id?: string;
-  join_topics?: string[];
-  expired?: boolean;
-  redrive_count: number;
-  headers: { key: string; value: string }[];
-  redriven: { topic: string; partition: number; offset: number; by: string; at: string } | null;
-}
-
-export interface Cursor {
-  partition: number;
-  offset: number;
-}
-
-export interface DeadLetterPage {
-  topic: string;
-  partitions: { partition: number; start: number; end: number }[];
-  letters: DeadLetter[];
-  next: Cursor | null;
-}
-
-export interface RedriveRequest {
-  offsets?: Cursor[];
-  up_to?: Cursor[];
-  class?: string;
-  to_topic?: string;
-  reason?: string;
-}
-
-export interface RedriveResult {
-  topic: string;
-  redriven: number;
-  already_redriven: number;
-  refused: number;
-  failed: number;
-  outcomes: { partition: number; offset: number; status: string; reason?: string }[];
-}
-
-export interface TopicOffset {
-  topic: string;
-  partition: number;
-  offset: number;
-}
-
+// The server decodes "to" itself (one of four shapes), so the schema says
+// only "any JSON value"; the UI names the shapes.
 export type ResetTarget = "earliest" | "latest" | { timestamp: string } | { offsets: TopicOffset[] };
-
-export interface ResetRequest {
-  to: ResetTarget;
-  stop?: boolean;
-  clear_tombstones?: boolean;
-  reason?: string;
-  dry_run?: boolean;
-}
-
-export interface ResetResult {
-  from: TopicOffset[] | null;
-  to: TopicOffset[] | null;
-  stopped: boolean;
-  redeployed: boolean;
-  tombstones_cleared: number | null;
-  dry_run?: boolean;
-}
-
-export interface WorkerEvent {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  worker_id?: number;
-  pipeline_id?: number;
-  from?: unknown;
-  to?: unknown;
-  reason: string;
-}
+export type ResetRequest = Omit<Schemas["OffsetsInput"], "to"> & { to: ResetTarget };

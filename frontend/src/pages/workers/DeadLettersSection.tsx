@@ -90,7 +90,7 @@ export function DeadLettersSection({ worker: w, readOnly, redriven }: Props) {
       )}
       <div className="actions">
         <button disabled={!cursor} onClick={() => setCursor(null)}>First page</button>
-        <button disabled={!page?.next} onClick={() => setCursor(page!.next)}>Next page</button>
+        <button disabled={!page?.next} onClick={() => setCursor(page!.next ?? null)}>Next page</button>
         <button onClick={load}>Refresh</button>
       </div>
       <div className="actions">

@@ -6,7 +6,8 @@ const w = (p: Partial<WorkerOverview>): WorkerOverview => ({
   id: 1, name: "shout", input_topics: ["a"], output_topics: [], cluster_id: null, kafka_bootstrap_server: "k:9092",
   function: "shout", function_version: "1.0.0", pipeline_id: null, desired_state: "running", config_version: 1,
   updated_at: "", pipeline_name: null, job: { status: "running", stopped: false }, running: 1, healthy: 1, desired: 1,
-  lag: 0, in_per_sec: 0, out_per_sec: 0, ...p,
+  lag: 0, in_per_sec: 0, out_per_sec: 0, metadata: null, timeout_seconds: 60, instances: 1, join_key: "id",
+  expiry_topic: "", dead_letter_topic: "", tombstone_ttl_seconds: 0, ...p,
 });
 
 describe("worker state", () => {

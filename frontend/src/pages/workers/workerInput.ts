@@ -1,8 +1,7 @@
 // The body of PUT /workers/{id} from a worker as GET answered it and the
 // changes made on the page. PUT replaces every setting (what is left out
 // takes its default), so everything the worker has is sent back.
-import type { WorkerInput } from "../../api/client";
-import type { Worker, WorkerSettings } from "../../api/types";
+import type { Worker, WorkerInput, WorkerSettings } from "../../api/types";
 
 /** What the worker page edits: the shared form's settings, plus topics for a worker outside a pipeline. */
 export type WorkerPatch = WorkerSettings & { input_topics?: string[]; output_topics?: string[] };
@@ -18,8 +17,8 @@ export function workerInput(w: Worker, patch: WorkerPatch): WorkerInput {
     function: m.function ?? "",
     function_version: m.function ? m.function_version ?? "" : "",
     metadata: m.metadata ?? null,
-    timeout_seconds: m.timeout_seconds,
-    instances: m.instances,
+    timeout_seconds: m.timeout_seconds ?? undefined, // null: the default
+    instances: m.instances ?? undefined,
     join_key: m.join_key,
     expiry_topic: m.expiry_topic ?? "",
     dead_letter_topic: m.dead_letter_topic ?? "",

@@ -110,18 +110,12 @@ start_bg() {
   echo $! >"$RUN/$svc.pid"
 }
 
-# run_long LABEL LOG CMD...: run a long step with a progress line every 20s.
+# run_long LABEL LOG CMD...: run a long step with a progress line every 20s;
+# fail with the log's tail when it fails.
 run_long() {
-  local label=$1 log=$2; shift 2
+  local label=$1 log=$2 start=$SECONDS pid; shift 2
   "$@" >"$log" 2>&1 &
-  await_long "$label" "$log" $! $SECONDS
-}
-
-# await_long LABEL LOG PID START: wait for PID, a child of this shell started
-# at START (in $SECONDS), with a progress line every 20s; fail with the
-# log's tail when it failed.
-await_long() {
-  local label=$1 log=$2 pid=$3 start=$4
+  pid=$!
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     if (((SECONDS - start) % 20 == 0)); then info "$label: still running ($((SECONDS - start))s, log $log)"; fi
@@ -601,8 +595,11 @@ cmd_up() {
 # ended, started by a detached stack.sh as soon as it does, so that the rest
 # of the stack does not wait for them.
 start_later() {
-  setsid "$ROOT/infra/stack.sh" up "$@" >>"$LOGS/start-later.log" 2>&1 </dev/null &
-  echo $! >"$RUN/start-later.pid"
+  # One at a time: a second `up` while the first still waits finds it.
+  if [[ -z $(pid_of start-later) ]]; then
+    setsid "$ROOT/infra/stack.sh" up "$@" >>"$LOGS/start-later.log" 2>&1 </dev/null &
+    echo $! >"$RUN/start-later.pid"
+  fi
   step "$* still building: they start in the background when built (log $LOGS/start-later.log;" \
     "infra/stack.sh await $* waits for them; make test does)"
 }

@@ -169,15 +169,14 @@ func (s *Server) checkCluster(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
-	defer cancel()
-	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
+	check, err := kafkaDo(c.Request.Context(), s, cl.BootstrapServers, func(kc *kafkaadmin.Admin, ctx context.Context) (kafkaadmin.Check, error) {
+		return kc.Check(ctx), nil
+	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	defer kc.Close()
-	c.JSON(http.StatusOK, kc.Check(ctx))
+	c.JSON(http.StatusOK, check)
 }
 
 func (s *Server) listTopics(c *gin.Context) {
@@ -185,15 +184,7 @@ func (s *Server) listTopics(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
-	defer cancel()
-	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	defer kc.Close()
-	ts, err := kc.Topics(ctx)
+	ts, err := kafkaDo(c.Request.Context(), s, cl.BootstrapServers, (*kafkaadmin.Admin).Topics)
 	if err != nil {
 		s.fail(c, kafkaError(err, cl))
 		return
@@ -234,15 +225,9 @@ func (s *Server) createTopic(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
-	defer cancel()
-	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	defer kc.Close()
-	if err := kc.CreateTopic(ctx, in.Name, in.Partitions, in.ReplicationFactor); err != nil {
+	if _, err := kafkaDo(c.Request.Context(), s, cl.BootstrapServers, func(kc *kafkaadmin.Admin, ctx context.Context) (struct{}, error) {
+		return struct{}{}, kc.CreateTopic(ctx, in.Name, in.Partitions, in.ReplicationFactor)
+	}); err != nil {
 		s.fail(c, kafkaError(err, cl))
 		return
 	}
@@ -347,15 +332,9 @@ func (s *Server) browseMessages(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
-	defer cancel()
-	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	defer kc.Close()
-	page, err := kc.Browse(ctx, topic, int32(partition), start, int(limit))
+	page, err := kafkaDo(c.Request.Context(), s, cl.BootstrapServers, func(kc *kafkaadmin.Admin, ctx context.Context) (kafkaadmin.MessagePage, error) {
+		return kc.Browse(ctx, topic, int32(partition), start, int(limit))
+	})
 	switch {
 	case errors.Is(err, kafkaadmin.ErrUnknownTopic):
 		s.fail(c, apiserver.Errorf(apiserver.CodeNotFound, "no topic %q on cluster %q", topic, cl.Name))

@@ -96,19 +96,16 @@ func (s *Server) workerMetrics(c *gin.Context) {
 }
 
 func (s *Server) kafkaMetrics(ctx context.Context, w apiserver.ConsumerConfig, out *metricsJSON) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.KafkaTimeout)
-	defer cancel()
-	kc, err := kafkaadmin.Dial(worker.SplitList(w.KafkaBootstrapServer))
-	if err != nil {
-		return err
-	}
-	defer kc.Close()
-	lag, missing, err := kc.Lag(ctx, w.ConsumerName, w.TopicsInput)
-	if err != nil {
-		return s.kafkaUnavailable("the worker's Kafka cluster", err)
-	}
 	out.DeadLetterTopic.Topic = deadletter.Topic(w)
-	ends, err := kc.EndOffsets(ctx, append([]string{out.DeadLetterTopic.Topic}, w.TopicsOutput...))
+	var lag []kafkaadmin.PartitionLag
+	var missing []string
+	ends, err := kafkaDo(ctx, s, worker.SplitList(w.KafkaBootstrapServer), func(kc *kafkaadmin.Admin, ctx context.Context) (map[string]int64, error) {
+		var err error
+		if lag, missing, err = kc.Lag(ctx, w.ConsumerName, w.TopicsInput); err != nil {
+			return nil, err
+		}
+		return kc.EndOffsets(ctx, append([]string{out.DeadLetterTopic.Topic}, w.TopicsOutput...))
+	})
 	if err != nil {
 		return s.kafkaUnavailable("the worker's Kafka cluster", err)
 	}
@@ -245,15 +242,7 @@ func (s *Server) clusterGroups(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.KafkaTimeout)
-	defer cancel()
-	kc, err := kafkaadmin.Dial(cl.BootstrapServers)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	defer kc.Close()
-	groups, err := kc.Groups(ctx)
+	groups, err := kafkaDo(c.Request.Context(), s, cl.BootstrapServers, (*kafkaadmin.Admin).Groups)
 	if err != nil {
 		s.fail(c, s.kafkaUnavailable("the Kafka cluster", err))
 		return

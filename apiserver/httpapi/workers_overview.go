@@ -123,8 +123,6 @@ func (s *Server) overviewLags(ctx context.Context, ws []apiserver.ConsumerConfig
 		key := strings.Join(servers, ",")
 		clusters[key] = append(clusters[key], i)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.KafkaTimeout)
-	defer cancel()
 	var wg sync.WaitGroup
 	for key, idx := range clusters {
 		wg.Go(func() {
@@ -132,7 +130,9 @@ func (s *Server) overviewLags(ctx context.Context, ws []apiserver.ConsumerConfig
 			for _, i := range idx {
 				groups[ws[i].ConsumerName] = ws[i].TopicsInput
 			}
-			lags, err := clusterLags(ctx, strings.Split(key, ","), groups)
+			lags, err := kafkaDo(ctx, s, strings.Split(key, ","), func(kc *kafkaadmin.Admin, ctx context.Context) (map[string]int64, error) {
+				return kc.Lags(ctx, groups)
+			})
 			if err != nil {
 				warn("lag: the Kafka cluster at " + key + " did not answer: " + err.Error())
 				return
@@ -145,15 +145,6 @@ func (s *Server) overviewLags(ctx context.Context, ws []apiserver.ConsumerConfig
 		})
 	}
 	wg.Wait()
-}
-
-func clusterLags(ctx context.Context, servers []string, groups map[string][]string) (map[string]int64, error) {
-	kc, err := kafkaadmin.Dial(servers)
-	if err != nil {
-		return nil, err
-	}
-	defer kc.Close()
-	return kc.Lags(ctx, groups)
 }
 
 func (s *Server) overviewRates(ctx context.Context, ws []apiserver.ConsumerConfig, out []workerOverviewJSON, warn func(string)) {

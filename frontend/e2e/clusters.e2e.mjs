@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { admin, base, call, chromium, prepare, repo, shots } from "./setup.mjs";
+import { base, call, chromium, logIn, prepare, repo, shots, until } from "./setup.mjs";
 
 const rnd = randomBytes(4).toString("hex");
 const names = { cluster: `e2e-${rnd}`, topic: `e2e-${rnd}`, worker: `e2e-${rnd}-w` };
@@ -25,11 +25,7 @@ before(async () => {
   token = await prepare();
   browser = await pw.launch({ executablePath: chromium, headless: true, args: ["--no-sandbox"] });
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", admin.email);
-  await page.fill("input[name=password]", admin.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
+  await logIn(page);
 });
 
 after(async () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { admin, base, chromium, shots } from "./setup.mjs";
+import { admin, base, chromium, logIn, shots } from "./setup.mjs";
 
 let browser;
 
@@ -25,11 +25,7 @@ test("Swagger UI at /docs sends the logged-in user's token", { timeout: 120_000 
   page.on("request", (r) => {
     if (!r.url().startsWith(base) && !r.url().startsWith("data:")) foreign.push(r.url());
   });
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", admin.email);
-  await page.fill("input[name=password]", admin.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
+  await logIn(page);
 
   // The UI's "API docs" link opens /docs; follow it in this tab.
   assert.equal(await page.getAttribute("a:has-text('API docs')", "href"), "/docs");

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { admin, base, call, chromium, FUNCTION, prepare, produce, shots } from "./setup.mjs";
+import { base, call, chromium, FUNCTION, loggedInPage, logIn, prepare, produce, shots } from "./setup.mjs";
 
 const sfx = `${Date.now().toString(36)}-${randomBytes(2).toString("hex")}`;
 const VIEW = { width: 1400, height: 900 };
@@ -39,15 +39,8 @@ async function savePipeline(name, graph) {
   return r.json;
 }
 
-async function loginPage() {
-  const page = await browser.newPage({ viewport: VIEW });
-  page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", admin.email);
-  await page.fill("input[name=password]", admin.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
-  return page;
+function loginPage() {
+  return loggedInPage(browser, VIEW);
 }
 
 async function openPipeline(page, id) {
@@ -271,11 +264,7 @@ test("status: loading before the first answer, not deployed when never deployed,
     };
     new MutationObserver(record).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
   });
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", admin.email);
-  await page.fill("input[name=password]", admin.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
+  await logIn(page);
   await page.goto(`${base}/#/pipelines/${p.id}`);
   await page.reload();
   await node(page, "worker", names.worker).locator("[data-testid=health]:has-text('healthy')").waitFor({ timeout: 30_000 });

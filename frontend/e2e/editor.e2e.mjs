@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { base, call, chromium, FUNCTION, login, prepare, produce, shots, untilScraped, viewer } from "./setup.mjs";
+import { admin, base, call, chromium, FUNCTION, loggedInPage, login, prepare, produce, shots, untilScraped, viewer } from "./setup.mjs";
 
 const sfx = Date.now().toString(36);
 const names = { in1: `in1-${sfx}`, in2: `in2-${sfx}`, out: `out-${sfx}`, worker: `w-${sfx}`, pipeline: `e2e-${sfx}` };
@@ -25,14 +25,8 @@ after(async () => {
   }
 });
 
-async function loginPage(who) {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", who.email);
-  await page.fill("input[name=password]", who.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
-  return page;
+function loginPage(who) {
+  return loggedInPage(browser, { width: 1500, height: 900 }, who);
 }
 
 const node = (page, kind, name) => page.locator(`.react-flow__node:has([data-testid="${kind}-${name}"])`);
@@ -55,7 +49,7 @@ async function drag(page, from, to) {
 }
 
 test("build, save, reload, deploy, watch and trace a pipeline", { timeout: 600_000 }, async () => {
-  const page = await loginPage({ email: process.env.TRIBUTARY_ADMIN_EMAIL ?? "admin@tributary.local", password: (await import("./setup.mjs")).admin.password });
+  const page = await loginPage(admin);
   await page.screenshot({ path: `${shots}/01-logged-in.png` });
   await page.click("text=New pipeline");
   await page.fill("input[aria-label='pipeline name']", names.pipeline);
@@ -139,7 +133,7 @@ test("time to first render of a 100-node pipeline", { timeout: 120_000 }, async 
   }
   const saved = await call("POST", "/api/v1/pipelines", adminToken, { name: `perf-${sfx}`, graph: { workers, topics } });
   assert.equal(saved.status, 201, JSON.stringify(saved.json));
-  const page = await loginPage({ email: process.env.TRIBUTARY_ADMIN_EMAIL ?? "admin@tributary.local", password: (await import("./setup.mjs")).admin.password });
+  const page = await loginPage(admin);
   const times = [];
   for (let run = 0; run < 3; run++) {
     await page.goto(`${base}/#/pipelines/${saved.json.id}`);

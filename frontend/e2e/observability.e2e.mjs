@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { admin, base, call, chromium, FUNCTION, prepare, produce, shots, untilScraped } from "./setup.mjs";
+import { base, call, chromium, FUNCTION, loggedInPage, prepare, produce, shots, until, untilScraped } from "./setup.mjs";
 
 const ci = process.env.CI === "true";
 const hookToken = process.env.TRIBUTARY_ALERTMANAGER_TOKEN ?? "";
@@ -69,25 +69,8 @@ async function webhook(status) {
   return res.status;
 }
 
-async function loginPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", admin.email);
-  await page.fill("input[name=password]", admin.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
-  return page;
-}
-
-/** until polls f until it returns something truthy or the deadline passes. */
-async function until(what, f, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+function loginPage() {
+  return loggedInPage(browser, { width: 1400, height: 860 });
 }
 
 test("an alert from Alertmanager shows on the Alerts page, in the badge and in its worker's panel", { timeout: 120_000 }, async (t) => {

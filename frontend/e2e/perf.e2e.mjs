@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { admin, base, call, chromium, prepare, shots } from "./setup.mjs";
+import { base, call, chromium, logIn, prepare, shots } from "./setup.mjs";
 
 const sfx = Date.now().toString(36);
 const DRAG_MS = 2000;
@@ -44,11 +44,7 @@ test("frame time while dragging a node on a 100-node pipeline", { timeout: 180_0
   pipelineId = saved.json.id;
 
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", admin.email);
-  await page.fill("input[name=password]", admin.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
+  await logIn(page);
   await page.goto(`${base}/#/pipelines/${pipelineId}`);
   await page.waitForFunction(() => document.querySelectorAll(".react-flow__node").length >= 100, null, { timeout: 60_000 });
   await page.waitForTimeout(1500); // the first status poll and fitView settle

@@ -33,6 +33,34 @@ export async function login(who) {
   return r.json.access_token;
 }
 
+/** logIn logs who (the admin by default) in on the UI's login form, in page. */
+export async function logIn(page, who = admin) {
+  await page.goto(base + "/");
+  await page.fill("input[name=email]", who.email);
+  await page.fill("input[name=password]", who.password);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("[data-testid=whoami]");
+}
+
+/** loggedInPage opens a page of the given size in browser, logged in as who; its script errors go to the test's output. */
+export async function loggedInPage(browser, viewport, who = admin) {
+  const page = await browser.newPage({ viewport });
+  page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
+  await logIn(page, who);
+  return page;
+}
+
+/** until polls f every second until it returns something truthy, which it returns, or throws after ms. */
+export async function until(what, f, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** prepare makes sure the stack has a cluster, the template function and a viewer; returns the admin token. */
 export async function prepare() {
   const token = await login(admin);

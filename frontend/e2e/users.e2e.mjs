@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { admin, base, call, chromium, login, shots } from "./setup.mjs";
+import { admin, base, call, chromium, login, logIn, shots, until, viewer } from "./setup.mjs";
 
 const sfx = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const who = { email: `e2e-viewer-${sfx}@tributary.local`, password: `e2e-pass-${sfx}` };
@@ -28,14 +28,6 @@ after(async () => {
   if (pipelineId) await call("DELETE", `/api/v1/pipelines/${pipelineId}`, adminToken);
   if (userId) await call("DELETE", `/api/v1/users/${userId}`, adminToken);
 });
-
-async function logIn(page, u) {
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", u.email);
-  await page.fill("input[name=password]", u.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
-}
 
 test("an admin creates a viewer, who sees a read-only UI until disabled", { timeout: 120_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium as pw } from "playwright-core";
-import { admin, base, call, chromium, prepare, repo, shots } from "./setup.mjs";
+import { admin, base, call, chromium, loggedInPage, prepare, repo, shots, until } from "./setup.mjs";
 
 const sfx = Date.now().toString(36);
 const version = `e2e-${sfx}`;
@@ -38,25 +38,8 @@ after(async () => {
   await call("DELETE", `/api/v1/functions/template/${version}`, token);
 });
 
-async function loginPage() {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-  await page.goto(base + "/");
-  await page.fill("input[name=email]", admin.email);
-  await page.fill("input[name=password]", admin.password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("[data-testid=whoami]");
-  return page;
-}
-
-/** until polls f until it returns something truthy or the deadline passes. */
-async function until(what, f, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+function loginPage() {
+  return loggedInPage(browser, { width: 1500, height: 1000 });
 }
 
 test("upload a function version from the file picker, with progress and the API's reasons", { timeout: 120_000 }, async () => {

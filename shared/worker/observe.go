@@ -54,15 +54,22 @@ type metrics struct {
 	byClass        map[string]prometheus.Counter // deadLettered, bound once per class
 }
 
-// countConsumed counts a decided batch's messages against their topics.
-// Safe for concurrent use: consumedBy is written only by newMetrics.
+// countConsumed counts a decided batch's messages against their topics,
+// one Add per run of messages from the same topic (a fetch returns them
+// in runs). Safe for concurrent use: consumedBy is written only by
+// newMetrics.
 func (m *metrics) countConsumed(msgs []kafka.Message) {
-	for i := range msgs {
-		c, ok := m.consumedBy[msgs[i].Topic]
-		if !ok { // not an input topic of the config: cannot happen, but is counted
-			c = m.consumed.WithLabelValues(msgs[i].Topic)
+	for i := 0; i < len(msgs); {
+		topic, j := msgs[i].Topic, i+1
+		for j < len(msgs) && msgs[j].Topic == topic {
+			j++
 		}
-		c.Inc()
+		c, ok := m.consumedBy[topic]
+		if !ok { // not an input topic of the config: cannot happen, but is counted
+			c = m.consumed.WithLabelValues(topic)
+		}
+		c.Add(float64(j - i))
+		i = j
 	}
 }
 

@@ -6,6 +6,7 @@ require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/golang-jwt/jwt/v5 v5.3.1
+	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/segmentio/kafka-go v0.4.51
 	github.com/tributary-etl/tributary/shared v0.0.0
 	github.com/twmb/franz-go/pkg/kadm v1.20.0

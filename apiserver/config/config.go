@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -51,6 +52,11 @@ type Config struct {
 	ShutdownTimeout time.Duration // TRIBUTARY_SHUTDOWN_TIMEOUT
 	LogLevel        slog.Level    // TRIBUTARY_LOG_LEVEL: debug, info, warn, error
 	CORSOrigins     []string      // TRIBUTARY_CORS_ORIGINS: browser origins allowed cross-origin; empty = none
+	// TrustedProxies is TRIBUTARY_TRUSTED_PROXIES: the addresses (IPs or
+	// CIDRs) of reverse proxies whose X-Forwarded-For and X-Real-IP name
+	// the client. Empty: none, and the client is the TCP peer, so a
+	// forged header cannot dodge the per-address login throttle.
+	TrustedProxies  []string
 	KafkaTimeout    time.Duration // TRIBUTARY_KAFKA_TIMEOUT: bound on each call to a Kafka cluster
 	MaxUploadBytes  int64         // TRIBUTARY_MAX_UPLOAD_BYTES: largest function binary accepted (413 above)
 	DataDir         string        // TRIBUTARY_DATA_DIR: artifacts live in DataDir/artifacts
@@ -171,6 +177,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.CORSOrigins = append(c.CORSOrigins, o)
 	}
+	for p := range strings.SplitSeq(getenv("TRIBUTARY_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !validProxy(p) {
+			r.fail("TRIBUTARY_TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or a CIDR such as 10.0.0.0/8", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
 	if c.KafkaTimeout < 100*time.Millisecond || c.KafkaTimeout > 5*time.Minute {
 		r.fail("TRIBUTARY_KAFKA_TIMEOUT", "must be between 100ms and 5m")
 	}
@@ -221,6 +237,17 @@ func validOrigin(o string) bool {
 	u, err := url.Parse(o)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
 		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil && u.Scheme+"://"+u.Host == o
+}
+
+// validProxy reports whether p is an IP address or a CIDR prefix, as
+// gin's SetTrustedProxies parses them (no IPv6 zone).
+func validProxy(p string) bool {
+	if strings.Contains(p, "/") {
+		_, err := netip.ParsePrefix(p)
+		return err == nil
+	}
+	a, err := netip.ParseAddr(p)
+	return err == nil && a.Zone() == ""
 }
 
 func isWeak(s string) bool {

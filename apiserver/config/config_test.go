@@ -88,6 +88,21 @@ func TestFromEnv(t *testing.T) {
 		{name: "webhook url is not echoed", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_ALERT_WEBHOOK_URL": "hooks.example.com/hunter2"}, wantErr: "TRIBUTARY_ALERT_WEBHOOK_URL"},
 		{name: "short alertmanager token", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_ALERTMANAGER_TOKEN": "hunter2"}, wantErr: "TRIBUTARY_ALERTMANAGER_TOKEN"},
 		{name: "alerts retention", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_ALERTS_RETENTION": "10m"}, wantErr: "TRIBUTARY_ALERTS_RETENTION"},
+		{name: "no trusted proxies by default", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret},
+			check: func(t *testing.T, c Config) {
+				if c.TrustedProxies != nil {
+					t.Errorf("TrustedProxies = %q, want none", c.TrustedProxies)
+				}
+			}},
+		{name: "trusted proxies", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_TRUSTED_PROXIES": " 10.0.0.0/8, 127.0.0.1 ,::1,fd00::/8,"},
+			check: func(t *testing.T, c Config) {
+				if strings.Join(c.TrustedProxies, "|") != "10.0.0.0/8|127.0.0.1|::1|fd00::/8" {
+					t.Errorf("TrustedProxies = %q", c.TrustedProxies)
+				}
+			}},
+		{name: "trusted proxy not an address", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_TRUSTED_PROXIES": "proxy.example.com"}, wantErr: `TRIBUTARY_TRUSTED_PROXIES "proxy.example.com" is not an IP`},
+		{name: "trusted proxy bad prefix", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_TRUSTED_PROXIES": "10.0.0.0/33"}, wantErr: "TRIBUTARY_TRUSTED_PROXIES"},
+		{name: "trusted proxy with a zone", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_TRUSTED_PROXIES": "fe80::1%eth0"}, wantErr: "TRIBUTARY_TRUSTED_PROXIES"},
 		{name: "kafka timeout out of bounds", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_KAFKA_TIMEOUT": "1ms"}, wantErr: "TRIBUTARY_KAFKA_TIMEOUT"},
 	}
 	for _, tt := range tests {

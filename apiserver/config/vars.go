@@ -23,6 +23,7 @@ var Vars = []Var{
 	{"TRIBUTARY_SHUTDOWN_TIMEOUT", "15s", "bound on the graceful stop"},
 	{"TRIBUTARY_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"TRIBUTARY_CORS_ORIGINS", "(none)", "comma-separated origins (scheme://host[:port]) allowed cross-origin requests"},
+	{"TRIBUTARY_TRUSTED_PROXIES", "(none)", "comma-separated IPs or CIDRs of reverse proxies trusted to name the client in X-Forwarded-For; none: the client is the connection's peer"},
 	{"TRIBUTARY_KAFKA_TIMEOUT", "5s", "bound on each call to a Kafka cluster (check, topics, create)"},
 	{"TRIBUTARY_MAX_UPLOAD_BYTES", "536870912", "largest function binary accepted (413 above)"},
 	{"TRIBUTARY_DATA_DIR", "./data", "uploaded function binaries are kept in <dir>/artifacts"},

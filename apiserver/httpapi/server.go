@@ -113,13 +113,20 @@ func New(cfg config.Config, db *mysql.DB, log *slog.Logger, opts ...Option) *Ser
 			s.metrics.registry.MustRegister(instances.New(db.DesiredInstances, s.sched, log))
 		}
 	}
-	s.logins = newFailureLimiter(time.Now)
+	s.logins = newFailureLimiter(MaxLoginKeys, time.Now)
 	return s
 }
 
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
 	r := gin.New()
+	// gin trusts every proxy unless told otherwise, so any client could
+	// name its own address in X-Forwarded-For. The list was validated by
+	// config; should gin still refuse it, trust none rather than all.
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		s.log.Error("TRIBUTARY_TRUSTED_PROXIES refused; trusting no proxy", "error", err.Error())
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
 	r.Use(withRequestID, s.metrics.observe, s.accessLog, gin.CustomRecoveryWithWriter(nil, s.recovered), s.cors(s.cfg.CORSOrigins))

@@ -10,17 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tributary-etl/tributary/shared/worker"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-// goSteps are statements run before a migration's file. Version 1 creates
-// consumer_configs from worker.Schema, the definition the workers read, so
-// the DDL is never copied.
-var goSteps = map[int][]string{1: {worker.Schema}}
 
 type migration struct {
 	version int
@@ -52,9 +45,7 @@ func parseMigrations(fsys fs.FS) ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		stmts := append([]string(nil), goSteps[v]...)
-		stmts = append(stmts, splitSQL(string(body))...)
-		ms = append(ms, migration{version: v, name: base, stmts: stmts})
+		ms = append(ms, migration{version: v, name: base, stmts: splitSQL(string(body))})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	for i := 1; i < len(ms); i++ {
@@ -100,6 +91,10 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return db.migrate(ctx, ms)
+}
+
+func (db *DB) migrate(ctx context.Context, ms []migration) (int, error) {
 	conn, err := db.db.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)

@@ -30,10 +30,12 @@ const (
 	apiserverPort  = "8080" // the API server's port in the native stack too (infra/stack.sh)
 	healthyCond    = "service_healthy"
 	jwtSecretVar   = "TRIBUTARY_JWT_SECRET"
+	alertTokenVar  = "TRIBUTARY_ALERTMANAGER_TOKEN"
 	apiserverName  = "apiserver"
 	apiDockerfile  = "apiserver/Dockerfile"
 	publishedHost  = "127.0.0.1"
 	testJWTSecret  = "not-a-real-secret"
+	testAlertToken = "not-a-real-token"
 	testDBPassword = "another-password"
 )
 
@@ -53,7 +55,9 @@ var composeServices = []struct {
 }{
 	{name: "kafka", image: "apache/kafka", tag: regexp.MustCompile(`^\d+\.\d+\.\d+$`),
 		ports: []string{"KAFKA_PORT"}, dataDir: "/var/lib/kafka/data", infra: true},
-	{name: "mysql", image: "mysql", tag: regexp.MustCompile(`^8\.\d+\.\d+$`),
+	// MariaDB's 10.11 line, which the tests run (Debian 12's): the
+	// migrations use its ADD COLUMN IF NOT EXISTS.
+	{name: "mysql", image: "mariadb", tag: regexp.MustCompile(`^10\.11\.\d+$`),
 		ports: []string{"MYSQL_PORT"}, dataDir: "/var/lib/mysql", infra: true},
 	{name: "redis", image: "redis", tag: regexp.MustCompile(`^7\.\d+\.\d+$`),
 		ports: []string{"REDIS_PORT"}, dataDir: "/data", infra: true},
@@ -62,7 +66,11 @@ var composeServices = []struct {
 	// v1.6.3 exactly: the last MPL-2.0 Nomad, the one the native stack builds.
 	{name: "nomad", image: "hashicorp/nomad", tag: regexp.MustCompile(`^1\.6\.3$`),
 		ports: []string{"NOMAD_PORT"}, infra: true},
-	{name: apiserverName, ports: []string{"APISERVER_PORT"}},
+	{name: "prometheus", image: "prom/prometheus", tag: regexp.MustCompile(`^v3\.\d+\.\d+$`),
+		ports: []string{"PROMETHEUS_PORT"}, dataDir: "/prometheus", infra: true},
+	{name: "alertmanager", image: "prom/alertmanager", tag: regexp.MustCompile(`^v0\.\d+\.\d+$`),
+		ports: []string{"ALERTMANAGER_PORT"}, dataDir: "/alertmanager", infra: true},
+	{name: apiserverName, ports: []string{"APISERVER_PORT"}, dataDir: "/var/lib/tributary"},
 }
 
 // apiserverEnv is every variable the API server gets, and the service each
@@ -71,14 +79,16 @@ var apiserverEnv = map[string]string{
 	"TRIBUTARY_HTTP_ADDR":         apiserverName,
 	"TRIBUTARY_MYSQL_DSN":         "mysql",
 	"TRIBUTARY_REDIS_ADDR":        "redis",
-	"TRIBUTARY_KAFKA_BROKERS":     "kafka",
 	"NOMAD_ADDR":                  "nomad",
+	"TRIBUTARY_PUBLIC_URL":        apiserverName, // where the Nomad client fetches artifacts
 	"OTEL_EXPORTER_OTLP_ENDPOINT": "jaeger",
 	"TRIBUTARY_JAEGER_QUERY_URL":  "jaeger",
+	"TRIBUTARY_PROMETHEUS_URL":    "prometheus",
 	// The link the browser follows to Jaeger's UI: the host's published
 	// port, not a service name.
 	"TRIBUTARY_JAEGER_UI_URL": "",
 	jwtSecretVar:              "",
+	alertTokenVar:             "",
 }
 
 func TestComposeFileShape(t *testing.T) {
@@ -183,9 +193,9 @@ func TestComposeMySQLMatchesNativeStack(t *testing.T) {
 	env := loadCompose(t).service(t, "mysql").Environment
 	native := loadStack(t)
 	for composeVar, stackVar := range map[string]string{
-		"MYSQL_DATABASE": "DB_NAME",
-		"MYSQL_USER":     "DB_USER",
-		"MYSQL_PASSWORD": "DB_PASS",
+		"MARIADB_DATABASE": "DB_NAME",
+		"MARIADB_USER":     "DB_USER",
+		"MARIADB_PASSWORD": "DB_PASS",
 	} {
 		// Resolved with and without the password override, so both files
 		// must also read the same variable.
@@ -236,11 +246,6 @@ func TestComposeKafka(t *testing.T) {
 	}
 }
 
-// composeLacks are the native stack's services docker-compose.yml does not
-// run yet, by the API server setting that points at them: Prometheus and
-// Alertmanager join the Compose file with the rest of its repair (issue 17).
-var composeLacks = map[string]bool{"TRIBUTARY_PROMETHEUS_URL": true, "TRIBUTARY_ALERTMANAGER_TOKEN": true}
-
 func TestComposeAPIServer(t *testing.T) {
 	c := loadCompose(t)
 	api := c.service(t, apiserverName)
@@ -267,28 +272,34 @@ func TestComposeAPIServer(t *testing.T) {
 			// _BIN are tools' paths; the API and admin exports are how
 			// clients reach the API server, not its own settings.
 			// TRIBUTARY_ALERTMANAGER_URL is where the tests find Alertmanager;
-			// the API server only receives its webhook.
+			// the API server only receives its webhook. TRIBUTARY_KAFKA_BROKERS
+			// is the cluster the tests and the demo register; the server
+			// reads clusters from its database.
 			clientSide := strings.HasSuffix(name, "_BIN") || name == "TRIBUTARY_API_URL" || strings.HasPrefix(name, "TRIBUTARY_ADMIN_") ||
-				name == "TRIBUTARY_ALERTMANAGER_URL"
-			if _, ok := api.Environment[name]; !ok && !clientSide && !composeLacks[name] {
+				name == "TRIBUTARY_ALERTMANAGER_URL" || name == "TRIBUTARY_KAFKA_BROKERS"
+			if _, ok := api.Environment[name]; !ok && !clientSide {
 				t.Errorf("stack.sh env exports %s; the API server does not get it", name)
 			}
 		}
 	})
 
-	t.Run("JWT secret is required", func(t *testing.T) {
-		raw := api.Environment[jwtSecretVar]
-		if !regexp.MustCompile(`^\$\{` + jwtSecretVar + `:\?[^}]+\}$`).MatchString(raw) {
-			t.Errorf("%s = %q, want ${%s:?message}: Compose refuses to start without it", jwtSecretVar, raw, jwtSecretVar)
-		}
-		if v, err := interpolate(raw, nil); err == nil {
-			t.Errorf("%s resolved to %q with the variable unset, want an error", jwtSecretVar, v)
-		}
-	})
+	// The secrets have no default: Compose refuses to start without them,
+	// and Alertmanager sends the API server the very token it checks.
+	for _, secret := range []struct{ name, service string }{{jwtSecretVar, apiserverName}, {alertTokenVar, apiserverName}, {alertTokenVar, "alertmanager"}} {
+		t.Run(secret.name+" is required by "+secret.service, func(t *testing.T) {
+			raw := c.service(t, secret.service).Environment[secret.name]
+			if !regexp.MustCompile(`^\$\{` + secret.name + `:\?[^}]+\}$`).MatchString(raw) {
+				t.Errorf("%s = %q, want ${%s:?message}: Compose refuses to start without it", secret.name, raw, secret.name)
+			}
+			if v, err := interpolate(raw, nil); err == nil {
+				t.Errorf("%s resolved to %q with the variable unset, want an error", secret.name, v)
+			}
+		})
+	}
 
-	// With the secret set, every address names its service, on the port that
+	// With the secrets set, every address names its service, on the port that
 	// service listens on inside the Compose network.
-	vars := map[string]string{jwtSecretVar: testJWTSecret}
+	vars := map[string]string{jwtSecretVar: testJWTSecret, alertTokenVar: testAlertToken}
 	env := map[string]string{}
 	for name, raw := range api.Environment {
 		env[name] = mustInterpolate(t, raw, vars)
@@ -315,9 +326,9 @@ func TestComposeAPIServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, f := range []struct{ name, got, want string }{
-				{"user", cfg.User, mustInterpolate(t, mysqlEnv["MYSQL_USER"], nil)},
-				{"password", cfg.Passwd, mustInterpolate(t, mysqlEnv["MYSQL_PASSWORD"], nil)},
-				{"database", cfg.DBName, mustInterpolate(t, mysqlEnv["MYSQL_DATABASE"], nil)},
+				{"user", cfg.User, mustInterpolate(t, mysqlEnv["MARIADB_USER"], nil)},
+				{"password", cfg.Passwd, mustInterpolate(t, mysqlEnv["MARIADB_PASSWORD"], nil)},
+				{"database", cfg.DBName, mustInterpolate(t, mysqlEnv["MARIADB_DATABASE"], nil)},
 			} {
 				if f.got != f.want {
 					t.Errorf("%s %q, want the mysql service's %q", f.name, f.got, f.want)
@@ -326,20 +337,11 @@ func TestComposeAPIServer(t *testing.T) {
 			return cfg.Addr
 		}},
 		{"TRIBUTARY_REDIS_ADDR", "redis:" + native.port(t, "REDIS_PORT"), nil},
-		// Inside the network Kafka must be reached on a listener it
-		// advertises under its service name.
-		{"TRIBUTARY_KAFKA_BROKERS", "", func(t *testing.T, v string) string {
-			ads := advertised(c.service(t, "kafka").Environment)
-			for _, b := range strings.Split(v, ",") {
-				if h, _, _ := net.SplitHostPort(b); h != "kafka" || !slices.Contains(ads, b) {
-					t.Errorf("broker %q: want kafka:PORT among the advertised listeners %v", b, ads)
-				}
-			}
-			return ""
-		}},
 		{"NOMAD_ADDR", "nomad:" + native.port(t, "NOMAD_PORT"), hostOfURL},
 		{"OTEL_EXPORTER_OTLP_ENDPOINT", "jaeger:" + native.port(t, "JAEGER_OTLP_HTTP_PORT"), hostOfURL},
 		{"TRIBUTARY_JAEGER_QUERY_URL", "jaeger:" + native.port(t, "JAEGER_QUERY_PORT"), hostOfURL},
+		{"TRIBUTARY_PUBLIC_URL", apiserverName + ":" + apiserverPort, hostOfURL},
+		{"TRIBUTARY_PROMETHEUS_URL", "prometheus:" + native.port(t, "PROMETHEUS_PORT"), hostOfURL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, ok := env[tc.name]

@@ -77,8 +77,10 @@ const (
 // ErrNotFound means no consumer_configs row has the worker's name.
 var ErrNotFound = errors.New("worker config not found")
 
-// Schema creates the consumer_configs table the workers read. The API
-// server's migrations own it; tests and local runs may apply it directly.
+// Schema creates the consumer_configs table the workers read, for tests
+// and local runs. The API server's migrations own the table and never run
+// this: their first one is the table as first created, frozen, and later
+// ones add each column since (apiserver/mysql's tests check the two agree).
 const Schema = `CREATE TABLE IF NOT EXISTS consumer_configs (
   id BIGINT AUTO_INCREMENT PRIMARY KEY,
   consumer_name VARCHAR(200) NOT NULL UNIQUE,

@@ -1,5 +1,20 @@
--- consumer_configs itself is created by worker.Schema, run by migrate.go
--- before this file, so the table the workers read has exactly one definition.
+-- consumer_configs as it was first created (commit ca26536). Frozen: later
+-- columns come from later migrations (003, 005, 007, 012). Until issue 17
+-- this migration ran worker.Schema, whose meaning grew with every column;
+-- 012 brings databases made that way to the same schema as this file's.
+CREATE TABLE IF NOT EXISTS consumer_configs (
+  id BIGINT AUTO_INCREMENT PRIMARY KEY,
+  consumer_name VARCHAR(200) NOT NULL UNIQUE,
+  topics_input JSON NOT NULL,
+  topics_output JSON NOT NULL,
+  kafka_bootstrap_server VARCHAR(1024) NOT NULL,
+  metadatas JSON NULL,
+  timeout_seconds INT NOT NULL DEFAULT 240,
+  join_key VARCHAR(255) NOT NULL DEFAULT 'id',
+  expiry_topic VARCHAR(249) NULL,
+  dead_letter_topic VARCHAR(249) NULL,
+  config_version INT NOT NULL DEFAULT 1
+);
 
 CREATE TABLE IF NOT EXISTS users (
   id BIGINT AUTO_INCREMENT PRIMARY KEY,

@@ -63,8 +63,14 @@ func (db *DB) StageArtifact(ctx context.Context, r io.Reader) (Artifact, error) 
 	return a, nil
 }
 
+// writeChunks inserts the chunks in one transaction: with
+// innodb_flush_log_at_trx_commit=1 a commit per chunk is an fsync per MiB.
 func (db *DB) writeChunks(ctx context.Context, a *Artifact, r io.Reader) error {
-	ins, err := db.db.PrepareContext(ctx, "INSERT INTO artifact_chunks (artifact_id, seq, data) VALUES (?, ?, ?)")
+	return db.Transact(ctx, func(tx *sql.Tx) error { return writeChunks(ctx, tx, a, r) })
+}
+
+func writeChunks(ctx context.Context, tx *sql.Tx, a *Artifact, r io.Reader) error {
+	ins, err := tx.PrepareContext(ctx, "INSERT INTO artifact_chunks (artifact_id, seq, data) VALUES (?, ?, ?)")
 	if err != nil {
 		return fmt.Errorf("stage artifact: %w", err)
 	}

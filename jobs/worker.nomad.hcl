@@ -10,6 +10,11 @@
 #     -var artifact_sha256=<hex sha256 of the binary> \
 #     -var 'env={TRIBUTARY_TOPICS_INPUT="orders.raw",TRIBUTARY_KAFKA_BROKERS="127.0.0.1:9092",TRIBUTARY_REDIS_ADDR="127.0.0.1:6379"}' \
 #     jobs/worker.nomad.hcl
+#
+# Secrets (the worker's MySQL DSN) never go in -var: they would be stored
+# with the job. Put them in the job's variable and pass -var secrets=true:
+#
+#   nomad var put nomad/jobs/tributary-orders TRIBUTARY_MYSQL_DSN='user:pass@tcp(...)/tributary'
 
 variable "worker" {
   type        = string
@@ -71,6 +76,12 @@ variable "env" {
   type        = map(string)
   default     = {}
   description = "Runtime environment (topics, brokers, Redis, MySQL DSN, OTLP endpoint); overrides the defaults below."
+}
+
+variable "secrets" {
+  type        = bool
+  default     = false
+  description = "Whether the task reads secret environment (the MySQL DSN) from the Nomad Variable nomad/jobs/<job id>; the scheduler writes it before it registers the job."
 }
 
 variable "function_name" {
@@ -207,6 +218,23 @@ job "worker" {
         TRIBUTARY_FUNCTION_VERSION = var.function_version
         TRIBUTARY_HTTP_ADDR        = "127.0.0.1:${NOMAD_PORT_http}"
       }, var.env)
+
+      # Secrets stay out of the job spec and its submission: the task reads
+      # them from its job's Nomad Variable, which its workload identity may
+      # read without an ACL policy. toJSON quotes each value as the env
+      # file parser expects; a changed value restarts the task with it.
+      dynamic "template" {
+        for_each = var.secrets ? ["secrets"] : []
+        content {
+          data        = <<-EOT
+          {{ with nomadVar "nomad/jobs/${local.job_id}" }}{{ range .Tuples }}{{ .K }}={{ .V | toJSON }}
+          {{ end }}{{ end }}
+          EOT
+          destination = "secrets/worker.env"
+          env         = true
+          change_mode = "restart"
+        }
+      }
 
       # The runtime commits in-flight work on SIGTERM and exits within 20s.
       kill_signal  = "SIGTERM"

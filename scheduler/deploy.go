@@ -34,9 +34,17 @@ type WorkerSpec struct {
 	MemoryMB int    // 0 keeps the template's
 
 	// Env is the runtime's environment: TRIBUTARY_TOPICS_INPUT,
-	// TRIBUTARY_KAFKA_BROKERS, TRIBUTARY_REDIS_ADDR, TRIBUTARY_MYSQL_DSN,
+	// TRIBUTARY_KAFKA_BROKERS, TRIBUTARY_REDIS_ADDR,
 	// OTEL_EXPORTER_OTLP_ENDPOINT, ... It overrides the template's entries.
+	// It is part of the job spec, which anyone who may read the job sees:
+	// put passwords in Secrets.
 	Env map[string]string
+	// Secrets is environment the job spec must not carry (the worker's
+	// MySQL DSN). Deploy writes it to the Nomad Variable
+	// SecretsPath(job id) before it registers the job; the job's template
+	// block renders it into the task's environment and restarts the task
+	// when it changes. A key may not be in both Env and Secrets.
+	Secrets map[string]string
 
 	// MinHealthyTime is how long a new allocation must stay healthy before
 	// a rollout continues; 0 keeps the template's.
@@ -91,6 +99,13 @@ func (s *Scheduler) Deploy(ctx context.Context, spec WorkerSpec) (DeployResult, 
 	if spec.Owner != "" {
 		job.Meta[MetaOwner] = spec.Owner
 	}
+	// The variable first: the template of a new allocation waits for it,
+	// and one written after the job would let it start without secrets.
+	if len(spec.Secrets) > 0 {
+		if _, err := s.writeSecrets(ctx, jobID, spec.Secrets); err != nil {
+			return DeployResult{}, fmt.Errorf("deploy %s: %w", jobID, err)
+		}
+	}
 
 	var index uint64
 	cur, _, err := s.client.Jobs().Info(jobID, qopts(ctx, 0))
@@ -112,6 +127,13 @@ func (s *Scheduler) Deploy(ctx context.Context, spec WorkerSpec) (DeployResult, 
 		return DeployResult{}, fmt.Errorf("deploy %s: register: %w", jobID, err)
 	}
 	res := DeployResult{JobID: jobID, EvalID: resp.EvalID, JobModifyIndex: resp.JobModifyIndex, Warnings: resp.Warnings}
+	if len(spec.Secrets) == 0 {
+		// The job no longer reads a variable: a stale one would keep a
+		// password Nomad no longer needs.
+		if err := s.deleteSecrets(ctx, jobID); err != nil {
+			return res, fmt.Errorf("deploy %s: %w", jobID, err)
+		}
+	}
 
 	// The register response has no version: read the job at (or after) the
 	// index it was written at.
@@ -177,6 +199,14 @@ func (spec WorkerSpec) variables() (string, error) {
 	if spec.Instances < 0 {
 		return "", fmt.Errorf("%w: worker %s: %d instances", ErrInvalidSpec, spec.Worker, spec.Instances)
 	}
+	if err := spec.checkSecrets(); err != nil {
+		return "", err
+	}
+	for k := range spec.Secrets {
+		if _, dup := spec.Env[k]; dup {
+			return "", fmt.Errorf("%w: worker %s: %s is both in Env and in Secrets", ErrInvalidSpec, spec.Worker, k)
+		}
+	}
 	instances := max(spec.Instances, 1)
 
 	var b strings.Builder
@@ -210,6 +240,11 @@ func (spec WorkerSpec) variables() (string, error) {
 	}
 	if spec.ProgressDeadline > 0 {
 		str("progress_deadline", spec.ProgressDeadline.String())
+	}
+	// Only whether there are secrets, never their values: the variables
+	// are stored with the job's submission.
+	if len(spec.Secrets) > 0 {
+		b.WriteString("secrets = true\n")
 	}
 	b.WriteString("env = {\n")
 	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {

@@ -24,6 +24,11 @@ const MetaSpecHash = "tributary_spec_hash"
 // MetaOwner is the job meta key holding WorkerSpec.Owner.
 const MetaOwner = "tributary_owner"
 
+// ReasonSecretsChanged is the reason of a reconcile action that rewrote a
+// job's secrets variable and registered nothing: the job's template
+// restarts its tasks with the new values.
+const ReasonSecretsChanged = "spec changed: secrets rewritten, the tasks restart with them"
+
 // ReconcileOptions narrow what a reconcile pass may touch.
 type ReconcileOptions struct {
 	// Prefix selects the Nomad jobs the pass owns, by job id; "" means
@@ -63,7 +68,11 @@ type ReconcileReport struct {
 //   - a desired worker whose job runs the same spec (same MetaSpecHash, not
 //     stopped) is left alone, so a pass with no change creates no job
 //     version and no evaluation;
-//   - a job of a worker not in desired is stopped and purged.
+//   - a desired worker whose job runs the same spec but whose Secrets
+//     differ from its variable has the variable rewritten (listed in
+//     Registered with ReasonSecretsChanged, same job version);
+//   - a job of a worker not in desired is stopped and purged, and its
+//     secrets variable deleted.
 //
 // Instances is not part of the spec hash: the instance count belongs to
 // Scale and the autoscaler once a job exists, so a count they changed is
@@ -149,6 +158,10 @@ func (s *Scheduler) ReconcileWith(ctx context.Context, desired []WorkerSpec, opt
 			fail(worker, j.ID, fmt.Errorf("reconcile: purge %s: %w", j.ID, err))
 			continue
 		}
+		if err := s.deleteSecrets(ctx, j.ID); err != nil {
+			fail(worker, j.ID, fmt.Errorf("reconcile: purge %s: %w", j.ID, err))
+			continue
+		}
 		act := ReconcileAction{Worker: worker, JobID: j.ID, Reason: "worker no longer desired"}
 		rep.Removed = append(rep.Removed, act)
 		log.Info("reconcile: purged job", "worker", worker, "job", j.ID, "reason", act.Reason)
@@ -201,8 +214,23 @@ func (s *Scheduler) reconcileOne(ctx context.Context, spec WorkerSpec, listed bo
 	case job.Meta[MetaSpecHash] != hash:
 		act.Reason = fmt.Sprintf("spec changed (hash %.12s -> %.12s)", job.Meta[MetaSpecHash], hash)
 	default:
-		act.Reason = "running the desired spec"
 		act.JobVersion = deref(job.Version)
+		// Secrets are not in the spec hash (it is in the job's meta), so a
+		// changed one is found by reading the variable. Rewriting it is
+		// the whole change: the template restarts the tasks with it, and
+		// no new job version is needed.
+		wrote := false
+		if len(spec.Secrets) > 0 {
+			wrote, err = s.writeSecrets(ctx, id, spec.Secrets)
+			if err != nil {
+				return act, false, fmt.Errorf("reconcile: %w", err)
+			}
+		}
+		if wrote {
+			act.Reason = ReasonSecretsChanged
+			return act, true, nil
+		}
+		act.Reason = "running the desired spec"
 		return act, false, nil
 	}
 

@@ -87,7 +87,7 @@ func active(status string) bool {
 // kill_signal (SIGTERM) and waits up to its kill_timeout. With purge the job
 // and its history are deleted at once, so Status then reports ErrNotFound;
 // without, the job stays visible as stopped until Nomad garbage-collects
-// it. Stop returns when Nomad accepted the request, not when the
+// it, and keeps its secrets variable; with, the variable is deleted too. Stop returns when Nomad accepted the request, not when the
 // allocations have exited. Stop is idempotent: stopping a worker Nomad does
 // not know (Nomad answers that with success too) returns nil.
 func (s *Scheduler) Stop(ctx context.Context, worker string, purge bool) error {
@@ -98,6 +98,12 @@ func (s *Scheduler) Stop(ctx context.Context, worker string, purge bool) error {
 	_, _, err := s.client.Jobs().DeregisterOpts(jobID, &api.DeregisterOptions{Purge: purge}, wopts(ctx))
 	if err != nil && !isNotFound(err) {
 		return fmt.Errorf("stop worker %s: %w", worker, err)
+	}
+	if purge {
+		// A stopped job keeps its variable: registered again, it needs it.
+		if err := s.deleteSecrets(ctx, jobID); err != nil {
+			return fmt.Errorf("stop worker %s: %w", worker, err)
+		}
 	}
 	return nil
 }

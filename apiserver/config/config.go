@@ -59,10 +59,11 @@ type Config struct {
 	TrustedProxies  []string
 	KafkaTimeout    time.Duration // TRIBUTARY_KAFKA_TIMEOUT: bound on each call to a Kafka cluster
 	MaxUploadBytes  int64         // TRIBUTARY_MAX_UPLOAD_BYTES: largest function binary accepted (413 above)
-	DataDir         string        // TRIBUTARY_DATA_DIR: artifacts live in DataDir/artifacts
+	DataDir         string        // TRIBUTARY_DATA_DIR: binaries in DataDir/artifacts are imported into the database
 	LogDir          string        // TRIBUTARY_LOG_DIR: apiserver.log is written there; empty: console only
 	UIDir           string        // TRIBUTARY_UI_DIR: the built UI served at /; empty or missing: no UI
-	PublicURL       string        // TRIBUTARY_PUBLIC_URL: base URL Nomad clients download artifacts from
+	PublicURL       string        // TRIBUTARY_PUBLIC_URL: base URL of this server; the installation's artifact URL until one is recorded
+	ArtifactURL     string        // TRIBUTARY_ARTIFACT_URL: when set, recorded as the installation's artifact base URL
 	RedisAddr       string        // TRIBUTARY_REDIS_ADDR: the workers' Redis (heartbeats, pending joins)
 	NomadAddr       string        // NOMAD_ADDR: the Nomad HTTP API
 	JobTemplate     string        // TRIBUTARY_JOB_TEMPLATE: the worker job's HCL file
@@ -129,12 +130,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.PublicURL = strings.TrimRight(r.str("TRIBUTARY_PUBLIC_URL", "http://"+c.HTTPAddr), "/")
 	c.JaegerUIURL = strings.TrimRight(r.str("TRIBUTARY_JAEGER_UI_URL", ""), "/")
+	c.ArtifactURL = strings.TrimRight(r.str("TRIBUTARY_ARTIFACT_URL", ""), "/")
 	c.WorkerMySQLDSN = r.str("TRIBUTARY_WORKER_MYSQL_DSN", c.MySQLDSN)
 	for name, u := range map[string]string{"TRIBUTARY_PUBLIC_URL": c.PublicURL, "NOMAD_ADDR": c.NomadAddr,
 		"TRIBUTARY_JAEGER_QUERY_URL": c.JaegerQueryURL} {
 		if !httpURL(u) {
 			r.fail(name, fmt.Sprintf("%q is not an http(s) URL", u))
 		}
+	}
+	if c.ArtifactURL != "" && !httpURL(c.ArtifactURL) {
+		r.fail("TRIBUTARY_ARTIFACT_URL", fmt.Sprintf("%q is not an http(s) URL", c.ArtifactURL))
 	}
 	if c.JaegerUIURL != "" && !httpURL(c.JaegerUIURL) {
 		r.fail("TRIBUTARY_JAEGER_UI_URL", fmt.Sprintf("%q is not an http(s) URL", c.JaegerUIURL))

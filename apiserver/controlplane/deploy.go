@@ -52,7 +52,11 @@ func (p *Plane) Spec(ctx context.Context, w apiserver.ConsumerConfig) (scheduler
 	if err != nil {
 		return scheduler.WorkerSpec{}, err
 	}
-	return mysql.WorkerSpec(w, fn, owner, p.cfg.Jobs), nil
+	base, err := p.db.ArtifactBaseURL(ctx, p.cfg.Jobs.PublicURL)
+	if err != nil {
+		return scheduler.WorkerSpec{}, err
+	}
+	return mysql.WorkerSpec(w, fn, owner, base, p.cfg.Jobs), nil
 }
 
 // Deploy marks w running and registers its job, for actor. The desired

@@ -30,7 +30,7 @@ var dpTemplateBinary = sync.OnceValues(func() ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "template")
-	build := exec.Command("go", "build", "-o", out, "./functions/template")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/template")
 	build.Dir = "../.."
 	if b, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build functions/template: %v\n%s", err, b)

@@ -2,16 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
 	"debug/elf"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"time"
 
@@ -51,9 +47,11 @@ type functionUpload struct {
 	File    []byte `json:"file"`
 }
 
-func (s *Server) toFunctionJSON(f apiserver.Function, users []mysql.FunctionUser) functionJSON {
+// toFunctionJSON is f with its users, and its artifact URL under base (the
+// installation's, as jobs have it).
+func toFunctionJSON(f apiserver.Function, users []mysql.FunctionUser, base string) functionJSON {
 	out := functionJSON{Name: f.Name, Version: f.Version, SHA256: f.SHA256, SizeBytes: f.SizeBytes, CreatedAt: f.CreatedAt.UTC(),
-		ArtifactURL: s.artifactURL(f.Name, f.Version), UsedBy: make([]functionUserJSON, len(users))}
+		ArtifactURL: mysql.ArtifactURL(base, f.Name, f.Version), UsedBy: make([]functionUserJSON, len(users))}
 	if f.UploadedBy != "" {
 		out.UploadedBy = &f.UploadedBy
 	}
@@ -69,19 +67,16 @@ func (s *Server) functionsJSON(ctx context.Context, fs []apiserver.Function) ([]
 	if err != nil {
 		return nil, err
 	}
+	base, err := s.db.ArtifactBaseURL(ctx, s.cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]functionJSON, len(fs))
 	for i, f := range fs {
-		out[i] = s.toFunctionJSON(f, users[mysql.FunctionKey(f.Name, f.Version)])
+		out[i] = toFunctionJSON(f, users[mysql.FunctionKey(f.Name, f.Version)], base)
 	}
 	return out, nil
 }
-
-// artifactURL is where Nomad's artifact getter downloads a version from.
-func (s *Server) artifactURL(name, version string) string {
-	return s.cfg.PublicURL + "/artifacts/" + name + "/" + version
-}
-
-func (s *Server) artifactDir() string { return filepath.Join(s.cfg.DataDir, "artifacts") }
 
 func (s *Server) mountFunctions(r *gin.Engine, v1 *gin.RouterGroup) {
 	viewer, editor := s.require(apiserver.RoleViewer), s.require(apiserver.RoleEditor)
@@ -127,54 +122,60 @@ func (s *Server) listFunctionVersions(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// uploadFunction streams the multipart upload to a temporary file while
-// hashing it, checks it is an executable, then moves it to its
-// content-addressed name and records the version. Whatever fails, no row
-// exists without its file and no temporary file stays behind.
+// uploadFunction streams the multipart upload into the database while
+// hashing it, checks it is an executable, then names the stored binary by
+// its sha256 and records the version. Whatever fails, no version exists
+// without its binary and no staged chunk stays behind.
 func (s *Server) uploadFunction(c *gin.Context) {
 	if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt != "multipart/form-data" {
 		s.fail(c, apiserver.FieldErrorf(apiserver.CodeBadRequest, "file",
 			"send multipart/form-data with fields name, version and file, not %q", c.GetHeader("Content-Type")))
 		return
 	}
-	if err := os.MkdirAll(s.artifactDir(), 0o750); err != nil {
-		s.fail(c, err)
-		return
-	}
+	ctx := c.Request.Context()
 	up, err := s.receiveUpload(c)
-	if up.tmp != "" {
-		defer os.Remove(up.tmp) // renamed away on success
-	}
 	if err == nil {
-		err = up.validate()
+		err = up.validate(s.db.ArtifactReader(ctx, up.staged))
 	}
 	var f apiserver.Function
 	if err == nil {
-		f, err = s.publish(c.Request.Context(), up, actor(c))
+		f, err = s.publish(ctx, up, actor(c))
+	}
+	if up.staged.ID != 0 {
+		s.db.DiscardArtifact(ctx, up.staged.ID) // no-op once named
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, s.toFunctionJSON(f, nil)) // new: no worker uses it yet
+	out, err := s.functionsJSON(ctx, []apiserver.Function{f})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, out[0])
 }
 
-// publish moves a checked upload to its content-addressed name and records
-// the version, under the file's lock: a concurrent delete of the last version
-// with the same bytes cannot remove the file between the two steps.
+// publish names a checked upload's binary by its sha256 and records the
+// version, under the binary's lock: a concurrent delete of the last
+// version with the same bytes cannot delete the binary between the two
+// steps.
 func (s *Server) publish(ctx context.Context, up upload, by *int64) (apiserver.Function, error) {
 	var f apiserver.Function
-	err := s.db.LockFunctionFile(ctx, up.sha, func() error {
-		dst := filepath.Join(s.artifactDir(), up.sha)
-		if err := os.Rename(up.tmp, dst); err != nil {
+	sha := up.staged.SHA256
+	err := s.db.LockFunctionFile(ctx, sha, func() error {
+		if err := s.db.NameArtifact(ctx, up.staged); err != nil {
 			return err
 		}
 		var err error
 		f, err = s.db.InsertFunction(ctx, apiserver.Function{Name: up.name, Version: up.version,
-			SHA256: up.sha, SizeBytes: up.size}, by)
+			SHA256: sha, SizeBytes: up.staged.Size}, by)
 		if err != nil {
-			if used, uerr := s.db.FunctionFileUsed(ctx, up.sha); uerr == nil && !used {
-				os.Remove(dst) // the same bytes under another version keep their file
+			if used, uerr := s.db.FunctionFileUsed(ctx, sha); uerr == nil && !used {
+				// The same bytes under another version keep theirs.
+				if derr := s.db.DeleteArtifact(ctx, sha); derr != nil {
+					s.log.Warn("could not delete an unused artifact", "sha256", sha, "error", derr.Error())
+				}
 			}
 		}
 		return err
@@ -183,9 +184,9 @@ func (s *Server) publish(ctx context.Context, up upload, by *int64) (apiserver.F
 }
 
 type upload struct {
-	name, version, tmp, sha string
-	size                    int64
-	sawFile                 bool
+	name, version string
+	staged        mysql.Artifact // ID 0 until the file part was stored
+	sawFile       bool
 }
 
 func (s *Server) receiveUpload(c *gin.Context) (upload, error) {
@@ -223,7 +224,7 @@ func (s *Server) receiveUpload(c *gin.Context) (upload, error) {
 			if err := s.precheck(c.Request.Context(), up); err != nil {
 				return up, err
 			}
-			if err := up.store(part, s.artifactDir(), limit); err != nil {
+			if err := s.store(c.Request.Context(), &up, part, limit); err != nil {
 				return up, err
 			}
 		default:
@@ -232,24 +233,20 @@ func (s *Server) receiveUpload(c *gin.Context) (upload, error) {
 	}
 }
 
-func (up *upload) store(r io.Reader, dir string, limit int64) error {
-	f, err := os.CreateTemp(dir, ".upload-*")
+// store streams the file part into staged chunks in the database; the
+// caller discards them unless they get named.
+func (s *Server) store(ctx context.Context, up *upload, r io.Reader, limit int64) error {
+	staged, err := s.db.StageArtifact(ctx, io.LimitReader(r, limit+1))
+	if errors.Is(err, mysql.ErrUploadRead) {
+		return uploadError(err, limit)
+	}
 	if err != nil {
 		return err
 	}
-	up.tmp = f.Name()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, limit+1))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return uploadError(err, limit)
-	}
-	if n > limit {
+	up.staged = staged
+	if staged.Size > limit {
 		return apiserver.FieldErrorf(apiserver.CodeTooLarge, "file", "exceeds %d bytes", limit)
 	}
-	up.size, up.sha = n, hex.EncodeToString(h.Sum(nil))
 	return nil
 }
 
@@ -294,20 +291,21 @@ func (up upload) validateNames() error {
 	return nil
 }
 
-func (up upload) validate() error {
+// validate checks the names and the stored file, read through bin.
+func (up upload) validate(bin *mysql.ArtifactReader) error {
 	if err := up.validateNames(); err != nil {
 		return err
 	}
 	if !up.sawFile {
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "is required")
 	}
-	return checkExecutable(up.tmp)
+	return checkExecutable(io.NewSectionReader(bin, 0, bin.Size()))
 }
 
 // checkExecutable refuses anything but a Linux ELF executable for x86-64 or
 // arm64, the platforms Nomad clients run workers on.
-func checkExecutable(path string) error {
-	f, err := elf.Open(path)
+func checkExecutable(bin io.ReaderAt) error {
+	f, err := elf.NewFile(bin)
 	if err != nil {
 		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "not an ELF executable: build it with GOOS=linux")
 	}
@@ -325,16 +323,16 @@ func checkExecutable(path string) error {
 	return nil
 }
 
-// deleteFunction removes a version no worker uses, and its file when no
-// other version has the same bytes, under the file's lock (see publish).
+// deleteFunction removes a version no worker uses, and its binary when no
+// other version has the same bytes, under the binary's lock (see publish).
 func (s *Server) deleteFunction(c *gin.Context) {
 	ctx, name, version := c.Request.Context(), c.Param("name"), c.Param("version")
 	fn, err := s.db.Function(ctx, name, version)
 	if err == nil {
 		err = s.db.LockFunctionFile(ctx, fn.SHA256, func() error {
 			sha, shared, err := s.db.DeleteFunction(ctx, name, version)
-			if err == nil && !shared && sha == fn.SHA256 && hexSHA256.MatchString(sha) {
-				s.removeArtifact(sha)
+			if err == nil && !shared && sha == fn.SHA256 {
+				err = s.db.DeleteArtifact(ctx, sha)
 			}
 			return err
 		})
@@ -346,14 +344,9 @@ func (s *Server) deleteFunction(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-func (s *Server) removeArtifact(sha string) {
-	if err := os.Remove(filepath.Join(s.artifactDir(), sha)); err != nil && !os.IsNotExist(err) {
-		s.log.Warn("could not remove artifact file", "sha256", sha, "error", err.Error())
-	}
-}
-
-// downloadArtifact serves a version's binary. The path is built from the
-// sha256 recorded in MySQL, never from the request.
+// downloadArtifact serves a version's binary from the database, a chunk at
+// a time, with the Range, If-Range, ETag and Content-Length handling of
+// http.ServeContent that Nomad's artifact getter relies on to resume.
 func (s *Server) downloadArtifact(c *gin.Context) {
 	fn, err := s.db.Function(c.Request.Context(), c.Param("name"), c.Param("version"))
 	if err != nil {
@@ -364,14 +357,13 @@ func (s *Server) downloadArtifact(c *gin.Context) {
 		s.fail(c, fmt.Errorf("function %s %s has a malformed sha256", fn.Name, fn.Version))
 		return
 	}
-	f, err := os.Open(filepath.Join(s.artifactDir(), fn.SHA256))
+	bin, err := s.db.OpenArtifact(c.Request.Context(), fn.SHA256)
 	if err != nil {
-		s.fail(c, fmt.Errorf("artifact file of %s %s: %w", fn.Name, fn.Version, err))
+		s.fail(c, fmt.Errorf("binary of %s %s: %w", fn.Name, fn.Version, err))
 		return
 	}
-	defer f.Close()
 	c.Header("Content-Type", "application/octet-stream")
 	c.Header("ETag", `"`+fn.SHA256+`"`)
 	c.Header("Cache-Control", "public, max-age=31536000, immutable") // a version never changes
-	http.ServeContent(c.Writer, c.Request, "", fn.CreatedAt, f)
+	http.ServeContent(c.Writer, c.Request, "", fn.CreatedAt, io.NewSectionReader(bin, 0, bin.Size()))
 }

@@ -7,11 +7,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,13 +19,12 @@ import (
 
 	"github.com/tributary-etl/tributary/apiserver"
 	"github.com/tributary-etl/tributary/apiserver/config"
+	"github.com/tributary-etl/tributary/apiserver/mysql"
 )
 
-// fnEnv is a server whose artifacts live in a directory of the test's own.
-func fnEnv(t *testing.T, mutate ...func(*config.Config)) (*env, string) {
-	dir := t.TempDir()
-	e := newEnv(t, append([]func(*config.Config){func(c *config.Config) { c.DataDir = dir }}, mutate...)...).withUsers()
-	return e, filepath.Join(dir, "artifacts")
+// fnEnv is a server on a database of the test's own, with users.
+func fnEnv(t *testing.T, mutate ...func(*config.Config)) *env {
+	return newEnv(t, mutate...).withUsers()
 }
 
 // fnUpload posts a multipart upload; fields with an empty value are left out.
@@ -66,13 +65,26 @@ func fnTestBinary(t *testing.T) []byte {
 	return b
 }
 
-// fnDirFiles lists the names in dir (none when it does not exist).
-func fnDirFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, _ := os.ReadDir(dir)
+// fnStored lists the sha256 of the stored binaries, and fails the test if
+// an upload left staged (unnamed) chunks behind.
+func (e *env) fnStored() []string {
+	e.t.Helper()
+	rows, err := e.sql.Query("SELECT COALESCE(sha256, '') FROM artifacts ORDER BY sha256")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
 	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
+	for rows.Next() {
+		var sha string
+		if err := rows.Scan(&sha); err != nil {
+			e.t.Fatal(err)
+		}
+		if sha == "" {
+			e.t.Error("an upload left staged chunks behind")
+			continue
+		}
+		out = append(out, sha)
 	}
 	return out
 }
@@ -98,7 +110,7 @@ func fnELF(class elf.Class, abi elf.OSABI, typ elf.Type, machine elf.Machine, en
 }
 
 func TestFunctionUploadDownloadDelete(t *testing.T) {
-	e, dir := fnEnv(t)
+	e := fnEnv(t)
 	bin := fnTestBinary(t)
 	sum := sha256.Sum256(bin)
 	want := hex.EncodeToString(sum[:])
@@ -110,8 +122,13 @@ func TestFunctionUploadDownloadDelete(t *testing.T) {
 	}
 	// The same bytes as another version share one file.
 	e.fnUpload(e.tokens[apiserver.RoleEditor], "wordcount", "1.0.1", bin).want(http.StatusCreated)
-	if files := fnDirFiles(t, dir); len(files) != 1 || files[0] != want {
-		t.Fatalf("artifact dir holds %v, want only %s", files, want)
+	if files := e.fnStored(); len(files) != 1 || files[0] != want {
+		t.Fatalf("stored binaries %v, want only %s", files, want)
+	}
+	var chunks int
+	e.sql.QueryRow("SELECT COUNT(*) FROM artifact_chunks").Scan(&chunks)
+	if wantChunks := (len(bin) + mysql.ArtifactChunkBytes - 1) / mysql.ArtifactChunkBytes; chunks != wantChunks {
+		t.Errorf("%d chunks stored for %d bytes, want %d: one copy per content", chunks, len(bin), wantChunks)
 	}
 
 	// Download without a token, as Nomad does.
@@ -164,20 +181,20 @@ func TestFunctionUploadDownloadDelete(t *testing.T) {
 	}
 	// Deleting 1.0.1 keeps the file 1.0.0 shares; deleting both removes it.
 	e.do("DELETE", "/api/v1/functions/wordcount/1.0.1", e.tokens[apiserver.RoleEditor], "").want(http.StatusNoContent)
-	if len(fnDirFiles(t, dir)) != 1 {
+	if len(e.fnStored()) != 1 {
 		t.Fatal("a file still in use was removed")
 	}
 	e.sql.Exec("DELETE FROM consumer_configs")
 	e.do("DELETE", "/api/v1/functions/wordcount/1.0.0", e.tokens[apiserver.RoleEditor], "").want(http.StatusNoContent)
-	if files := fnDirFiles(t, dir); len(files) != 0 {
-		t.Fatalf("artifact dir holds %v after the last version was deleted", files)
+	if files := e.fnStored(); len(files) != 0 {
+		t.Fatalf("stored binaries %v after the last version was deleted", files)
 	}
 	e.do("DELETE", "/api/v1/functions/wordcount/1.0.0", e.tokens[apiserver.RoleEditor], "").want(http.StatusNotFound)
 	e.fnUpload(e.tokens[apiserver.RoleViewer], "wordcount", "2.0.0", bin).want(http.StatusForbidden)
 }
 
 func TestFunctionUploadRefusesBadInput(t *testing.T) {
-	e, dir := fnEnv(t, func(c *config.Config) { c.MaxUploadBytes = 64 << 10 })
+	e := fnEnv(t, func(c *config.Config) { c.MaxUploadBytes = 64 << 10 })
 	small := fnTestBinary(t)[:4096] // an ELF header, cut short: elf.Open refuses it
 	script := []byte("#!/bin/sh\necho not a binary\n")
 	pe := append([]byte("MZ\x90\x00"), make([]byte, 200)...)
@@ -222,8 +239,8 @@ func TestFunctionUploadRefusesBadInput(t *testing.T) {
 			if n := e.count("functions"); n != 0 {
 				t.Errorf("%d function rows after a refused upload", n)
 			}
-			if files := fnDirFiles(t, dir); len(files) != 0 {
-				t.Errorf("artifact dir holds %v after a refused upload", files)
+			if files := e.fnStored(); len(files) != 0 {
+				t.Errorf("stored binaries %v after a refused upload", files)
 			}
 		})
 	}
@@ -236,14 +253,18 @@ func TestFunctionUploadRefusesBadInput(t *testing.T) {
 // Executables for both platforms workers run on are accepted, position
 // independent (ET_DYN with an entry point) as well as static.
 func TestFunctionUploadAcceptsLinuxExecutables(t *testing.T) {
-	e, dir := fnEnv(t)
+	e := fnEnv(t)
 	for i, bin := range [][]byte{
 		fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_AARCH64, 0x400000),
 		fnELF(elf.ELFCLASS64, elf.ELFOSABI_LINUX, elf.ET_DYN, elf.EM_X86_64, 0x1040),
 	} {
 		var f functionJSON
 		e.fnUpload(e.tokens[apiserver.RoleEditor], "tiny", fmt.Sprintf("1.0.%d", i), bin).want(http.StatusCreated).decode(&f)
-		got, err := os.ReadFile(filepath.Join(dir, f.SHA256))
+		r, err := e.db.OpenArtifact(t.Context(), f.SHA256)
+		var got []byte
+		if err == nil {
+			got, err = io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+		}
 		if err != nil || !bytes.Equal(got, bin) {
 			t.Errorf("stored file of 1.0.%d: %v, equal %v", i, err, bytes.Equal(got, bin))
 		}
@@ -254,7 +275,7 @@ func TestFunctionUploadAcceptsLinuxExecutables(t *testing.T) {
 // read: a taken or invalid one is refused even when the file is over the
 // limit (which only streaming it would find), and the stored file stays.
 func TestFunctionUploadRefusedBeforeStreaming(t *testing.T) {
-	e, dir := fnEnv(t, func(c *config.Config) { c.MaxUploadBytes = 1024 })
+	e := fnEnv(t, func(c *config.Config) { c.MaxUploadBytes = 1024 })
 	first := fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_X86_64, 0x401000)
 	big := append(fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_X86_64, 0x402000), make([]byte, 4096)...)
 	var f functionJSON
@@ -274,8 +295,8 @@ func TestFunctionUploadRefusedBeforeStreaming(t *testing.T) {
 			t.Errorf("%s %s: field %q, message %q", tc.fnName, tc.version, got.Field, got.Message)
 		}
 	}
-	if files := fnDirFiles(t, dir); len(files) != 1 || files[0] != f.SHA256 {
-		t.Errorf("artifact dir holds %v, want only %s", files, f.SHA256)
+	if files := e.fnStored(); len(files) != 1 || files[0] != f.SHA256 {
+		t.Errorf("stored binaries %v, want only %s", files, f.SHA256)
 	}
 	if n := e.count("functions"); n != 1 {
 		t.Errorf("%d versions, want 1", n)
@@ -289,7 +310,7 @@ func TestFunctionUploadRefusedBeforeStreaming(t *testing.T) {
 // leave a version without its file (its download fails) nor, once every
 // version is deleted, a file behind.
 func TestFunctionConcurrentUploadDeleteKeepFiles(t *testing.T) {
-	e, dir := fnEnv(t)
+	e := fnEnv(t)
 	bin := fnELF(elf.ELFCLASS64, elf.ELFOSABI_NONE, elf.ET_EXEC, elf.EM_X86_64, 0x401000)
 	editor := e.tokens[apiserver.RoleEditor]
 	var wg sync.WaitGroup
@@ -322,7 +343,7 @@ func TestFunctionConcurrentUploadDeleteKeepFiles(t *testing.T) {
 	if n := e.count("functions"); n != 0 {
 		t.Errorf("%d versions left, want none", n)
 	}
-	if files := fnDirFiles(t, dir); len(files) != 0 {
-		t.Errorf("artifact dir holds %v after every version was deleted", files)
+	if files := e.fnStored(); len(files) != 0 {
+		t.Errorf("stored binaries %v after every version was deleted", files)
 	}
 }

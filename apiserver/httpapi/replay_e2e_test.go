@@ -33,7 +33,7 @@ var rejecterBinary = sync.OnceValues(func() ([]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	out := filepath.Join(dir, "rejecter")
-	build := exec.Command("go", "build", "-o", out, "./testdata/rejecter")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./testdata/rejecter")
 	if b, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build testdata/rejecter: %v\n%s", err, b)
 	}

@@ -14,33 +14,48 @@ import (
 )
 
 // JobSettings are what a worker's Nomad job needs beyond its row: where
-// Nomad downloads artifacts and where the worker finds its config store,
-// Redis and the trace collector.
+// the worker finds its config store, Redis and the trace collector.
 type JobSettings struct {
-	PublicURL      string // artifacts are fetched from <PublicURL>/artifacts/<name>/<version>
-	WorkerMySQLDSN string // the worker loads its config from consumer_configs by name
+	// PublicURL becomes the installation's artifact base URL if none is
+	// recorded yet (see DB.ArtifactBaseURL); jobs use the recorded one.
+	PublicURL string
+	// WorkerMySQLDSN is how the worker loads its config from
+	// consumer_configs by name; it holds a password, so it goes to the
+	// job's secrets, never its spec.
+	WorkerMySQLDSN string
 	RedisAddr      string
 	WorkerOTLP     string // "" leaves OTEL_EXPORTER_OTLP_ENDPOINT unset
 }
 
 // WorkerSpec is the job of worker w running function version fn, owned by
-// this installation. It is the only conversion from a row to a job: the
-// deploy routes and the reconciler both use it, so that a reconcile pass
-// finds a job a route registered unchanged (same spec hash).
-func WorkerSpec(w apiserver.ConsumerConfig, fn apiserver.Function, owner string, set JobSettings) scheduler.WorkerSpec {
+// this installation, downloading its binary under artifactBase (the
+// installation's, from DB.ArtifactBaseURL). It is the only conversion from
+// a row to a job: the deploy routes and the reconciler both use it, so
+// that a reconcile pass finds a job a route registered unchanged (same
+// spec hash), whichever server rendered either.
+func WorkerSpec(w apiserver.ConsumerConfig, fn apiserver.Function, owner, artifactBase string, set JobSettings) scheduler.WorkerSpec {
 	env := map[string]string{
-		"TRIBUTARY_MYSQL_DSN":     set.WorkerMySQLDSN,
 		"TRIBUTARY_REDIS_ADDR":    set.RedisAddr,
 		"TRIBUTARY_KAFKA_BROKERS": w.KafkaBootstrapServer,
 	}
 	if set.WorkerOTLP != "" {
 		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = set.WorkerOTLP
 	}
+	var secrets map[string]string
+	if set.WorkerMySQLDSN != "" {
+		secrets = map[string]string{"TRIBUTARY_MYSQL_DSN": set.WorkerMySQLDSN}
+	}
 	return scheduler.WorkerSpec{
 		Worker: w.ConsumerName, WorkerID: strconv.FormatInt(w.ID, 10), Owner: owner, Instances: w.Instances,
-		ArtifactURL: set.PublicURL + "/artifacts/" + fn.Name + "/" + fn.Version, ArtifactSHA256: fn.SHA256,
-		FunctionName: fn.Name, FunctionVersion: fn.Version, ConfigVersion: strconv.Itoa(w.ConfigVersion), Env: env,
+		ArtifactURL: ArtifactURL(artifactBase, fn.Name, fn.Version), ArtifactSHA256: fn.SHA256,
+		FunctionName: fn.Name, FunctionVersion: fn.Version, ConfigVersion: strconv.Itoa(w.ConfigVersion),
+		Env: env, Secrets: secrets,
 	}
+}
+
+// ArtifactURL is where Nomad's artifact getter downloads a version from.
+func ArtifactURL(base, name, version string) string {
+	return base + "/artifacts/" + name + "/" + version
 }
 
 // Desired is the reconciler's input read from MySQL: the workers whose
@@ -65,6 +80,10 @@ func (db *DB) Desired(set JobSettings, log *slog.Logger) *Desired {
 // row gone) is logged and left out, which makes the reconciler stop its job.
 func (d *Desired) Workers(ctx context.Context) ([]scheduler.WorkerSpec, error) {
 	owner, err := d.db.OwnerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	base, err := d.db.ArtifactBaseURL(ctx, d.set.PublicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +119,7 @@ func (d *Desired) Workers(ctx context.Context) ([]scheduler.WorkerSpec, error) {
 			continue
 		}
 		fn := apiserver.Function{Name: w.FunctionName, Version: w.FunctionVersion, SHA256: sha.String}
-		specs = append(specs, WorkerSpec(w, fn, owner, d.set))
+		specs = append(specs, WorkerSpec(w, fn, owner, base, d.set))
 	}
 	return specs, rows.Err()
 }

@@ -59,9 +59,11 @@ func TestDesiredWorkers(t *testing.T) {
 	want := scheduler.WorkerSpec{Worker: "runs", WorkerID: "1", Owner: owner, Instances: 3,
 		ArtifactURL: "http://127.0.0.1:8080/artifacts/template/1.0.0", ArtifactSHA256: sha,
 		FunctionName: "template", FunctionVersion: "1.0.0", ConfigVersion: "4"}
-	wantEnv := map[string]string{"TRIBUTARY_MYSQL_DSN": set.WorkerMySQLDSN, "TRIBUTARY_REDIS_ADDR": set.RedisAddr,
+	wantEnv := map[string]string{"TRIBUTARY_REDIS_ADDR": set.RedisAddr,
 		"TRIBUTARY_KAFKA_BROKERS": "10.0.0.1:9092,10.0.0.2:9092", "OTEL_EXPORTER_OTLP_ENDPOINT": set.WorkerOTLP}
 	want.Env = wantEnv
+	// The DSN holds a password: a secret, never the job's environment.
+	want.Secrets = map[string]string{"TRIBUTARY_MYSQL_DSN": set.WorkerMySQLDSN}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("spec\n %+v\nwant\n %+v", got, want)
 	}

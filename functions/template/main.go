@@ -11,7 +11,7 @@
 //     the dead-letter topic at once. Other errors are retried a few times
 //     first. Kafka, joins, commits, retries and shutdown are the runtime's.
 //  3. Change the table in main_test.go; go test ./functions/myfn.
-//  4. Build, from the repository root: go build -o bin/myfn ./functions/myfn
+//  4. Build, from the repository root: go build -trimpath -ldflags='-s -w' -o bin/myfn ./functions/myfn
 //
 // Run it against the local stack (make up); ./bin/myfn -h lists every flag
 // and the environment variable that sets it:

@@ -78,7 +78,7 @@ func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]st
 		bin := filepath.Join(dir, fn)
 		start := time.Now()
 		// No VCS stamp: the version then changes only when the function does.
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", bin, "./functions/"+fn)
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", bin, "./functions/"+fn)
 		cmd.Dir = o.Repo
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("build %s: %v\n%s", fn, err, out)

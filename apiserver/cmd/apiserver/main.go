@@ -137,6 +137,33 @@ func observability(ctx context.Context, cfg config.Config, db *mysql.DB, ev *eve
 	return opts, nil
 }
 
+// artifacts records TRIBUTARY_ARTIFACT_URL when set, and imports the
+// binaries servers before migration 11 kept on their disk.
+func artifacts(ctx context.Context, cfg config.Config, db *mysql.DB, log *slog.Logger) error {
+	if cfg.ArtifactURL != "" {
+		if err := db.SetArtifactBaseURL(ctx, cfg.ArtifactURL); err != nil {
+			return err
+		}
+	}
+	base, err := db.ArtifactBaseURL(ctx, cfg.PublicURL)
+	if err != nil {
+		return err
+	}
+	log.Info("artifacts", "base_url", base, "store", "mysql")
+	dir := filepath.Join(cfg.DataDir, "artifacts")
+	imported, missing, err := db.ImportArtifactFiles(ctx, dir, log)
+	if err != nil {
+		return fmt.Errorf("import artifacts from %s: %w", dir, err)
+	}
+	if imported > 0 {
+		log.Info("artifacts imported into the database; the directory is no longer needed", "dir", dir, "imported", imported)
+	}
+	if len(missing) > 0 {
+		log.Warn("function versions without a binary: upload them again under a new version", "count", len(missing), "sha256", missing)
+	}
+	return nil
+}
+
 func run(cfg config.Config, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -155,6 +182,9 @@ func run(cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("database ready", "dsn", cfg.RedactedDSN(), "migrations_applied", n)
+	if err := artifacts(startCtx, cfg, db, log); err != nil {
+		return err
+	}
 
 	opts, rdb, sched, err := dependencies(cfg)
 	if err != nil {

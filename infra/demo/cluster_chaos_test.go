@@ -239,6 +239,7 @@ type outcome struct {
 	lost, dups int
 	recovery   time.Duration // from the fault until what the scenario calls recovered
 	firstOut   string        // from the fault until the first output after it
+	stall      time.Duration // the longest gap between two outputs after the fault
 }
 
 // run feeds the ids, calls fault once faultAfter into the feed, waits for
@@ -266,7 +267,15 @@ func (r *clusterRun) run(t *testing.T, ctx context.Context, fault func() time.Ti
 	if lost != 0 {
 		t.Errorf("%d of %d ids lost", lost, feed.IDs)
 	}
-	return outcome{lost: lost, dups: dups, firstOut: since(emitted.FirstAfter(at), at)}
+	o := outcome{lost: lost, dups: dups, firstOut: since(emitted.FirstAfter(at), at)}
+	prev := at
+	for _, ts := range emitted.Times() {
+		if ts.After(at) {
+			o.stall = max(o.stall, ts.Sub(prev))
+			prev = ts
+		}
+	}
+	return o
 }
 
 // pollUntil polls cond every 100 ms for up to within and returns how long
@@ -336,8 +345,8 @@ func TestClusterRedisMasterKilled(t *testing.T) {
 		t.Error("no replica took over the killed master's slots within a minute")
 	}
 	o.recovery = promoted
-	t.Logf("chaos-cluster: Redis master killed: %d ids, lost %d, duplicates %d, %d joins pending on it; replica promoted and cluster ok %s after; first output %s after",
-		clusterFeed.IDs, o.lost, o.dups, pending[victim], o.recovery.Round(100*time.Millisecond), o.firstOut)
+	t.Logf("chaos-cluster: Redis master killed: %d ids, lost %d, duplicates %d, %d joins pending on it; replica promoted and cluster ok %s after; first output %s after, longest output stall %s",
+		clusterFeed.IDs, o.lost, o.dups, pending[victim], o.recovery.Round(100*time.Millisecond), o.firstOut, o.stall.Round(100*time.Millisecond))
 }
 
 // taskAlive reports whether a process of allocation alloc still runs the
@@ -412,8 +421,8 @@ func TestClusterNomadClientLost(t *testing.T) {
 		t.Errorf("the lost allocation was not running on the other client within 3 minutes: %v", tp.runningOn(r.job))
 	}
 	o.recovery = rescheduled
-	t.Logf("chaos-cluster: Nomad client lost with its tasks: %d ids, lost %d, duplicates %d; allocation running on the other client %s after; first output %s after",
-		clusterFeed.IDs, o.lost, o.dups, o.recovery.Round(100*time.Millisecond), o.firstOut)
+	t.Logf("chaos-cluster: Nomad client lost with its tasks: %d ids, lost %d, duplicates %d; allocation running on the other client %s after; first output %s after, longest output stall %s",
+		clusterFeed.IDs, o.lost, o.dups, o.recovery.Round(100*time.Millisecond), o.firstOut, o.stall.Round(100*time.Millisecond))
 }
 
 func otherNode(name string) string {
@@ -472,8 +481,8 @@ func TestClusterNomadClientPartitioned(t *testing.T) {
 		t.Error("the orphaned task was still running 2 minutes after its agent resumed")
 	}
 	o.recovery = replaced
-	t.Logf("chaos-cluster: Nomad client partitioned (agent stopped, task running): %d ids, lost %d, duplicates %d; replacement running %s after; orphan stopped %s after (its agent resumed once the replacement ran); first output %s after",
-		clusterFeed.IDs, o.lost, o.dups, o.recovery.Round(100*time.Millisecond), orphanStopped.Round(100*time.Millisecond), o.firstOut)
+	t.Logf("chaos-cluster: Nomad client partitioned (agent stopped, task running): %d ids, lost %d, duplicates %d; replacement running %s after; orphan stopped %s after (its agent resumed once the replacement ran); first output %s after, longest output stall %s",
+		clusterFeed.IDs, o.lost, o.dups, o.recovery.Round(100*time.Millisecond), orphanStopped.Round(100*time.Millisecond), o.firstOut, o.stall.Round(100*time.Millisecond))
 }
 
 // TestClusterBrokerRemoved: the broker leading most of the input
@@ -539,6 +548,6 @@ func TestClusterBrokerRemoved(t *testing.T) {
 	if after[victim] != 0 {
 		t.Errorf("the removed broker %d still leads %d input partitions", victim, after[victim])
 	}
-	t.Logf("chaos-cluster: broker removed: %d ids, lost %d, duplicates %d; it led %d of %d input partitions; first output %s after",
-		clusterFeed.IDs, o.lost, o.dups, before[victim], before[0]+before[1]+before[2], o.firstOut)
+	t.Logf("chaos-cluster: broker removed: %d ids, lost %d, duplicates %d; it led %d of %d input partitions; first output %s after, longest output stall %s",
+		clusterFeed.IDs, o.lost, o.dups, before[victim], before[0]+before[1]+before[2], o.firstOut, o.stall.Round(100*time.Millisecond))
 }

@@ -146,7 +146,7 @@ redis_cluster_ok() {
     rcli "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
   done
   # Every master has its replica attached again (after a restart too).
-  [[ $(rcli "${REDIS_PORTS[0]}" cluster nodes | grep -c ' slave ') -ge 3 ]]
+  [[ $(rcli "${REDIS_PORTS[0]}" cluster nodes | awk '$3 ~ /slave/ && $3 !~ /fail/' | wc -l) -ge 3 ]]
 }
 
 redis_roles() {

@@ -21,7 +21,7 @@ FUZZ_TARGETS = ./shared/fn:FuzzAdapt ./shared/join:FuzzMerge ./shared/join:FuzzM
 FUZZTIME ?= 60s
 TEST_FUZZTIME ?= 15s
 
-.PHONY: help up down status logs test rules bench bench-api bench-runtime fuzz chaos
+.PHONY: help up down status logs test rules bench bench-api bench-runtime fuzz chaos chaos-cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,8 +41,8 @@ logs: ## follow the logs (SERVICE=kafka for one)
 test: up ## start the stack if needed, then run every test: Go, the UI's unit tests, its generated types, the UI end to end (CI=true: a missing service fails)
 	@infra/stack.sh await prometheus alertmanager
 	@$(MAKE) --no-print-directory rules
-	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module; the soak comes next, alone)"; \
-	go test $(GO_TEST_FLAGS) -skip '^TestChaosSoak$$' $(GO_PKGS)
+	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module; the soak comes next, alone; the TestCluster scenarios run in make chaos-cluster)"; \
+	go test $(GO_TEST_FLAGS) -skip '^(TestChaosSoak|TestCluster.*)$$' $(GO_PKGS)
 	@$(STACK_ENV); set -o pipefail; echo "==> soak for $(TEST_SOAK), alone: its load is 80% of a capacity measured on a machine no other test shares"; \
 	TRIBUTARY_SOAK=$(TEST_SOAK) go test $(GO_TEST_FLAGS) -v -run '^TestChaosSoak$$' ./infra/demo | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos'
 	@echo "==> UI unit tests (vitest)"; cd frontend && npm test --silent
@@ -73,3 +73,8 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 
 chaos: up ## fault scenarios on the real stack (worker SIGKILL; broker, Redis, Nomad agent, API server restarts; MySQL outage) and a 10-minute soak (SOAK=10m): ids lost, duplicated, recovery
 	@$(STACK_ENV); set -o pipefail; TRIBUTARY_SOAK=$(SOAK) go test -p 1 -count=1 -v -run 'TestChaos' -timeout 60m ./infra/demo ./apiserver/httpapi | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos'
+
+chaos-cluster: up ## faults on a multi-node topology (infra/cluster.sh: Redis Cluster, 3 brokers, Nomad server + 2 clients): Redis master killed, Nomad client lost or partitioned, broker removed; brought up and torn down around the run
+	@set -o pipefail; start=$$SECONDS; $(STACK_ENV); infra/cluster.sh up && eval "$$(infra/cluster.sh env)" && \
+	go test -p 1 -count=1 -v -run '^TestCluster' -timeout 60m ./shared/join ./infra/demo | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos-cluster|invalid'; rc=$$?; \
+	infra/cluster.sh down; echo "==> make chaos-cluster: $$((SECONDS - start))s"; exit $$rc

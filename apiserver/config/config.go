@@ -18,6 +18,7 @@ import (
 
 	"github.com/tributary-etl/tributary/apiserver/alerting"
 	"github.com/tributary-etl/tributary/apiserver/events"
+	"github.com/tributary-etl/tributary/shared/worker"
 )
 
 // MinSecretBytes is the shortest JWT secret accepted outside dev mode:
@@ -64,7 +65,7 @@ type Config struct {
 	UIDir           string        // TRIBUTARY_UI_DIR: the built UI served at /; empty or missing: no UI
 	PublicURL       string        // TRIBUTARY_PUBLIC_URL: base URL of this server; the installation's artifact URL until one is recorded
 	ArtifactURL     string        // TRIBUTARY_ARTIFACT_URL: when set, recorded as the installation's artifact base URL
-	RedisAddr       string        // TRIBUTARY_REDIS_ADDR: the workers' Redis (heartbeats, pending joins)
+	RedisAddr       string        // TRIBUTARY_REDIS_ADDR: the workers' Redis (heartbeats, pending joins); a list is a Redis Cluster
 	NomadAddr       string        // NOMAD_ADDR: the Nomad HTTP API
 	JobTemplate     string        // TRIBUTARY_JOB_TEMPLATE: the worker job's HCL file
 	JaegerQueryURL  string        // TRIBUTARY_JAEGER_QUERY_URL: Jaeger's query API (traces)
@@ -200,6 +201,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		r.fail("TRIBUTARY_HTTP_ADDR", err.Error())
+	}
+	if rdb, err := worker.NewRedisClient(c.RedisAddr); err != nil {
+		r.fail("TRIBUTARY_REDIS_ADDR", err.Error())
+	} else {
+		rdb.Close() // it never dialled: this only checks the address
 	}
 	if _, err := mysql.ParseDSN(c.MySQLDSN); err != nil {
 		r.fail("TRIBUTARY_MYSQL_DSN", "not a valid DSN") // the error could echo the password

@@ -33,6 +33,7 @@ func TestFromEnv(t *testing.T) {
 			}},
 		{name: "bad bool", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_LEGACY_ANONYMOUS": "yes please"}, wantErr: "TRIBUTARY_LEGACY_ANONYMOUS"},
 		{name: "bad addr", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_HTTP_ADDR": "8080"}, wantErr: "TRIBUTARY_HTTP_ADDR"},
+		{name: "bad redis addr", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_REDIS_ADDR": "127.0.0.1:16379,127.0.0.1"}, wantErr: "TRIBUTARY_REDIS_ADDR redis address \"127.0.0.1\""},
 		{name: "ttl out of bounds", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_JWT_TTL": "48h"}, wantErr: "TRIBUTARY_JWT_TTL"},
 		{name: "bad log level", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_LOG_LEVEL": "loud"}, wantErr: "TRIBUTARY_LOG_LEVEL"},
 		{name: "bad dsn does not echo it", env: map[string]string{"TRIBUTARY_JWT_SECRET": goodSecret, "TRIBUTARY_MYSQL_DSN": "u:hunter2@nonsense"}, wantErr: "TRIBUTARY_MYSQL_DSN not a valid DSN"},

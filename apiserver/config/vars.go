@@ -31,7 +31,7 @@ var Vars = []Var{
 	{"TRIBUTARY_UI_DIR", "(none)", "directory of the built UI (frontend/dist) served at /"},
 	{"TRIBUTARY_PUBLIC_URL", "http://<TRIBUTARY_HTTP_ADDR>", "base URL this server is reached at; recorded as the installation's artifact URL if none is yet"},
 	{"TRIBUTARY_ARTIFACT_URL", "(the recorded one)", "base URL every job downloads its function binary from, whichever API server renders it; when set, recorded in the database at start (set it alike on every server, or on none)"},
-	{"TRIBUTARY_REDIS_ADDR", "127.0.0.1:6379", "the workers' Redis: heartbeats and pending joins"},
+	{"TRIBUTARY_REDIS_ADDR", "127.0.0.1:6379", "the workers' Redis: heartbeats and pending joins; host:port, a comma-separated list of Redis Cluster nodes, or a redis:// URL (docs/configuration.md)"},
 	{"NOMAD_ADDR", "http://127.0.0.1:4646", "the Nomad HTTP API workers are deployed through"},
 	{"TRIBUTARY_JOB_TEMPLATE", "jobs/worker.nomad.hcl", "the worker job template"},
 	{"TRIBUTARY_JAEGER_QUERY_URL", "http://127.0.0.1:16686", "Jaeger's query API, read for traces"},

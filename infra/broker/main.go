@@ -2,8 +2,11 @@
 // stack: franz-go's kfake cluster, persisted to a data directory so topics and
 // committed offsets survive a restart.
 //
-// It is a development broker, not a replacement for Kafka: one process, no
-// replication. Clients (kafka-go, franz-go, kcat) speak the real protocol to it.
+// It is a development broker, not a replacement for Kafka: one process that
+// serves one or more brokers (-brokers) over one shared log, so nothing is
+// replicated because nothing needs to be. Clients (kafka-go, franz-go, kcat)
+// speak the real protocol to it. With -control-addr, an HTTP API removes and
+// adds brokers while it runs (control.go).
 package main
 
 import (
@@ -26,6 +29,8 @@ import (
 type config struct {
 	host       string
 	port       int
+	brokers    int
+	control    string
 	dataDir    string
 	partitions int
 	syncWrites bool
@@ -56,7 +61,9 @@ func parseFlags(args []string) (config, error) {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&cfg.host, "host", "127.0.0.1", "address to listen on")
-	fs.IntVar(&cfg.port, "port", 9092, "port to listen on")
+	fs.IntVar(&cfg.port, "port", 9092, "port of the first broker; broker i listens on port+i (0: random ports)")
+	fs.IntVar(&cfg.brokers, "brokers", 1, "brokers in the cluster, node ids 0..brokers-1")
+	fs.StringVar(&cfg.control, "control-addr", "", "host:port of the HTTP API that removes and adds brokers (empty: none); see GET /brokers")
 	fs.StringVar(&cfg.dataDir, "data-dir", "", "directory that keeps topics, records and committed offsets across restarts (empty: in memory only)")
 	fs.IntVar(&cfg.partitions, "partitions", 6, "partitions of an auto-created topic")
 	fs.BoolVar(&cfg.syncWrites, "sync-writes", false, "fsync every produced batch (slower; survives a machine crash, not only a process crash)")
@@ -65,8 +72,16 @@ func parseFlags(args []string) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	if cfg.port < 0 || cfg.port > 65535 {
-		return cfg, fmt.Errorf("-port %d: must be 0..65535", cfg.port)
+	if cfg.brokers < 1 || cfg.brokers > 16 {
+		return cfg, fmt.Errorf("-brokers %d: must be 1..16", cfg.brokers)
+	}
+	if cfg.port < 0 || (cfg.port > 0 && cfg.port+cfg.brokers-1 > 65535) {
+		return cfg, fmt.Errorf("-port %d: the ports of %d brokers must be within 1..65535 (or 0 for random ones)", cfg.port, cfg.brokers)
+	}
+	if cfg.control != "" {
+		if _, _, err := net.SplitHostPort(cfg.control); err != nil {
+			return cfg, fmt.Errorf("-control-addr %q: %w", cfg.control, err)
+		}
 	}
 	if cfg.partitions < 1 {
 		return cfg, fmt.Errorf("-partitions %d: must be at least 1", cfg.partitions)
@@ -86,17 +101,17 @@ var logLevels = map[string]kfake.LogLevel{
 }
 
 func run(ctx context.Context, cfg config, logger *slog.Logger) error {
+	ports := make([]int, cfg.brokers)
+	for i := range ports {
+		if cfg.port > 0 {
+			ports[i] = cfg.port + i
+		}
+	}
+	set := newBrokerSet(cfg.host)
 	opts := []kfake.Opt{
-		kfake.NumBrokers(1),
-		kfake.Ports(cfg.port),
-		// kfake always asks for 127.0.0.1; honour -host instead.
-		kfake.ListenFn(func(network, address string) (net.Listener, error) {
-			_, port, err := net.SplitHostPort(address)
-			if err != nil {
-				return nil, err
-			}
-			return net.Listen(network, net.JoinHostPort(cfg.host, port))
-		}),
+		kfake.Ports(ports...), // one broker per port
+		// kfake always asks for 127.0.0.1; set.listen binds -host instead.
+		kfake.ListenFn(set.listen),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(cfg.partitions),
 		kfake.GroupMinSessionTimeout(cfg.minSession),
@@ -121,9 +136,22 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("start cluster: %w", err)
 	}
-	logger.Info("broker ready",
-		"addr", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)),
-		"data_dir", cfg.dataDir, "partitions", cfg.partitions)
+	for i, addr := range cluster.ListenAddrs() { // node i is the i-th
+		_, p, _ := net.SplitHostPort(addr)
+		port, _ := strconv.Atoi(p)
+		set.ports[int32(i)], set.live[int32(i)] = port, true
+	}
+	logger.Info("broker ready", "brokers", set.list(), "data_dir", cfg.dataDir, "partitions", cfg.partitions)
+	if cfg.control != "" {
+		cctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go func() {
+			if err := control(cctx, cfg.control, cluster, set, logger); err != nil {
+				cancel(err)
+			}
+		}()
+		ctx = cctx
+	}
 	<-ctx.Done()
 	logger.Info("broker stopping")
 	// Close flushes persisted state to the data directory.

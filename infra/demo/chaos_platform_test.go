@@ -45,6 +45,7 @@ type apiOptions struct {
 	nomadAddr string   // Nomad's HTTP address ("": the stack's)
 	dsn       string   // a database to share with another private server ("": a private one)
 	env       []string // more KEY=value settings, which win over the defaults
+	addr      string   // host:port to listen on ("": a free port)
 }
 
 func newPrivateAPI(t *testing.T, o apiOptions) *privateAPI {
@@ -66,7 +67,7 @@ func newPrivateAPI(t *testing.T, o apiOptions) *privateAPI {
 	}
 	secret := make([]byte, 48)
 	rand.Read(secret)
-	a := &privateAPI{t: t, bin: bin, addr: freeAddr(t), logs: filepath.Join(dir, "logs")}
+	a := &privateAPI{t: t, bin: bin, addr: cmp.Or(o.addr, freeAddr(t)), logs: filepath.Join(dir, "logs")}
 	a.env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"TRIBUTARY_HTTP_ADDR=" + a.addr,

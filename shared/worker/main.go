@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -55,12 +57,11 @@ func Main(function string, f Func, args []string, stderr io.Writer) int {
 
 	var rdb redis.UniversalClient
 	if cfg.RedisAddr != "" {
-		ropts, err := redisOptions(cfg.RedisAddr)
+		rdb, err = NewRedisClient(cfg.RedisAddr)
 		if err != nil {
-			log.Error("invalid configuration", "err", err)
+			log.Error("invalid configuration", "field", "redis", "err", err)
 			return 2
 		}
-		rdb = redis.NewClient(ropts)
 		defer rdb.Close()
 	}
 	tr, err := telemetry.SetupTracing(ctx, cfg.OTLPEndpoint, cfg.ConsumerName, cfg.Version, cfg.Instance)
@@ -142,7 +143,7 @@ Flags:
 	str(&o.joinKey, "join-key", "TRIBUTARY_JOIN_KEY", "", "the field that joins messages (default id)")
 	str(&o.expiry, "expiry-topic", "TRIBUTARY_EXPIRY_TOPIC", "", "topic for incomplete joins that expired")
 	str(&o.deadLetter, "dead-letter-topic", "TRIBUTARY_DEAD_LETTER_TOPIC", "", "dead-letter topic (default <worker>.dlq)")
-	str(&o.redis, "redis", "TRIBUTARY_REDIS_ADDR", "", "Redis host:port or redis:// URL for join state and heartbeats")
+	str(&o.redis, "redis", "TRIBUTARY_REDIS_ADDR", "", "Redis for join state and heartbeats: host:port, a comma-separated list of Redis Cluster nodes, or a redis:// URL")
 	str(&o.otlp, "otlp-endpoint", "OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP endpoint for traces; empty: tracing off")
 	str(&o.http, "http", "TRIBUTARY_HTTP_ADDR", "127.0.0.1:0", "address of /metrics and /healthz")
 	str(&o.instance, "instance", "NOMAD_ALLOC_ID", "", "this instance's id (default host-pid)")
@@ -257,15 +258,52 @@ func (o *flags) config(ctx context.Context) (Config, error) {
 	return cfg, nil
 }
 
-func redisOptions(addr string) (*redis.Options, error) {
+// NewRedisClient builds the client of TRIBUTARY_REDIS_ADDR, in the forms
+// go-redis users know (docs/configuration.md):
+//
+//	host:port                          one Redis server
+//	host1:port1,host2:port2,...        a Redis Cluster, seeded from the listed nodes
+//	redis://[user:pass@]host:port[/db] one Redis server (redis.ParseURL)
+//	redis://host1:port1?addr=host2:port2&addr=...
+//	                                   a Redis Cluster (redis.ParseClusterURL)
+//
+// It does not dial: the client connects on first use. The result is safe
+// for concurrent use.
+func NewRedisClient(addr string) (redis.UniversalClient, error) {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return nil, errors.New("empty Redis address")
+	}
 	if strings.Contains(addr, "://") {
+		u, err := url.Parse(addr)
+		if ue, ok := err.(*url.Error); ok {
+			// Its text holds the whole URL, password included.
+			return nil, fmt.Errorf("redis URL: %w", ue.Err)
+		}
+		if u.Query().Has("addr") {
+			o, err := redis.ParseClusterURL(addr)
+			if err != nil {
+				return nil, fmt.Errorf("redis cluster URL: %w", err)
+			}
+			return redis.NewClusterClient(o), nil
+		}
 		o, err := redis.ParseURL(addr)
 		if err != nil {
-			return nil, fmt.Errorf("redis %q: %w", addr, err)
+			return nil, fmt.Errorf("redis URL: %w", err)
 		}
-		return o, nil
+		return redis.NewClient(o), nil
 	}
-	return &redis.Options{Addr: addr}, nil
+	var addrs []string
+	for a := range strings.SplitSeq(addr, ",") {
+		a = strings.TrimSpace(a)
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return nil, fmt.Errorf("redis address %q: %w", a, err)
+		}
+		addrs = append(addrs, a)
+	}
+	// Two or more addresses make a ClusterClient: the convention of
+	// redis.NewUniversalClient.
+	return redis.NewUniversalClient(&redis.UniversalOptions{Addrs: addrs}), nil
 }
 
 func newLogger(format string, out io.Writer) *slog.Logger {

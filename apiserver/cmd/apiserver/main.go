@@ -30,6 +30,7 @@ import (
 	"github.com/tributary-etl/tributary/apiserver/series"
 	"github.com/tributary-etl/tributary/apiserver/throughput"
 	"github.com/tributary-etl/tributary/scheduler"
+	"github.com/tributary-etl/tributary/shared/worker"
 )
 
 func main() {
@@ -89,8 +90,11 @@ func newLogger(cfg config.Config) (*slog.Logger, func(), error) {
 // dependencies connects to Redis and Nomad. Neither is dialled here: both
 // clients connect lazily, /readyz reports whether they answer, and the
 // routes that need them answer 503 while they do not.
-func dependencies(cfg config.Config) ([]httpapi.Option, *redis.Client, *scheduler.Scheduler, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr})
+func dependencies(cfg config.Config) ([]httpapi.Option, redis.UniversalClient, *scheduler.Scheduler, error) {
+	rdb, err := worker.NewRedisClient(cfg.RedisAddr)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("TRIBUTARY_REDIS_ADDR: %w", err)
+	}
 	nomadCfg := nomad.DefaultConfig()
 	nomadCfg.Address = cfg.NomadAddr
 	nc, err := nomad.NewClient(nomadCfg)

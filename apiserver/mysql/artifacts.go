@@ -63,34 +63,46 @@ func (db *DB) StageArtifact(ctx context.Context, r io.Reader) (Artifact, error) 
 	return a, nil
 }
 
-// writeChunks inserts the chunks in one transaction: with
-// innodb_flush_log_at_trx_commit=1 a commit per chunk is an fsync per MiB.
-func (db *DB) writeChunks(ctx context.Context, a *Artifact, r io.Reader) error {
-	return db.Transact(ctx, func(tx *sql.Tx) error { return writeChunks(ctx, tx, a, r) })
-}
+// ChunksPerCommit is how many chunks one transaction inserts. One commit
+// per chunk is an fsync per MiB (innodb_flush_log_at_trx_commit=1); one
+// transaction for a whole 150 MB binary outgrows the redo log, and its
+// inserts then stall past StatementTimeout on a busy server (seen: a
+// 38 MB import failed at chunk 10). The artifact stays unnamed, so
+// invisible, until every chunk is in.
+const ChunksPerCommit = 8
 
-func writeChunks(ctx context.Context, tx *sql.Tx, a *Artifact, r io.Reader) error {
-	ins, err := tx.PrepareContext(ctx, "INSERT INTO artifact_chunks (artifact_id, seq, data) VALUES (?, ?, ?)")
-	if err != nil {
-		return fmt.Errorf("stage artifact: %w", err)
-	}
-	defer ins.Close()
+// writeChunks inserts r's chunks, ChunksPerCommit per transaction, hashing
+// and sizing a as it goes.
+func (db *DB) writeChunks(ctx context.Context, a *Artifact, r io.Reader) error {
 	h := sha256.New()
 	buf := make([]byte, ArtifactChunkBytes)
-	for seq := 0; ; seq++ {
-		n, rerr := io.ReadFull(r, buf)
-		if n > 0 {
-			h.Write(buf[:n])
-			if _, err := ins.ExecContext(ctx, a.ID, seq, buf[:n]); err != nil {
-				return fmt.Errorf("stage artifact chunk %d: %w", seq, err)
+	for seq, done := 0, false; !done; {
+		err := db.Transact(ctx, func(tx *sql.Tx) error {
+			ins, err := tx.PrepareContext(ctx, "INSERT INTO artifact_chunks (artifact_id, seq, data) VALUES (?, ?, ?)")
+			if err != nil {
+				return fmt.Errorf("stage artifact: %w", err)
 			}
-			a.Size += int64(n)
-		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			break
-		}
-		if rerr != nil {
-			return fmt.Errorf("%w: %w", ErrUploadRead, rerr)
+			defer ins.Close()
+			for end := seq + ChunksPerCommit; seq < end && !done; seq++ {
+				n, rerr := io.ReadFull(r, buf)
+				if n > 0 {
+					h.Write(buf[:n])
+					if _, err := ins.ExecContext(ctx, a.ID, seq, buf[:n]); err != nil {
+						return fmt.Errorf("stage artifact chunk %d: %w", seq, err)
+					}
+					a.Size += int64(n)
+				}
+				switch {
+				case errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF):
+					done = true
+				case rerr != nil:
+					return fmt.Errorf("%w: %w", ErrUploadRead, rerr)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	a.SHA256 = hex.EncodeToString(h.Sum(nil))

@@ -41,10 +41,11 @@ logs: ## follow the logs (SERVICE=kafka for one)
 test: up ## start the stack if needed, then run every test: Go, the UI's unit tests, its generated types, the UI end to end (CI=true: a missing service fails)
 	@infra/stack.sh await prometheus alertmanager
 	@$(MAKE) --no-print-directory rules
-	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module; the soak comes next, alone; the TestCluster scenarios run in make chaos-cluster)"; \
+	@$(STACK_ENV); set -o pipefail; echo "==> go test $(GO_TEST_FLAGS) (every module; the soak comes next, alone, then the TestCluster scenarios on their own topology)"; \
 	go test $(GO_TEST_FLAGS) -skip '^(TestChaosSoak|TestCluster.*)$$' $(GO_PKGS)
 	@$(STACK_ENV); set -o pipefail; echo "==> soak for $(TEST_SOAK), alone: its load is 80% of a capacity measured on a machine no other test shares"; \
 	TRIBUTARY_SOAK=$(TEST_SOAK) go test $(GO_TEST_FLAGS) -v -run '^TestChaosSoak$$' ./infra/demo | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos'
+	@echo "==> faults on the multi-node topology (make chaos-cluster, ~4 min)"; $(MAKE) --no-print-directory chaos-cluster
 	@echo "==> UI unit tests (vitest)"; cd frontend && npm test --silent
 	@$(STACK_ENV); echo "==> UI types: frontend/src/api/schema.d.ts against $$TRIBUTARY_API_URL/openapi.json"; cd frontend && npm run check-types --silent
 	@$(STACK_ENV); export CHROMIUM="$$(infra/stack.sh browser | tail -1)"; \

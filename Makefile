@@ -52,6 +52,7 @@ test: up ## start the stack if needed, then run every test: Go, the UI's unit te
 	echo "==> UI end-to-end tests (headless $$CHROMIUM; screenshots in frontend/test-results)"; \
 	cd frontend && npm run e2e --silent
 	@echo "==> the README's 'Your first function' steps"; infra/first-function-test.sh
+	@echo "==> the README's 'Your first Python function' steps"; infra/first-function-test.sh "Your first Python function" shout-py
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 rules: ## promtool: check the shipped Prometheus configuration and unit-test every alert rule

@@ -340,9 +340,12 @@ up_kafka() {
 
 up_nomad() {
   step "Nomad v1.6.3 on 127.0.0.1:$NOMAD_PORT"
+  # Python functions (functions/python) run python3 on the Nomad client.
+  need_cmd python3 python3
   cached_build nomad
   if http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health"; then
     [[ -n $(pid_of nomad) ]] && info "running (started by this stack)" || info "already running; using it"
+    nomad_python_meta
     return 0
   fi
   mkdir -p "$DATA/nomad"
@@ -352,7 +355,19 @@ up_nomad() {
     "$BIN/nomad" agent -config "$ROOT/infra/nomad/agent.hcl" -data-dir "$DATA/nomad"
   wait_until nomad 60 "healthy" http_ok "http://127.0.0.1:$NOMAD_PORT/v1/agent/health?type=client"
   wait_until nomad 60 "ready to place jobs (node eligible)" nomad_node_ready
+  nomad_python_meta
   ok "raw_exec enabled, data in $DATA/nomad"
+}
+
+# nomad_python_meta records the client's python3 version in its node meta,
+# which Python workers' jobs require (jobs/worker.nomad.hcl). It is dynamic
+# node metadata, so a running agent gets it without a restart.
+nomad_python_meta() {
+  local v
+  v=$(python3 -c 'import platform; print(platform.python_version())') || fail nomad "python3 does not run"
+  "$BIN/nomad" node meta apply -address="http://127.0.0.1:$NOMAD_PORT" python3="$v" >/dev/null ||
+    fail nomad "could not set the node meta python3=$v"
+  info "client meta python3=$v (Python workers need it)"
 }
 
 nomad_node_ready() {
@@ -625,7 +640,7 @@ cmd_await() {
 # up_demo registers the cluster and the functions and deploys the demo
 # pipeline through the API (infra/demo); it waits until every worker is healthy.
 up_demo() {
-  step "demo pipeline: documents.raw → raw-data → language-detector + summarizer → enricher → documents.enriched"
+  step "demo pipeline: documents.raw → raw-data → language-detector + summarizer → enricher → documents.enriched; keywords (Python) → documents.keywords"
   (cd "$ROOT" && eval "$(cmd_env)" && go run ./infra/demo/cmd/demo -repo "$ROOT") ||
     fail api "the demo pipeline could not be deployed (the lines above say why)"
 }

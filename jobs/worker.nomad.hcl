@@ -54,6 +54,23 @@ variable "artifact_sha256" {
   description = "Hex sha256 of the function binary; a mismatch fails the download."
 }
 
+variable "code_url" {
+  type        = string
+  default     = ""
+  description = "A Python function's code, run by the python runtime that artifact_url downloads; empty for a Go function."
+}
+
+variable "code_sha256" {
+  type    = string
+  default = ""
+}
+
+variable "code_archive" {
+  type        = bool
+  default     = false
+  description = "Whether the code is a .tar.gz with main.py (else one .py module)."
+}
+
 variable "driver" {
   type        = string
   default     = "raw_exec"
@@ -123,6 +140,8 @@ variable "progress_deadline" {
 }
 
 locals {
+  python      = var.code_url != ""
+  python_code = var.code_archive ? "$${NOMAD_TASK_DIR}/code" : "$${NOMAD_TASK_DIR}/code/main.py"
   job_id       = var.job_id != "" ? var.job_id : "tributary-${var.worker}"
   service_name = var.service_name != "" ? var.service_name : local.job_id
 }
@@ -198,6 +217,16 @@ job "worker" {
     task "function" {
       driver = var.driver
 
+      # The python runtime starts python3; clients that have it say so in
+      # their meta (infra/stack.sh sets it on the local one).
+      dynamic "constraint" {
+        for_each = local.python ? ["python3"] : []
+        content {
+          attribute = "$${meta.python3}"
+          operator  = "is_set"
+        }
+      }
+
       artifact {
         source      = var.artifact_url
         destination = "local/function"
@@ -205,6 +234,19 @@ job "worker" {
 
         options {
           checksum = "sha256:${var.artifact_sha256}"
+        }
+      }
+
+      dynamic "artifact" {
+        for_each = local.python ? ["code"] : []
+        content {
+          source      = var.code_url
+          destination = var.code_archive ? "local/code" : "local/code/main.py"
+          mode        = var.code_archive ? "dir" : "file"
+          options {
+            checksum = "sha256:${var.code_sha256}"
+            archive  = var.code_archive ? "tar.gz" : "false"
+          }
         }
       }
 
@@ -217,7 +259,7 @@ job "worker" {
         TRIBUTARY_WORKER           = var.worker
         TRIBUTARY_FUNCTION_VERSION = var.function_version
         TRIBUTARY_HTTP_ADDR        = "127.0.0.1:${NOMAD_PORT_http}"
-      }, var.env)
+      }, local.python ? { TRIBUTARY_PYTHON_MODULE = local.python_code } : {}, var.env)
 
       # Secrets stay out of the job spec and its submission: the task reads
       # them from its job's Nomad Variable, which its workload identity may

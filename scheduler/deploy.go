@@ -24,6 +24,9 @@ type WorkerSpec struct {
 	Instances      int    // task group count; 0 means 1
 	ArtifactURL    string // where Nomad downloads the function binary (required)
 	ArtifactSHA256 string // hex sha256 of the binary (required)
+	// Code is a Python function's module, run by the python runtime that
+	// ArtifactURL names; zero for a Go function.
+	Code Code
 
 	FunctionName    string
 	FunctionVersion string
@@ -57,6 +60,13 @@ type WorkerSpec struct {
 	// template's. Nomad replaces unhealthy allocations until then, so this
 	// is how long a broken version takes to be declared failed.
 	ProgressDeadline time.Duration
+}
+
+// Code is where a Python worker's job downloads its module from.
+type Code struct {
+	URL     string // "" for a Go function
+	SHA256  string // hex sha256 of the file
+	Archive bool   // a .tar.gz with main.py, not one .py module
 }
 
 // DeployResult says what Nomad registered.
@@ -193,8 +203,11 @@ func (spec WorkerSpec) variables() (string, error) {
 	if spec.ArtifactURL == "" {
 		return "", fmt.Errorf("%w: worker %s: no artifact URL", ErrInvalidSpec, spec.Worker)
 	}
-	if len(spec.ArtifactSHA256) != 64 || strings.Trim(strings.ToLower(spec.ArtifactSHA256), "0123456789abcdef") != "" {
+	if !isHexSHA256(spec.ArtifactSHA256) {
 		return "", fmt.Errorf("%w: worker %s: artifact sha256 %q is not 64 hex digits", ErrInvalidSpec, spec.Worker, spec.ArtifactSHA256)
+	}
+	if spec.Code.URL != "" && !isHexSHA256(spec.Code.SHA256) {
+		return "", fmt.Errorf("%w: worker %s: code sha256 %q is not 64 hex digits", ErrInvalidSpec, spec.Worker, spec.Code.SHA256)
 	}
 	if spec.Instances < 0 {
 		return "", fmt.Errorf("%w: worker %s: %d instances", ErrInvalidSpec, spec.Worker, spec.Instances)
@@ -219,6 +232,11 @@ func (spec WorkerSpec) variables() (string, error) {
 	num("instances", instances)
 	str("artifact_url", spec.ArtifactURL)
 	str("artifact_sha256", strings.ToLower(spec.ArtifactSHA256))
+	if spec.Code.URL != "" {
+		str("code_url", spec.Code.URL)
+		str("code_sha256", strings.ToLower(spec.Code.SHA256))
+		fmt.Fprintf(&b, "code_archive = %t\n", spec.Code.Archive)
+	}
 	str("function_name", spec.FunctionName)
 	str("function_version", spec.FunctionVersion)
 	str("worker_id", spec.WorkerID)
@@ -252,6 +270,10 @@ func (spec WorkerSpec) variables() (string, error) {
 	}
 	b.WriteString("}\n")
 	return b.String(), nil
+}
+
+func isHexSHA256(s string) bool {
+	return len(s) == 64 && strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
 }
 
 // hclString quotes s as an HCL2 string literal whose value is exactly s:

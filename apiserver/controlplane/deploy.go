@@ -48,6 +48,12 @@ func (p *Plane) Spec(ctx context.Context, w apiserver.ConsumerConfig) (scheduler
 	if err != nil {
 		return scheduler.WorkerSpec{}, err
 	}
+	var runtime apiserver.Function
+	if fn.IsPython() {
+		if runtime, err = p.db.PythonRuntimeVersion(ctx); err != nil {
+			return scheduler.WorkerSpec{}, err
+		}
+	}
 	owner, err := p.ownerID(ctx)
 	if err != nil {
 		return scheduler.WorkerSpec{}, err
@@ -56,7 +62,7 @@ func (p *Plane) Spec(ctx context.Context, w apiserver.ConsumerConfig) (scheduler
 	if err != nil {
 		return scheduler.WorkerSpec{}, err
 	}
-	return mysql.WorkerSpec(w, fn, owner, base, p.cfg.Jobs), nil
+	return mysql.WorkerSpec(w, fn, runtime, owner, base, p.cfg.Jobs), nil
 }
 
 // Deploy marks w running and registers its job, for actor. The desired

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"debug/elf"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,12 @@ type functionJSON struct {
 	UploadedBy  *string   `json:"uploaded_by"` // email; null when not known
 	// UsedBy is the workers whose settings name this version, by id.
 	UsedBy []functionUserJSON `json:"used_by"`
+	// MetadataSchema is the JSON Schema its workers' metadata is checked
+	// against at save; absent when the upload declared none.
+	MetadataSchema json.RawMessage `json:"metadata_schema,omitempty"`
+	// Kind is go (a Linux executable), python (a .py module) or
+	// python-archive (a .tar.gz with main.py).
+	Kind string `json:"kind"`
 }
 
 type functionUserJSON struct {
@@ -44,14 +51,20 @@ type functionUserJSON struct {
 type functionUpload struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
-	File    []byte `json:"file"`
+	// File is a Linux executable, a .py module (its file name ends in
+	// .py), or a .tar.gz with main.py and its .py files.
+	File []byte `json:"file"`
+	// Describe is optional: the binary's -describe output, whose
+	// metadata_schema checks workers' metadata at save. The server does not
+	// run uploaded binaries to learn it.
+	Describe string `json:"describe,omitempty"`
 }
 
 // toFunctionJSON is f with its users, and its artifact URL under base (the
 // installation's, as jobs have it).
 func toFunctionJSON(f apiserver.Function, users []mysql.FunctionUser, base string) functionJSON {
 	out := functionJSON{Name: f.Name, Version: f.Version, SHA256: f.SHA256, SizeBytes: f.SizeBytes, CreatedAt: f.CreatedAt.UTC(),
-		ArtifactURL: mysql.ArtifactURL(base, f.Name, f.Version), UsedBy: make([]functionUserJSON, len(users))}
+		ArtifactURL: mysql.ArtifactURL(base, f.Name, f.Version), UsedBy: make([]functionUserJSON, len(users)), MetadataSchema: f.MetadataSchema, Kind: f.Kind}
 	if f.UploadedBy != "" {
 		out.UploadedBy = &f.UploadedBy
 	}
@@ -123,7 +136,7 @@ func (s *Server) listFunctionVersions(c *gin.Context) {
 }
 
 // uploadFunction streams the multipart upload into the database while
-// hashing it, checks it is an executable, then names the stored binary by
+// hashing it, checks it is an executable or Python code, then names the stored binary by
 // its sha256 and records the version. Whatever fails, no version exists
 // without its binary and no staged chunk stays behind.
 func (s *Server) uploadFunction(c *gin.Context) {
@@ -135,7 +148,7 @@ func (s *Server) uploadFunction(c *gin.Context) {
 	ctx := c.Request.Context()
 	up, err := s.receiveUpload(c)
 	if err == nil {
-		err = up.validate(s.db.ArtifactReader(ctx, up.staged))
+		up.kind, err = up.validate(s.db.ArtifactReader(ctx, up.staged), s.cfg.MaxUploadBytes)
 	}
 	var f apiserver.Function
 	if err == nil {
@@ -169,7 +182,7 @@ func (s *Server) publish(ctx context.Context, up upload, by *int64) (apiserver.F
 		}
 		var err error
 		f, err = s.db.InsertFunction(ctx, apiserver.Function{Name: up.name, Version: up.version,
-			SHA256: sha, SizeBytes: up.staged.Size}, by)
+			SHA256: sha, SizeBytes: up.staged.Size, MetadataSchema: up.schema, Kind: up.kind}, by)
 		if err != nil {
 			if used, uerr := s.db.FunctionFileUsed(ctx, sha); uerr == nil && !used {
 				// The same bytes under another version keep theirs.
@@ -187,7 +200,13 @@ type upload struct {
 	name, version string
 	staged        mysql.Artifact // ID 0 until the file part was stored
 	sawFile       bool
+	filename      string          // the file part's, which tells a .py module
+	kind          string          // set by validate
+	schema        json.RawMessage // from the describe part
 }
+
+// maxDescribeBytes bounds the describe part of an upload.
+const maxDescribeBytes = 64 << 10
 
 func (s *Server) receiveUpload(c *gin.Context) (upload, error) {
 	var up upload
@@ -216,11 +235,22 @@ func (s *Server) receiveUpload(c *gin.Context) (upload, error) {
 			} else {
 				up.version = string(b)
 			}
+		case "describe":
+			b, err := io.ReadAll(io.LimitReader(part, maxDescribeBytes+1))
+			if err != nil {
+				return up, uploadError(err, limit)
+			}
+			if len(b) > maxDescribeBytes {
+				return up, apiserver.FieldErrorf(apiserver.CodeTooLarge, "describe", "exceeds %d bytes", maxDescribeBytes)
+			}
+			if up.schema, err = apiserver.ParseDescribe(b); err != nil {
+				return up, err
+			}
 		case "file":
 			if up.sawFile {
 				return up, apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "send exactly one file")
 			}
-			up.sawFile = true
+			up.sawFile, up.filename = true, part.FileName()
 			if err := s.precheck(c.Request.Context(), up); err != nil {
 				return up, err
 			}
@@ -228,7 +258,7 @@ func (s *Server) receiveUpload(c *gin.Context) (upload, error) {
 				return up, err
 			}
 		default:
-			return up, apiserver.FieldErrorf(apiserver.CodeBadRequest, part.FormName(), "is not a known field (name, version, file)")
+			return up, apiserver.FieldErrorf(apiserver.CodeBadRequest, part.FormName(), "is not a known field (name, version, file, describe)")
 		}
 	}
 }
@@ -291,15 +321,16 @@ func (up upload) validateNames() error {
 	return nil
 }
 
-// validate checks the names and the stored file, read through bin.
-func (up upload) validate(bin *mysql.ArtifactReader) error {
+// validate checks the names and the stored file, read through bin, and
+// returns the file's kind (checkArtifact).
+func (up upload) validate(bin *mysql.ArtifactReader, limit int64) (string, error) {
 	if err := up.validateNames(); err != nil {
-		return err
+		return "", err
 	}
 	if !up.sawFile {
-		return apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "is required")
+		return "", apiserver.FieldErrorf(apiserver.CodeInvalid, "file", "is required")
 	}
-	return checkExecutable(io.NewSectionReader(bin, 0, bin.Size()))
+	return checkArtifact(up.filename, io.NewSectionReader(bin, 0, bin.Size()), limit)
 }
 
 // checkExecutable refuses anything but a Linux ELF executable for x86-64 or

@@ -30,13 +30,18 @@ func fnEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 // fnUpload posts a multipart upload; fields with an empty value are left out.
 func (e *env) fnUpload(token, name, version string, file []byte) resp {
 	e.t.Helper()
+	return e.fnUploadDescribed(token, name, version, file, "")
+}
+
+// fnUploadDescribed is fnUpload with a describe field.
+func (e *env) fnUploadDescribed(token, name, version string, file []byte, describe string) resp {
+	e.t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
-	if name != "" {
-		w.WriteField("name", name)
-	}
-	if version != "" {
-		w.WriteField("version", version)
+	for _, f := range [][2]string{{"name", name}, {"version", version}, {"describe", describe}} {
+		if f[1] != "" {
+			w.WriteField(f[0], f[1])
+		}
 	}
 	if file != nil {
 		fw, _ := w.CreateFormFile("file", "function")

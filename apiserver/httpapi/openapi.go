@@ -303,6 +303,7 @@ var fieldEnums = map[reflect.Type]map[string][]string{
 	reflect.TypeFor[workerOverviewJSON](): {"desired_state": {apiserver.DesiredRunning, apiserver.DesiredStopped}},
 	reflect.TypeFor[logsJSON]():           {"stream": {streamStdout, streamStderr}},
 	reflect.TypeFor[deadletter.Letter]():  {"encoding": {deadletter.EncodingUTF8, deadletter.EncodingBase64}},
+	reflect.TypeFor[functionJSON]():       {"kind": {apiserver.FunctionGo, apiserver.FunctionPython, apiserver.FunctionPythonArchive}},
 }
 
 // enums lists the values of string types that have only a few.

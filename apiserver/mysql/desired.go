@@ -29,11 +29,13 @@ type JobSettings struct {
 
 // WorkerSpec is the job of worker w running function version fn, owned by
 // this installation, downloading its binary under artifactBase (the
-// installation's, from DB.ArtifactBaseURL). It is the only conversion from
+// installation's, from DB.ArtifactBaseURL). A Python fn is run by runtime
+// (DB.PythonRuntimeVersion), whose binary the job downloads with fn's code;
+// runtime is ignored for a Go fn. It is the only conversion from
 // a row to a job: the deploy routes and the reconciler both use it, so
 // that a reconcile pass finds a job a route registered unchanged (same
 // spec hash), whichever server rendered either.
-func WorkerSpec(w apiserver.ConsumerConfig, fn apiserver.Function, owner, artifactBase string, set JobSettings) scheduler.WorkerSpec {
+func WorkerSpec(w apiserver.ConsumerConfig, fn, runtime apiserver.Function, owner, artifactBase string, set JobSettings) scheduler.WorkerSpec {
 	env := map[string]string{
 		"TRIBUTARY_REDIS_ADDR":    set.RedisAddr,
 		"TRIBUTARY_KAFKA_BROKERS": w.KafkaBootstrapServer,
@@ -45,12 +47,17 @@ func WorkerSpec(w apiserver.ConsumerConfig, fn apiserver.Function, owner, artifa
 	if set.WorkerMySQLDSN != "" {
 		secrets = map[string]string{"TRIBUTARY_MYSQL_DSN": set.WorkerMySQLDSN}
 	}
-	return scheduler.WorkerSpec{
+	spec := scheduler.WorkerSpec{
 		Worker: w.ConsumerName, WorkerID: strconv.FormatInt(w.ID, 10), Owner: owner, Instances: w.Instances,
 		ArtifactURL: ArtifactURL(artifactBase, fn.Name, fn.Version), ArtifactSHA256: fn.SHA256,
 		FunctionName: fn.Name, FunctionVersion: fn.Version, ConfigVersion: strconv.Itoa(w.ConfigVersion),
 		Env: env, Secrets: secrets,
 	}
+	if fn.IsPython() {
+		spec.Code = scheduler.Code{URL: spec.ArtifactURL, SHA256: fn.SHA256, Archive: fn.Kind == apiserver.FunctionPythonArchive}
+		spec.ArtifactURL, spec.ArtifactSHA256 = ArtifactURL(artifactBase, runtime.Name, runtime.Version), runtime.SHA256
+	}
+	return spec
 }
 
 // ArtifactURL is where Nomad's artifact getter downloads a version from.
@@ -91,7 +98,19 @@ func (d *Desired) Workers(ctx context.Context) ([]scheduler.WorkerSpec, error) {
 	// as they are now, so that a change of them rolls the job (a different
 	// spec). A worker without a cluster, or whose cluster is gone, keeps
 	// the servers of its row.
-	rows, err := d.db.db.QueryContext(ctx, `SELECT `+ccPrefixed+`, f.sha256, cl.bootstrap_servers
+	// Python workers run the newest python runtime; looked up once a pass,
+	// when one is needed.
+	var runtime *apiserver.Function
+	var runtimeErr error
+	pythonRuntime := func() (apiserver.Function, error) {
+		if runtime == nil && runtimeErr == nil {
+			var f apiserver.Function
+			f, runtimeErr = d.db.PythonRuntimeVersion(ctx)
+			runtime = &f
+		}
+		return *runtime, runtimeErr
+	}
+	rows, err := d.db.db.QueryContext(ctx, `SELECT `+ccPrefixed+`, f.sha256, f.kind, cl.bootstrap_servers
 	  FROM consumer_configs c LEFT JOIN functions f ON f.name = c.function_name AND f.version = c.function_version
 	  LEFT JOIN clusters cl ON cl.id = c.cluster_id
 	  WHERE c.desired_state = 'running' ORDER BY c.id`)
@@ -101,8 +120,8 @@ func (d *Desired) Workers(ctx context.Context) ([]scheduler.WorkerSpec, error) {
 	defer rows.Close()
 	specs := []scheduler.WorkerSpec{}
 	for rows.Next() {
-		var sha, servers sql.NullString
-		w, err := scanConfig(rowWith{rows, []any{&sha, &servers}})
+		var sha, kind, servers sql.NullString
+		w, err := scanConfig(rowWith{rows, []any{&sha, &kind, &servers}})
 		if err != nil {
 			return nil, fmt.Errorf("list running workers: %w", err)
 		}
@@ -118,8 +137,18 @@ func (d *Desired) Workers(ctx context.Context) ([]scheduler.WorkerSpec, error) {
 				slog.String("worker", w.ConsumerName), slog.String("function", w.FunctionName+" "+w.FunctionVersion))
 			continue
 		}
-		fn := apiserver.Function{Name: w.FunctionName, Version: w.FunctionVersion, SHA256: sha.String}
-		specs = append(specs, WorkerSpec(w, fn, owner, base, d.set))
+		fn := apiserver.Function{Name: w.FunctionName, Version: w.FunctionVersion, SHA256: sha.String, Kind: kind.String}
+		var rt apiserver.Function
+		if fn.IsPython() {
+			if rt, err = pythonRuntime(); apiserver.ErrorCode(err) == apiserver.CodeInvalid {
+				d.log.Warn("reconcile: Python worker marked running has no python runtime to run it; its job is stopped",
+					slog.String("worker", w.ConsumerName), slog.String("error", err.Error()))
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		specs = append(specs, WorkerSpec(w, fn, rt, owner, base, d.set))
 	}
 	return specs, rows.Err()
 }

@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -14,12 +15,14 @@ import (
 
 // fnSelect reads a version with the email of who uploaded it ("" when
 // unknown, or the user was deleted).
-const fnSelect = "SELECT f.name, f.version, f.sha256, f.size_bytes, f.created_at, COALESCE(u.email, '') " +
+const fnSelect = "SELECT f.name, f.version, f.sha256, f.size_bytes, f.created_at, COALESCE(u.email, ''), f.metadata_schema, f.kind " +
 	"FROM functions f LEFT JOIN users u ON u.id = f.created_by"
 
 func scanFunction(s scanner) (apiserver.Function, error) {
 	var f apiserver.Function
-	err := s.Scan(&f.Name, &f.Version, &f.SHA256, &f.SizeBytes, &f.CreatedAt, &f.UploadedBy)
+	var schema []byte
+	err := s.Scan(&f.Name, &f.Version, &f.SHA256, &f.SizeBytes, &f.CreatedAt, &f.UploadedBy, &schema, &f.Kind)
+	f.MetadataSchema = schema
 	return f, err
 }
 
@@ -61,8 +64,8 @@ func (db *DB) Functions(ctx context.Context, name string) ([]apiserver.Function,
 // InsertFunction records an uploaded version; a taken name and version is
 // CodeConflict.
 func (db *DB) InsertFunction(ctx context.Context, f apiserver.Function, by *int64) (apiserver.Function, error) {
-	_, err := db.db.ExecContext(ctx, "INSERT INTO functions (name, version, sha256, size_bytes, created_by) VALUES (?, ?, ?, ?, ?)",
-		f.Name, f.Version, f.SHA256, f.SizeBytes, by)
+	_, err := db.db.ExecContext(ctx, "INSERT INTO functions (name, version, sha256, size_bytes, created_by, metadata_schema, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		f.Name, f.Version, f.SHA256, f.SizeBytes, by, nullJSON(f.MetadataSchema), cmp.Or(f.Kind, apiserver.FunctionGo))
 	if isMySQLError(err, errDupEntry) {
 		return f, apiserver.FieldErrorf(apiserver.CodeConflict, "version", "%s %s exists already; versions are immutable, upload a new one", f.Name, f.Version)
 	}
@@ -189,4 +192,20 @@ func (db *DB) LockFunctionFile(ctx context.Context, sha string, fn func() error)
 		}
 	}()
 	return fn()
+}
+
+// PythonRuntimeVersion returns the newest version of the function that runs
+// Python ones (apiserver.PythonRuntime), or CodeInvalid naming function when
+// none was uploaded.
+func (db *DB) PythonRuntimeVersion(ctx context.Context) (apiserver.Function, error) {
+	f, err := scanFunction(db.db.QueryRowContext(ctx, fnSelect+" WHERE f.name = ? AND f.kind = ? ORDER BY f.created_at DESC, f.id DESC LIMIT 1",
+		apiserver.PythonRuntime, apiserver.FunctionGo))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, apiserver.FieldErrorf(apiserver.CodeInvalid, "function",
+			"a Python function needs the %s runtime: upload functions/python as function %q", apiserver.PythonRuntime, apiserver.PythonRuntime)
+	}
+	if err != nil {
+		return f, fmt.Errorf("read the python runtime: %w", err)
+	}
+	return f, nil
 }

@@ -237,21 +237,25 @@ func workerConflict(err error) error {
 	return fmt.Errorf("write worker: %w", err)
 }
 
-// checkReferences checks that c's function version and cluster exist and
-// fills KafkaBootstrapServer from the cluster. field, when set, replaces
+// checkReferences checks that c's function version and cluster exist, that
+// c's metadata fits the version's metadata schema, and fills
+// KafkaBootstrapServer from the cluster. field, when set, replaces
 // the field names of its errors (a rollback reports "version").
 func checkReferences(ctx context.Context, tx *sql.Tx, c *apiserver.ConsumerConfig, field string) error {
 	name := func(f string) string { return cmp.Or(field, f) }
 	if c.FunctionName != "" {
-		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM functions WHERE name = ? AND version = ? LOCK IN SHARE MODE",
-			c.FunctionName, c.FunctionVersion).Scan(&one)
+		var schema []byte
+		err := tx.QueryRowContext(ctx, "SELECT metadata_schema FROM functions WHERE name = ? AND version = ? LOCK IN SHARE MODE",
+			c.FunctionName, c.FunctionVersion).Scan(&schema)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apiserver.FieldErrorf(apiserver.CodeInvalid, name("function_version"),
 				"function %s has no version %q; upload it first (POST /api/v1/functions)", c.FunctionName, c.FunctionVersion)
 		}
 		if err != nil {
 			return fmt.Errorf("check function: %w", err)
+		}
+		if err := apiserver.CheckMetadata(schema, c.Metadatas); err != nil {
+			return err
 		}
 	}
 	if c.ClusterID != 0 {

@@ -5,9 +5,10 @@
 // document: the text with its language, its summary, its word count and a
 // reading time.
 //
-// Settings, from the worker's metadata:
+// Settings, from the worker's metadata, checked at start (a worker with a
+// bad one exits 2 naming it):
 //
-//	words_per_minute  reading speed for content.reading_seconds (default 200)
+//	words_per_minute  reading speed for content.reading_seconds, 1 to 10000 (default 200)
 //	drop_text         true to leave content.text out of the output (default false)
 //
 // A joined message missing either branch's field is rejected with a reason
@@ -27,13 +28,31 @@ import (
 // DefaultWordsPerMinute is the reading speed used without a setting.
 const DefaultWordsPerMinute = 200
 
-func main() { fn.Run("enricher", process) }
+// maxWordsPerMinute bounds words_per_minute.
+const maxWordsPerMinute = 10000
 
-func process(_ context.Context, msg fn.Message, meta fn.Metadata) (fn.Message, error) {
-	wpm, dropText, err := settings(meta)
-	if err != nil {
-		return nil, err
+// settings is the worker's metadata.
+type settings struct {
+	WordsPerMinute int  `json:"words_per_minute" jsonschema:"minimum=1,maximum=10000,description=reading speed for content.reading_seconds"`
+	DropText       bool `json:"drop_text" jsonschema:"description=leave content.text out of the output"`
+}
+
+// Validate refuses what the schema's bounds refuse, for a worker started
+// without the API server's check.
+func (s *settings) Validate() error {
+	if s.WordsPerMinute < 1 || s.WordsPerMinute > maxWordsPerMinute {
+		return fn.Invalid("words_per_minute", fmt.Sprintf("%d is not an integer from 1 to %d", s.WordsPerMinute, maxWordsPerMinute))
 	}
+	return nil
+}
+
+// defaults is the metadata of a worker that sets none.
+var defaults = settings{WordsPerMinute: DefaultWordsPerMinute}
+
+func main() { fn.RunTyped("enricher", defaults, process) }
+
+func process(_ context.Context, msg fn.Message, in fn.In[settings]) ([]fn.Out, error) {
+	wpm, dropText := in.Meta.WordsPerMinute, in.Meta.DropText
 	content, ok := msg["content"].(map[string]any)
 	if !ok {
 		return nil, fn.Reject(errors.New("content: missing or not an object"))
@@ -56,7 +75,7 @@ func process(_ context.Context, msg fn.Message, meta fn.Metadata) (fn.Message, e
 	if dropText {
 		delete(content, "text")
 	}
-	return msg, nil
+	return fn.Emit(msg), nil
 }
 
 // ratio is the summary's share of the text's length, rounded to 3 digits;
@@ -66,26 +85,4 @@ func ratio(summary, text int) float64 {
 		return 0
 	}
 	return math.Round(float64(summary)/float64(text)*1000) / 1000
-}
-
-// settings reads words_per_minute (an integer from 1 to 10000) and
-// drop_text (a boolean); anything else rejects the message naming the
-// setting, so a misconfigured worker shows in its dead-letter topic.
-func settings(meta fn.Metadata) (int, bool, error) {
-	wpm := DefaultWordsPerMinute
-	if v, ok := meta["words_per_minute"]; ok && v != nil {
-		n, err := fmt.Sscan(fmt.Sprint(v), &wpm)
-		if err != nil || n != 1 || wpm < 1 || wpm > 10000 || fmt.Sprint(wpm) != fmt.Sprint(v) {
-			return 0, false, fn.Rejectf("metadata.words_per_minute: %v is not an integer from 1 to 10000", v)
-		}
-	}
-	drop := false
-	if v, ok := meta["drop_text"]; ok && v != nil {
-		b, isBool := v.(bool)
-		if !isBool {
-			return 0, false, fn.Rejectf("metadata.drop_text: %v is not true or false", v)
-		}
-		drop = b
-	}
-	return wpm, drop, nil
 }

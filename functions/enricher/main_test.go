@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -44,17 +46,14 @@ func TestProcess(t *testing.T) {
 		{name: "no language branch", in: `{"id":"d4","content":{"text":"x","summary":"x"}}`, reject: "content.language"},
 		{name: "no summary branch", in: `{"id":"d5","content":{"text":"x","language":"en"}}`, reject: "content.summary"},
 		{name: "no content", in: `{"id":"d6"}`, reject: "content: missing"},
-		{name: "bad reading speed", in: `{"id":"d7","content":{"language":"en","summary":""}}`, meta: `{"words_per_minute":0}`, reject: "words_per_minute"},
-		{name: "fractional reading speed", in: `{"id":"d7","content":{"language":"en","summary":""}}`, meta: `{"words_per_minute":2.5}`, reject: "words_per_minute"},
-		{name: "drop_text not a boolean", in: `{"id":"d8","content":{"language":"en","summary":""}}`, meta: `{"drop_text":"yes"}`, reject: "drop_text"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var meta fn.Metadata
-			if tc.meta != "" {
-				meta = fn.Metadata(decode(t, tc.meta))
+			meta, err := fn.DecodeMetadata(json.RawMessage(tc.meta), defaults)
+			if err != nil {
+				t.Fatal(err)
 			}
-			out, err := process(context.Background(), decode(t, tc.in), meta)
+			outs, err := process(context.Background(), decode(t, tc.in), fn.In[settings]{Meta: meta})
 			if tc.reject != "" {
 				var r *worker.Rejected
 				if !errors.As(err, &r) || !strings.Contains(err.Error(), tc.reject) {
@@ -65,7 +64,10 @@ func TestProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			content := out["content"].(map[string]any)
+			if len(outs) != 1 {
+				t.Fatalf("%d records, want 1", len(outs))
+			}
+			content := outs[0].Value.(fn.Message)["content"].(map[string]any)
 			for k, want := range tc.want {
 				got, present := content[k]
 				if want == nil {
@@ -80,6 +82,67 @@ func TestProcess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBadMetadataExits2 runs the enricher binary (this test binary, in
+// child mode) with bad settings: it must exit 2 at start, the log naming
+// the field, instead of dead-lettering every message.
+func TestBadMetadataExits2(t *testing.T) {
+	for meta, field := range map[string]string{
+		`{"words_per_minute":0}`:      "metadata.words_per_minute",
+		`{"words_per_minute":2.5}`:    "metadata.words_per_minute",
+		`{"drop_text":"yes"}`:         "metadata.drop_text",
+		`{"words_per_minut":300}`:     "metadata.words_per_minut",
+		`{"words_per_minute":"fast"}`: "metadata.words_per_minute",
+	} {
+		cmd := exec.Command(os.Args[0], "-worker", "e2e-enricher", "-topics-input", "a,b", "-topics-output", "c",
+			"-brokers", "127.0.0.1:1", "-redis", "127.0.0.1:1", "-metadata", meta)
+		cmd.Env = append(os.Environ(), "ENRICHER_TEST_MAIN=1")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), `"field":"`+field+`"`) {
+			t.Errorf("metadata %s: %v, want exit status 2 naming %s; stderr:\n%s", meta, err, field, stderr.String())
+		}
+	}
+}
+
+// TestDescribe: -describe prints the metadata's JSON Schema, the API
+// server's check at save.
+func TestDescribe(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-describe")
+	cmd.Env = append(os.Environ(), "ENRICHER_TEST_MAIN=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Function       string
+		MetadataSchema struct {
+			Properties map[string]struct {
+				Type    string
+				Minimum int
+				Default json.RawMessage
+			}
+		} `json:"metadata_schema"`
+	}
+	if err := json.Unmarshal(out, &d); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	wpm := d.MetadataSchema.Properties["words_per_minute"]
+	if d.Function != "enricher" || wpm.Type != "integer" || wpm.Minimum != 1 || string(wpm.Default) != "200" ||
+		d.MetadataSchema.Properties["drop_text"].Type != "boolean" {
+		t.Fatalf("-describe: %s", out)
+	}
+}
+
+func TestMain(m *testing.M) {
+	if os.Getenv("ENRICHER_TEST_MAIN") == "1" {
+		os.Args = append([]string{"enricher"}, os.Args[1:]...)
+		main()
+	}
+	os.Exit(m.Run())
 }
 
 func mustJSON(v any) string {

@@ -13,9 +13,9 @@ import (
 func main() { fn.Run("language-detector", process) }
 
 // process annotates msg in place and returns it.
-func process(_ context.Context, msg fn.Message, _ fn.Metadata) (fn.Message, error) {
+func process(_ context.Context, msg fn.Message, _ fn.In[fn.Metadata]) ([]fn.Out, error) {
 	if err := annotate(msg); err != nil {
 		return nil, err
 	}
-	return msg, nil
+	return fn.Emit(msg), nil
 }

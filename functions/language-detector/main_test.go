@@ -1,13 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/tributary-etl/tributary/shared/fn"
+	"github.com/tributary-etl/tributary/shared/fn/fntest"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
 
@@ -15,7 +15,7 @@ import (
 func TestProcessBytes(t *testing.T) {
 	f := fn.Adapt(process)
 	in := `{"id":12345678901234567890,"content":{"text":"` + sentences[1].text + `","source":"rss"}}`
-	out, err := f(context.Background(), json.RawMessage(in), nil)
+	out, err := fntest.Value(f, in, "")
 	if err != nil {
 		t.Fatalf("process: %v", err)
 	}
@@ -52,7 +52,7 @@ func TestProcessBytesRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := f(context.Background(), json.RawMessage(tc.in), nil)
+			out, err := fntest.Value(f, tc.in, "")
 			var rejected *worker.Rejected
 			if !errors.As(err, &rejected) {
 				t.Fatalf("process(%s) = %s, %v; want a *worker.Rejected", tc.in, out, err)

@@ -15,10 +15,10 @@ import (
 func main() { fn.Run("raw-data", process) }
 
 // process returns the normalized copy of msg.
-func process(_ context.Context, msg fn.Message, _ fn.Metadata) (fn.Message, error) {
+func process(_ context.Context, msg fn.Message, _ fn.In[fn.Metadata]) ([]fn.Out, error) {
 	out, err := normalize(msg, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return fn.Emit(out), nil
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/tributary-etl/tributary/functions/internal/reject"
 	"github.com/tributary-etl/tributary/shared/fn"
+	"github.com/tributary-etl/tributary/shared/fn/fntest"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
 
@@ -33,7 +32,7 @@ func TestProcessBytes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := time.Now().Truncate(time.Second)
-			out, err := f(context.Background(), json.RawMessage(tc.in), nil)
+			out, err := fntest.Value(f, tc.in, "")
 			after := time.Now()
 			if err != nil {
 				t.Fatalf("process(%s): %v", tc.in, err)
@@ -62,7 +61,7 @@ func TestProcessBytesRejects(t *testing.T) {
 	f := fn.Adapt(process)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := f(context.Background(), json.RawMessage(tc.in), nil)
+			out, err := fntest.Value(f, tc.in, "")
 			var rejected *worker.Rejected
 			if !errors.As(err, &rejected) {
 				t.Fatalf("process(%s) = %s, %v; want a *worker.Rejected", tc.in, out, err)

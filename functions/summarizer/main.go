@@ -2,24 +2,20 @@
 // an extractive summary of content.text: its best sentences, in reading
 // order. A message without a string content.text is rejected.
 //
-// Settings, from the worker's metadata:
+// Settings, from the worker's metadata, checked at start (a worker with a
+// bad one exits 2 naming it):
 //
 //	max_sentences  most sentences in a summary (default 3)
 //	max_chars      most characters in a summary (default 400)
 //
-// Each must be an integer from 1 to 2^31-1; any other value rejects every
-// message with a reason naming the setting, so a misconfigured worker shows
-// up in its dead-letter topic.
+// Each must be an integer from 1 to 2^31-1.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
 
-	"github.com/tributary-etl/tributary/functions/internal/reject"
 	"github.com/tributary-etl/tributary/shared/fn"
 )
 
@@ -29,42 +25,34 @@ const (
 	defaultMaxChars     = 400
 )
 
-func main() { fn.Run("summarizer", process) }
+// settings is the worker's metadata.
+type settings struct {
+	MaxSentences int `json:"max_sentences" jsonschema:"minimum=1,maximum=2147483647,description=most sentences in a summary"`
+	MaxChars     int `json:"max_chars" jsonschema:"minimum=1,maximum=2147483647,description=most characters in a summary"`
+}
+
+// Validate refuses what the schema's bounds refuse, for a worker started
+// without the API server's check.
+func (s *settings) Validate() error {
+	if s.MaxSentences < 1 || s.MaxSentences > math.MaxInt32 {
+		return fn.Invalid("max_sentences", fmt.Sprintf("is %d, want an integer from 1 to %d", s.MaxSentences, math.MaxInt32))
+	}
+	if s.MaxChars < 1 || s.MaxChars > math.MaxInt32 {
+		return fn.Invalid("max_chars", fmt.Sprintf("is %d, want an integer from 1 to %d", s.MaxChars, math.MaxInt32))
+	}
+	return nil
+}
+
+// defaults is the metadata of a worker that sets none.
+var defaults = settings{MaxSentences: defaultMaxSentences, MaxChars: defaultMaxChars}
+
+func main() { fn.RunTyped("summarizer", defaults, process) }
 
 // process annotates msg in place with the summary its settings ask for and
 // returns it.
-func process(_ context.Context, msg fn.Message, meta fn.Metadata) (fn.Message, error) {
-	maxSentences, err := setting(meta, "max_sentences", defaultMaxSentences)
-	if err != nil {
+func process(_ context.Context, msg fn.Message, in fn.In[settings]) ([]fn.Out, error) {
+	if err := annotate(msg, in.Meta.MaxSentences, in.Meta.MaxChars); err != nil {
 		return nil, err
 	}
-	maxChars, err := setting(meta, "max_chars", defaultMaxChars)
-	if err != nil {
-		return nil, err
-	}
-	if err := annotate(msg, maxSentences, maxChars); err != nil {
-		return nil, err
-	}
-	return msg, nil
-}
-
-// setting returns meta[key] as an integer in [1, 2^31-1], def when it is
-// absent or null, or a rejection for field "metadata.<key>". Metadata numbers
-// are json.Number (fn decodes with UseNumber), read from the literal: 3.0 and
-// 3e0 are refused rather than guessed at.
-func setting(meta fn.Metadata, key string, def int) (int, error) {
-	v, ok := meta[key]
-	if !ok || v == nil {
-		return def, nil
-	}
-	field := "metadata." + key
-	num, ok := v.(json.Number)
-	if !ok {
-		return 0, reject.WrongType(field, v, "an integer")
-	}
-	n, err := strconv.ParseInt(string(num), 10, 32)
-	if err != nil || n < 1 {
-		return 0, reject.Field(field, fmt.Sprintf("is %s, want an integer from 1 to %d", num, math.MaxInt32))
-	}
-	return int(n), nil
+	return fn.Emit(msg), nil
 }

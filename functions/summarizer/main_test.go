@@ -10,6 +10,7 @@ import (
 
 	"github.com/tributary-etl/tributary/functions/internal/reject"
 	"github.com/tributary-etl/tributary/shared/fn"
+	"github.com/tributary-etl/tributary/shared/fn/fntest"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
 
@@ -29,7 +30,7 @@ func TestProcessBytes(t *testing.T) {
 				"People have farmed river deltas for thousands of years.",
 		},
 		{
-			name: "other settings ignored, nulls are defaults", meta: `{"max_sentences":null,"owner":"news"}`,
+			name: "nulls are defaults", meta: `{"max_sentences":null}`,
 			wantSummary: "A river carries sediment from the mountains to the sea. " +
 				"Over centuries, that sediment builds deltas where the river meets the sea. " +
 				"People have farmed river deltas for thousands of years.",
@@ -43,10 +44,10 @@ func TestProcessBytes(t *testing.T) {
 			wantSummary: "A river carries sediment from the mountains to the sea.",
 		},
 	}
-	f := fn.Adapt(process)
+	f := fn.AdaptTyped(defaults, process)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := f(context.Background(), json.RawMessage(in), json.RawMessage(tc.meta))
+			out, err := fntest.Value(f, in, tc.meta)
 			if err != nil {
 				t.Fatalf("process: %v", err)
 			}
@@ -59,25 +60,19 @@ func TestProcessBytes(t *testing.T) {
 }
 
 func TestProcessBytesRejects(t *testing.T) {
-	const good = `{"id":"1","content":{"text":"One. Two."}}`
 	tests := []struct {
 		name      string
-		msg, meta string
+		msg       string
 		wantField string
 		wantError string
 	}{
-		{"no content", `{"id":"1"}`, "", "content", "rejected: content: missing"},
-		{"text not a string", `{"id":"1","content":{"text":[]}}`, "", "content.text", "rejected: content.text: is []interface {}, want a string"},
-		{"zero sentences", good, `{"max_sentences":0}`, "metadata.max_sentences", "rejected: metadata.max_sentences: is 0, want an integer from 1 to 2147483647"},
-		{"negative chars", good, `{"max_chars":-5}`, "metadata.max_chars", "rejected: metadata.max_chars: is -5, want an integer from 1 to 2147483647"},
-		{"fraction", good, `{"max_chars":2.5}`, "metadata.max_chars", "rejected: metadata.max_chars: is 2.5, want an integer from 1 to 2147483647"},
-		{"too big", good, `{"max_chars":99999999999}`, "metadata.max_chars", "rejected: metadata.max_chars: is 99999999999, want an integer from 1 to 2147483647"},
-		{"string", good, `{"max_sentences":"3"}`, "metadata.max_sentences", "rejected: metadata.max_sentences: is string, want an integer"},
+		{"no content", `{"id":"1"}`, "content", "rejected: content: missing"},
+		{"text not a string", `{"id":"1","content":{"text":[]}}`, "content.text", "rejected: content.text: is []interface {}, want a string"},
 	}
-	f := fn.Adapt(process)
+	f := fn.AdaptTyped(defaults, process)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := f(context.Background(), json.RawMessage(tc.msg), json.RawMessage(tc.meta))
+			out, err := fntest.Value(f, tc.msg, "")
 			var rejected *worker.Rejected
 			if !errors.As(err, &rejected) {
 				t.Fatalf("process = %s, %v; want a *worker.Rejected", out, err)
@@ -90,6 +85,27 @@ func TestProcessBytesRejects(t *testing.T) {
 				t.Errorf("error %q, want %q", err, tc.wantError)
 			}
 		})
+	}
+}
+
+// TestBadMetadata: bad settings are refused at start, naming the field,
+// instead of rejecting every message.
+func TestBadMetadata(t *testing.T) {
+	tests := []struct{ meta, wantError string }{
+		{`{"max_sentences":0}`, "metadata.max_sentences: is 0, want an integer from 1 to 2147483647"},
+		{`{"max_chars":-5}`, "metadata.max_chars: is -5, want an integer from 1 to 2147483647"},
+		{`{"max_chars":2.5}`, "metadata.max_chars: must be an integer, not number 2.5"},
+		{`{"max_chars":99999999999}`, "metadata.max_chars: is 99999999999, want an integer from 1 to 2147483647"},
+		{`{"max_sentences":"3"}`, "metadata.max_sentences: must be an integer, not string"},
+		{`{"owner":"news"}`, "metadata.owner: is not a setting of this function"},
+	}
+	f := fn.AdaptTyped(defaults, process)
+	for _, tc := range tests {
+		err := f.Init(context.Background(), json.RawMessage(tc.meta))
+		var fe *worker.FieldError
+		if !errors.As(err, &fe) || err.Error() != tc.wantError {
+			t.Errorf("Init(%s) = %v; want a field error %q", tc.meta, err, tc.wantError)
+		}
 	}
 }
 

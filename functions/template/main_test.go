@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tributary-etl/tributary/shared/fn"
+	"github.com/tributary-etl/tributary/shared/fn/fntest"
 	"github.com/tributary-etl/tributary/shared/worker"
 )
 
@@ -41,7 +42,13 @@ var tests = []struct {
 func TestProcess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := process(context.Background(), decode(t, tc.in), nil)
+			outs, err := process(context.Background(), decode(t, tc.in), fn.In[fn.Metadata]{})
+			var out fn.Message
+			if len(outs) > 1 {
+				t.Fatalf("%d records, want at most one", len(outs))
+			} else if len(outs) == 1 {
+				out = outs[0].Value.(fn.Message)
+			}
 			check(t, out, err, tc.want, tc.wantReject)
 		})
 	}
@@ -53,7 +60,7 @@ func TestProcessBytes(t *testing.T) {
 	f := fn.Adapt(process)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			raw, err := f(context.Background(), json.RawMessage(tc.in), nil)
+			raw, err := fntest.Value(f, tc.in, "")
 			var out fn.Message
 			if raw != nil {
 				out = decode(t, string(raw))

@@ -86,16 +86,20 @@ func (c *Client) send(ctx context.Context, method, path string, body io.Reader, 
 	return nil
 }
 
-// Upload registers a function binary as name and version.
-func (c *Client) Upload(ctx context.Context, name, version string, binary io.Reader) error {
+// Upload registers a function as name and version: a binary, or Python
+// code, which the server tells by filename (.py) and content (.tar.gz).
+func (c *Client) Upload(ctx context.Context, name, version, filename string, file io.Reader, describe []byte) error {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
 		mw.WriteField("name", name)
 		mw.WriteField("version", version)
-		fw, err := mw.CreateFormFile("file", name)
+		if describe != nil {
+			mw.WriteField("describe", string(describe))
+		}
+		fw, err := mw.CreateFormFile("file", filename)
 		if err == nil {
-			_, err = io.Copy(fw, binary)
+			_, err = io.Copy(fw, file)
 		}
 		if err == nil {
 			err = mw.Close()

@@ -7,20 +7,31 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
-// Functions are the demo's functions, folders of functions/.
+// Functions are the demo's Go functions, folders of functions/.
 var Functions = []string{"raw-data", "language-detector", "summarizer", "enricher"}
+
+// PythonFunctions are the demo's Python functions, by the module file
+// uploaded, in functions/. They run on the python runtime, which
+// RegisterFunctions builds and registers with them.
+var PythonFunctions = map[string]string{"keywords": "keywords/main.py"}
+
+// pythonRuntime is the function (functions/python) that runs Python ones;
+// the API server runs its newest version.
+const pythonRuntime = "python"
 
 // Options name a copy of the demo. The demo `make up` deploys uses the
 // zero prefix; tests use a private one.
 type Options struct {
 	Repo      string    // the repository root (functions/ is built from it)
-	Functions []string  // the functions RegisterFunctions builds; nil means Functions
+	Functions []string  // the functions RegisterFunctions builds; nil means Functions, the python runtime and PythonFunctions
 	Prefix    string    // put before every worker, topic and pipeline name
 	Progress  io.Writer // progress lines; nil: none
 }
@@ -38,6 +49,7 @@ const (
 	TopicLanguage   = "documents.language"
 	TopicSummary    = "documents.summary"
 	TopicEnriched   = "documents.enriched"
+	TopicKeywords   = "documents.keywords"
 )
 
 // EnsureCluster registers the local broker as cluster "local" unless a
@@ -70,9 +82,9 @@ func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]st
 	}
 	defer os.RemoveAll(dir)
 	versions := map[string]string{}
-	fns := o.Functions
+	fns, python := o.Functions, map[string]string{}
 	if fns == nil {
-		fns = Functions
+		fns, python = append(slices.Clone(Functions), pythonRuntime), PythonFunctions
 	}
 	for _, fn := range fns {
 		bin := filepath.Join(dir, fn)
@@ -83,38 +95,61 @@ func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]st
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("build %s: %v\n%s", fn, err, out)
 		}
-		f, err := os.Open(bin)
+		// The binary's -describe output declares its settings' schema,
+		// which the API checks workers' metadata against at save.
+		describe, err := exec.CommandContext(ctx, bin, "-describe").Output()
 		if err != nil {
+			return nil, fmt.Errorf("%s -describe: %w", fn, err)
+		}
+		if versions[fn], err = register(ctx, c, o, fn, bin, fn, describe, "built and registered", start); err != nil {
 			return nil, err
 		}
-		h := sha256.New()
-		size, _ := io.Copy(h, f)
-		version := "dev-" + hex.EncodeToString(h.Sum(nil))[:12]
-		if c.registeredWithoutFile(ctx, fn, version) {
-			// The database lists it but its file is gone (a data directory
-			// lost or moved): register the same bytes under a new version.
-			version += "-" + time.Now().UTC().Format("20060102150405")
-		}
-		versions[fn] = version
-		f.Seek(0, io.SeekStart)
-		err = c.Upload(ctx, fn, version, f)
-		f.Close()
-		var apiErr *APIError
-		switch {
-		case errors.As(err, &apiErr) && apiErr.Status == 409:
-			o.say("function %s %s: registered already", fn, version)
-		case err != nil:
-			return nil, fmt.Errorf("upload %s: %w", fn, err)
-		default:
-			o.say("function %s %s: built and registered (%d MB, %s)", fn, version, size>>20, time.Since(start).Round(time.Second))
+	}
+	for _, fn := range slices.Sorted(maps.Keys(python)) {
+		path := filepath.Join(o.Repo, "functions", python[fn])
+		if versions[fn], err = register(ctx, c, o, fn, path, filepath.Base(path), nil, "registered", time.Now()); err != nil {
+			return nil, err
 		}
 	}
 	return versions, nil
 }
 
+// register uploads the file at path as function fn, under filename, with
+// a version named after its content and the binary's -describe output
+// (nil: none), and returns that version.
+func register(ctx context.Context, c *Client, o Options, fn, path, filename string, describe []byte, done string, start time.Time) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, _ := io.Copy(h, f)
+	version := "dev-" + hex.EncodeToString(h.Sum(nil))[:12]
+	if c.registeredWithoutFile(ctx, fn, version) {
+		// The database lists it but its file is gone (a data directory
+		// lost or moved): register the same bytes under a new version.
+		version += "-" + time.Now().UTC().Format("20060102150405")
+	}
+	f.Seek(0, io.SeekStart)
+	err = c.Upload(ctx, fn, version, filename, f, describe)
+	var apiErr *APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Status == 409:
+		o.say("function %s %s: registered already", fn, version)
+	case err != nil:
+		return "", fmt.Errorf("upload %s: %w", fn, err)
+	default:
+		o.say("function %s %s: %s (%d KB, %s)", fn, version, done, size>>10, time.Since(start).Round(time.Second))
+	}
+	return version, nil
+}
+
 // Graph is the demo pipeline: raw-data normalizes documents.raw; the
 // language-detector and the summarizer read its output in parallel; the
-// enricher joins their two outputs by id into documents.enriched.
+// enricher joins their two outputs by id into documents.enriched. The
+// Python keywords function reads the normalized documents too, into
+// documents.keywords, when it was registered.
 func Graph(o Options, versions map[string]string, cluster int64) map[string]any {
 	p := o.Prefix
 	topic := func(id, name string) map[string]any { return map[string]any{"id": id, "name": p + name} }
@@ -122,17 +157,20 @@ func Graph(o Options, versions map[string]string, cluster int64) map[string]any 
 		return map[string]any{"id": fn, "name": p + fn, "input_topics": in, "output_topics": out,
 			"function": fn, "function_version": versions[fn], "cluster_id": cluster, "metadata": meta, "timeout_seconds": 120}
 	}
-	return map[string]any{
-		"topics": []any{topic("raw", TopicRaw), topic("normalized", TopicNormalized), topic("language", TopicLanguage),
-			topic("summary", TopicSummary), topic("enriched", TopicEnriched)},
-		"workers": []any{
-			worker("raw-data", []string{"raw"}, []string{"normalized"}, nil),
-			worker("language-detector", []string{"normalized"}, []string{"language"}, nil),
-			worker("summarizer", []string{"normalized"}, []string{"summary"}, map[string]any{"max_sentences": 2}),
-			worker("enricher", []string{"language", "summary"}, []string{"enriched"}, nil),
-		},
-		"layout": map[string]any{"direction": "LR", "node_sep": 50, "rank_sep": 90},
+	topics := []any{topic("raw", TopicRaw), topic("normalized", TopicNormalized), topic("language", TopicLanguage),
+		topic("summary", TopicSummary), topic("enriched", TopicEnriched)}
+	workers := []any{
+		worker("raw-data", []string{"raw"}, []string{"normalized"}, nil),
+		worker("language-detector", []string{"normalized"}, []string{"language"}, nil),
+		worker("summarizer", []string{"normalized"}, []string{"summary"}, map[string]any{"max_sentences": 2}),
+		worker("enricher", []string{"language", "summary"}, []string{"enriched"}, nil),
 	}
+	if versions["keywords"] != "" {
+		topics = append(topics, topic("keywords", TopicKeywords))
+		workers = append(workers, worker("keywords", []string{"normalized"}, []string{"keywords"}, map[string]any{"max_keywords": 5}))
+	}
+	return map[string]any{"topics": topics, "workers": workers,
+		"layout": map[string]any{"direction": "LR", "node_sep": 50, "rank_sep": 90}}
 }
 
 // Pipeline is what the API answers about a saved pipeline.

@@ -156,8 +156,10 @@ func workerMetrics(t *testing.T) string {
 	brokers := stacktest.Kfake(t, 1)
 	cfg := worker.Config{ConsumerName: "observability", TopicsInput: []string{"obs.in"}, TopicsOutput: []string{"obs.out"},
 		Brokers: brokers, FetchWait: 100 * time.Millisecond, SessionTimeout: 6 * time.Second, Instance: "obs-1"}
-	w, err := worker.New(cfg, func(_ context.Context, msg, _ json.RawMessage) (json.RawMessage, error) { return msg, nil },
-		nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	identity := worker.Function{Process: func(_ context.Context, in worker.Input) ([]worker.Record, error) {
+		return []worker.Record{{Value: in.Value}}, nil
+	}}
+	w, err := worker.New(cfg, identity, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestBadInputIsDeadLettered(t *testing.T) {
 	cfg.MaxMessageBytes = 256
 	cfg.RetryBackoff = 10 * time.Millisecond
 	var calls atomic.Int64
-	e.start(cfg, func(_ context.Context, msg, _ json.RawMessage) (json.RawMessage, error) {
+	e.start(cfg, single(func(_ context.Context, msg json.RawMessage) (json.RawMessage, error) {
 		calls.Add(1)
 		var v struct{ ID string }
 		_ = json.Unmarshal(msg, &v)
@@ -39,7 +39,7 @@ func TestBadInputIsDeadLettered(t *testing.T) {
 			return json.RawMessage(`[1,2]`), nil
 		}
 		return msg, nil
-	}, nil)
+	}), nil)
 
 	bad := []struct{ value, class, reason string }{
 		{`not json at all`, ClassNotJSON, "not a JSON object"},

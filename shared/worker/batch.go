@@ -3,9 +3,9 @@ package worker
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,24 +115,71 @@ func (w *Worker) consumeSpan(ctx context.Context, m *kafka.Message) (context.Con
 
 // emitBatch runs the function on each of the batch's completions, in order,
 // and adds their records to the batch's output, each with the timestamp the
-// latency histogram measures it from (see sent).
+// latency histogram measures it from (see sent). With ProcessBatch the
+// function sees the whole batch in one call.
 func (w *Worker) emitBatch(ctx context.Context, b *batch) {
 	b.sent = make([]sent, len(b.out), len(b.out)+len(b.comps)*len(w.cfg.TopicsOutput))
+	if w.fn.ProcessBatch != nil {
+		w.emitBatched(ctx, b)
+		return
+	}
 	for _, c := range b.comps {
-		recs := w.emit(ctx, c)
-		born := bornOf(c)
-		for _, r := range recs {
-			s := sent{}
-			if r.Topic != w.cfg.DeadLetter {
-				b.emitted++
-				s.born = born
+		st := w.begin(c)
+		if st.err == nil {
+			pctx, pspan := w.processSpan(st.jctx, c.id)
+			st.recs, st.err = w.call(pctx, st.in)
+			endSpan(pspan, st.err)
+		}
+		w.add(b, c, w.address(st, c))
+	}
+}
+
+// emitBatched is emitBatch with one ProcessBatch call for every completion
+// that merged; an item that failed is retried alone.
+func (w *Worker) emitBatched(ctx context.Context, b *batch) {
+	steps := make([]step, len(b.comps))
+	ins := make([]Input, 0, len(b.comps))
+	idx := make([]int, 0, len(b.comps))
+	for i, c := range b.comps {
+		steps[i] = w.begin(c)
+		if steps[i].err == nil {
+			steps[i].pctx, steps[i].pspan = w.processSpan(steps[i].jctx, c.id)
+			ins = append(ins, steps[i].in)
+			idx = append(idx, i)
+		}
+	}
+	if len(ins) > 0 {
+		for k, r := range w.callBatch(ctx, ins) {
+			st := &steps[idx[k]]
+			if r.Err == nil {
+				st.recs, st.err = r.Records, w.checkRecords(r.Records)
+			} else if !w.retryable(ctx, r.Err, 0) {
+				st.err = r.Err
+			} else {
+				st.recs, st.err = w.call(st.pctx, st.in)
 			}
-			b.sent = append(b.sent, s)
+			endSpan(st.pspan, st.err)
 		}
-		b.out = append(b.out, recs...)
-		if c.confirm {
-			b.confirm = append(b.confirm, c.id)
+	}
+	for i, c := range b.comps {
+		w.add(b, c, w.address(steps[i], c))
+	}
+}
+
+// add appends one completion's records to the batch's output.
+func (w *Worker) add(b *batch, c completion, recs []kafka.Message) {
+	born := bornOf(c)
+	for _, r := range recs {
+		s := sent{}
+		if r.Topic != w.cfg.DeadLetter {
+			b.emitted++
+			s.born = born
 		}
+		b.sent = append(b.sent, s)
+	}
+	b.out = append(b.out, recs...)
+	if c.confirm {
+		b.confirm = append(b.confirm, c.id)
 	}
 }
 
@@ -148,55 +195,131 @@ func bornOf(c completion) int64 {
 	return c.source.Time.UnixNano()
 }
 
-// emit joins, processes and addresses one completion. A failure becomes a
-// dead letter; nothing here returns an error.
-func (w *Worker) emit(ctx context.Context, c completion) []kafka.Message {
+// step is one completion on its way through the function: begun (join span,
+// merged input), processed (records or an error), then addressed.
+type step struct {
+	jctx  context.Context
+	jspan trace.Span // ended by address
+	pctx  context.Context
+	pspan trace.Span
+	in    Input
+	recs  []Record
+	err   error
+}
+
+// begin starts a completion's join span and merges its fragments into the
+// function's input.
+func (w *Worker) begin(c completion) step {
 	jctx, jspan := w.tracer.Start(c.ctx, "join")
-	defer jspan.End()
 	if jspan.IsRecording() {
 		annotateJoin(jspan, c)
 	}
 	if w.store != nil {
 		w.m.joined.Inc()
 	}
-
 	joined, err := join.Merge(c.frags)
-	var out json.RawMessage
-	if err == nil {
-		pctx, pspan := w.tracer.Start(jctx, "process")
-		if pspan.IsRecording() {
-			pspan.SetAttributes(attribute.String("tributary.join.id", c.id))
-		}
-		out, err = w.call(pctx, joined)
-		if err != nil {
-			pspan.RecordError(err)
-			pspan.SetStatus(codes.Error, errorClass(err))
-		}
-		pspan.End()
+	st := step{jctx: jctx, jspan: jspan, err: err, in: Input{Value: joined, JoinID: c.id, Topics: w.topicsOf(c.frags)}}
+	if c.source != nil {
+		st.in.Key = c.source.Key
+		st.in.Headers = userHeaders(c.source.Headers)
 	}
+	return st
+}
+
+func (w *Worker) processSpan(ctx context.Context, id string) (context.Context, trace.Span) {
+	pctx, pspan := w.tracer.Start(ctx, "process")
+	if pspan.IsRecording() {
+		pspan.SetAttributes(attribute.String("tributary.join.id", id))
+	}
+	return pctx, pspan
+}
+
+func endSpan(span trace.Span, err error) {
 	if err != nil {
-		return []kafka.Message{w.deadLetterJoin(jspan, c, joined, err)}
+		span.RecordError(err)
+		span.SetStatus(codes.Error, errorClass(err))
 	}
-	if out == nil || len(w.cfg.TopicsOutput) == 0 {
+	span.End()
+}
+
+// topicsOf lists the input topics among frags, in config order. A
+// complete join has one fragment of every input topic, so it shares the
+// config's list (capped, so that an append copies) rather than allocate.
+func (w *Worker) topicsOf(frags []join.Fragment) []string {
+	all := w.cfg.TopicsInput
+	if len(frags) == len(all) {
+		return all[:len(all):len(all)]
+	}
+	topics := make([]string, 0, len(frags))
+	for _, t := range all {
+		if slices.ContainsFunc(frags, func(f join.Fragment) bool { return f.Topic == t }) {
+			topics = append(topics, t)
+		}
+	}
+	return topics
+}
+
+// userHeaders converts a record's headers for the function, leaving out the
+// runtime's own; it allocates only when there is one to keep.
+func userHeaders(hs []kafka.Header) []Header {
+	var out []Header
+	for _, h := range hs {
+		if !runtimeHeader(h.Key) {
+			out = append(out, Header{Key: h.Key, Value: h.Value})
+		}
+	}
+	return out
+}
+
+// address turns a processed completion into its Kafka records: each record
+// to its topics (all outputs by default) with its key (the join id by
+// default) and headers plus the trace context; or one dead letter. It ends
+// the join span.
+func (w *Worker) address(st step, c completion) []kafka.Message {
+	defer st.jspan.End()
+	if st.err != nil {
+		return []kafka.Message{w.deadLetterJoin(st.jspan, c, st.in.Value, st.err)}
+	}
+	if len(st.recs) == 0 || len(w.cfg.TopicsOutput) == 0 {
 		w.m.filtered.Inc()
 		return nil
 	}
 
-	pctx, pspan := w.tracer.Start(jctx, "produce", trace.WithSpanKind(trace.SpanKindProducer))
+	pctx, pspan := w.tracer.Start(st.jctx, "produce", trace.WithSpanKind(trace.SpanKindProducer))
 	if pspan.IsRecording() {
 		pspan.SetAttributes(attribute.String("messaging.system", "kafka"),
-			attribute.StringSlice("tributary.output.topics", w.cfg.TopicsOutput))
+			attribute.StringSlice("tributary.output.topics", w.cfg.TopicsOutput),
+			attribute.Int("tributary.output.records", len(st.recs)))
 	}
 	defer pspan.End()
-	var hs []kafka.Header
+	var tc []kafka.Header // the trace context, shared by records without headers of their own
 	if tp := traceParent(pctx); tp != "" {
-		hs = []kafka.Header{{Key: "traceparent", Value: []byte(tp)}}
+		tc = []kafka.Header{{Key: "traceparent", Value: []byte(tp)}}
 	}
-	recs := make([]kafka.Message, 0, len(w.cfg.TopicsOutput))
-	for _, t := range w.cfg.TopicsOutput {
-		recs = append(recs, kafka.Message{Topic: t, Key: []byte(c.id), Value: out, Headers: hs})
+	out := make([]kafka.Message, 0, len(st.recs)*len(w.cfg.TopicsOutput))
+	id := []byte(c.id)
+	for _, r := range st.recs {
+		key := r.Key
+		if key == nil {
+			key = id
+		}
+		hs := tc
+		if len(r.Headers) > 0 {
+			hs = make([]kafka.Header, 0, len(r.Headers)+len(tc))
+			for _, h := range r.Headers {
+				hs = append(hs, kafka.Header{Key: h.Key, Value: h.Value})
+			}
+			hs = append(hs, tc...)
+		}
+		topics := r.Topics
+		if topics == nil {
+			topics = w.cfg.TopicsOutput
+		}
+		for _, t := range topics {
+			out = append(out, kafka.Message{Topic: t, Key: key, Value: r.Value, Headers: hs})
+		}
 	}
-	return recs
+	return out
 }
 
 // annotateJoin adds a recording join span's links (one per fragment's

@@ -30,11 +30,10 @@ func TestMain(m *testing.M) {
 	case "1":
 		// A few milliseconds per call keep the worker busy mid-batch most of
 		// the time, so that kills land while work is in flight.
-		slow := func(ctx context.Context, msg, meta json.RawMessage) (json.RawMessage, error) {
+		f := single(func(_ context.Context, msg json.RawMessage) (json.RawMessage, error) {
 			time.Sleep(5 * time.Millisecond)
-			return passthrough(ctx, msg, meta)
-		}
-		f := Func(slow)
+			return msg, nil
+		})
 		if os.Getenv("TRIBUTARY_TEST_FAST") == "1" {
 			f = passthrough
 		}

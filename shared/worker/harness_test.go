@@ -86,7 +86,7 @@ func (e *env) config(name string, in, out []string) Config {
 }
 
 // start runs a worker until the test ends (or stop is called) and returns it.
-func (e *env) start(cfg Config, f Func, tp trace.TracerProvider) (*Worker, func()) {
+func (e *env) start(cfg Config, f Function, tp trace.TracerProvider) (*Worker, func()) {
 	e.t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr})
 	w, err := New(cfg, f, rdb, tp, testLogger(e.t))
@@ -197,4 +197,18 @@ func decodeObject(t testing.TB, b []byte) map[string]any {
 }
 
 // passthrough is the identity function.
-func passthrough(_ context.Context, msg, _ json.RawMessage) (json.RawMessage, error) { return msg, nil }
+var passthrough = Function{Process: func(_ context.Context, in Input) ([]Record, error) {
+	return []Record{{Value: in.Value}}, nil
+}}
+
+// single is a Function of the message alone that returns one record, or
+// none when f returns nil.
+func single(f func(ctx context.Context, msg json.RawMessage) (json.RawMessage, error)) Function {
+	return Function{Process: func(ctx context.Context, in Input) ([]Record, error) {
+		out, err := f(ctx, in.Value)
+		if out == nil || err != nil {
+			return nil, err
+		}
+		return []Record{{Value: out}}, nil
+	}}
+}

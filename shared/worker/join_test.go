@@ -251,12 +251,12 @@ func TestSingleInputNeedsNoJoinState(t *testing.T) {
 	in, out := e.topic("in"), e.topic("out")
 	e.createTopics(3, in, out)
 	cfg := e.config("single", []string{in}, []string{out})
-	w, _ := e.start(cfg, func(_ context.Context, msg, _ json.RawMessage) (json.RawMessage, error) {
+	w, _ := e.start(cfg, single(func(_ context.Context, msg json.RawMessage) (json.RawMessage, error) {
 		var v map[string]any
 		_ = json.Unmarshal(msg, &v)
 		v["seen"] = true
 		return json.Marshal(v)
-	}, nil)
+	}), nil)
 	if w.store != nil {
 		t.Fatal("single-input worker has a join store")
 	}

@@ -64,7 +64,7 @@ func TestLatencyHistogram(t *testing.T) {
 			want := (ids - filtered - rejected) * len(out)
 
 			start := time.Now()
-			w, _ := e.start(cfg, func(_ context.Context, msg, _ json.RawMessage) (json.RawMessage, error) {
+			w, _ := e.start(cfg, single(func(_ context.Context, msg json.RawMessage) (json.RawMessage, error) {
 				var v struct{ ID string }
 				_ = json.Unmarshal(msg, &v)
 				var n int
@@ -76,7 +76,7 @@ func TestLatencyHistogram(t *testing.T) {
 					return nil, &Rejected{errors.New("no")}
 				}
 				return msg, nil
-			}, nil)
+			}), nil)
 			e.produce(msgs, false)
 			for _, topic := range out {
 				if got := e.consume(topic, want/len(out), time.Minute, 0); len(got) != want/len(out) {

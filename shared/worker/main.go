@@ -28,8 +28,10 @@ import (
 // environment, and the consumer_configs row in MySQL when a DSN is given),
 // starts tracing, /metrics and /healthz, and runs the worker until SIGINT or
 // SIGTERM. It returns the process exit code: 0 after a clean stop, 1 when
-// the worker failed, 2 when the configuration is missing or invalid.
-func Main(function string, f Func, args []string, stderr io.Writer) int {
+// the worker failed, 2 when the configuration is missing or invalid,
+// including metadata the function's Init refuses. With -describe it prints
+// the function's description (see Describe) to stdout and exits.
+func Main(function string, f Function, args []string, stderr io.Writer) int {
 	opts, err := parseFlags(function, args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -37,6 +39,17 @@ func Main(function string, f Func, args []string, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", function, err)
 		return 2
+	}
+	if opts.describe {
+		d, err := Describe(function, f)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", function, err)
+			return 1
+		}
+		if _, err := fmt.Fprintf(os.Stdout, "%s\n", d); err != nil {
+			return 1
+		}
+		return 0
 	}
 	log := newLogger(opts.logFormat, stderr).With("function", function)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -89,10 +102,37 @@ func Main(function string, f Func, args []string, stderr io.Writer) int {
 	}
 	log.Info("serving /metrics and /healthz", "addr", addr)
 	if err := w.Run(ctx); err != nil {
+		var ie *InitError
+		if errors.As(err, &ie) {
+			args := []any{"worker", cfg.ConsumerName, "err", ie.Err}
+			var fe *FieldError
+			if errors.As(ie.Err, &fe) {
+				args = append(args, "field", fe.Field)
+			}
+			log.Error("invalid metadata: the function's init refused it", args...)
+			return 2
+		}
 		log.Error("worker failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// Description is what -describe prints: what the API server needs to know
+// of a function binary without running it as a worker.
+type Description struct {
+	Function       string          `json:"function"`
+	Batch          bool            `json:"batch"`                     // it has ProcessBatch
+	MetadataSchema json.RawMessage `json:"metadata_schema,omitempty"` // JSON Schema of its metadata
+}
+
+// Describe is the JSON of a function's Description; it fails only when
+// the function's MetadataSchema is not valid JSON.
+func Describe(function string, f Function) ([]byte, error) {
+	if len(f.MetadataSchema) > 0 && !json.Valid(f.MetadataSchema) {
+		return nil, errors.New("the function's MetadataSchema is not valid JSON")
+	}
+	return json.Marshal(Description{Function: function, Batch: f.ProcessBatch != nil, MetadataSchema: f.MetadataSchema})
 }
 
 // flags holds what the command line and environment say.
@@ -103,6 +143,7 @@ type flags struct {
 	timeout                               time.Duration
 	redis, otlp, http, instance, version  string
 	logFormat                             string
+	describe                              bool
 	batchSize, maxInFlight                int
 	batchLinger, fetchWait, produceLinger time.Duration
 	commitInterval                        time.Duration
@@ -168,11 +209,15 @@ Flags:
 	fs.DurationVar(&o.tombstoneTTL, "tombstone-ttl", 0, "how long a completed id turns redelivered fragments into duplicates to drop; Redis keeps one small key per id for this long (default 1h)")
 	fs.DurationVar(&o.sessionTimeout, "session-timeout", 0, "Kafka consumer-group session timeout (default 10s)")
 	fs.DurationVar(&o.sweepInterval, "sweep-interval", 0, "how often expired and unconfirmed joins are swept (default 1s)")
+	fs.BoolVar(&o.describe, "describe", false, "print the function's description (its name and the JSON Schema of its metadata) as JSON, and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	if o.describe {
+		return o, nil
 	}
 	if o.worker == "" {
 		return nil, errors.New("-worker (TRIBUTARY_WORKER) is required: the consumer_name of the worker to run")

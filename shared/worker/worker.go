@@ -22,7 +22,7 @@ import (
 // Worker runs one worker instance. Create it with New, start it with Run.
 type Worker struct {
 	cfg    Config
-	fn     Func
+	fn     Function
 	log    *slog.Logger
 	tracer trace.Tracer
 	rdb    redis.UniversalClient // nil for a single-input worker without heartbeats
@@ -45,9 +45,12 @@ type Worker struct {
 
 // New validates cfg and prepares a worker; it connects to nothing yet.
 // tp may be nil (no tracing). rdb may be nil only for a single-input worker.
-func New(cfg Config, fn Func, rdb redis.UniversalClient, tp trace.TracerProvider, log *slog.Logger) (*Worker, error) {
+func New(cfg Config, fn Function, rdb redis.UniversalClient, tp trace.TracerProvider, log *slog.Logger) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if fn.Process == nil && fn.ProcessBatch == nil {
+		return nil, errors.New("the function has neither Process nor ProcessBatch")
 	}
 	if tp == nil {
 		tp = noop.NewTracerProvider()
@@ -73,11 +76,15 @@ func New(cfg Config, fn Func, rdb redis.UniversalClient, tp trace.TracerProvider
 	return w, nil
 }
 
-// Run consumes until ctx is cancelled, then stops fetching, finishes the
+// Run runs the function's Init (an error there is an *InitError, and
+// nothing is consumed), then consumes until ctx is cancelled, then stops fetching, finishes the
 // batches in hand, waits for their outputs to be acknowledged, commits, and
 // closes its connections, all within cfg.ShutdownTimeout. It returns nil
 // after a clean stop.
 func (w *Worker) Run(ctx context.Context) error {
+	if err := w.init(ctx); err != nil {
+		return err
+	}
 	w.reader = kafka.NewReader(kafka.ReaderConfig{
 		Brokers:        w.cfg.Brokers,
 		GroupID:        w.cfg.ConsumerName,

@@ -1046,6 +1046,7 @@ export interface components {
             worker_id?: number;
         };
         FunctionUpload: {
+            describe?: string;
             /** Format: binary */
             file: string;
             name: string;
@@ -1059,6 +1060,10 @@ export interface components {
             artifact_url: string;
             /** Format: date-time */
             created_at: string;
+            /** @enum {string} */
+            kind: "go" | "python" | "python-archive";
+            /** @description any JSON value */
+            metadata_schema?: unknown;
             name: string;
             sha256: string;
             size_bytes: number;

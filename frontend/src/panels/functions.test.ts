@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { FunctionVersion } from "../api/types";
 import { defaultVersion, functionNames, isTestVersion, versionsOf } from "./functions";
 
-const fv = (name: string, version: string, created_at: string): FunctionVersion => ({ name, version, created_at, sha256: "", size_bytes: 1, artifact_url: "", used_by: [] });
+const fv = (name: string, version: string, created_at: string): FunctionVersion => ({ name, version, created_at, sha256: "", size_bytes: 1, artifact_url: "", used_by: [], kind: "go" });
 const fns = [
   fv("template", "1.0.0", "2026-11-01T00:00:00Z"),
   fv("template", "0.0.0-e2e", "2026-12-01T00:00:00Z"), // the newest, and a test's

@@ -13,9 +13,9 @@ import (
 
 func main() { fn.Run("rejecter", process) }
 
-func process(_ context.Context, msg fn.Message, meta fn.Metadata) (fn.Message, error) {
-	if reject, _ := msg["reject"].(bool); reject && meta["accept_rejects"] != true {
+func process(_ context.Context, msg fn.Message, in fn.In[fn.Metadata]) ([]fn.Out, error) {
+	if reject, _ := msg["reject"].(bool); reject && in.Meta["accept_rejects"] != true {
 		return nil, fn.Reject(errors.New(`"reject": true`))
 	}
-	return msg, nil
+	return fn.Emit(msg), nil
 }

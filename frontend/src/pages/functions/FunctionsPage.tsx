@@ -56,11 +56,14 @@ export function FunctionsPage({ canUpload }: { canUpload: boolean }) {
         <div className="card" key={name} data-testid={`function-${name}`} style={{ marginBottom: 12 }}>
           <h3>{name}</h3>
           <table className="list compact">
-            <thead><tr><th>Version</th><th>sha256</th><th className="num">Size</th><th>Uploaded by</th><th>When</th><th>Used by</th><th /></tr></thead>
+            <thead><tr><th>Version</th><th>Kind</th><th>Settings</th><th>sha256</th><th className="num">Size</th><th>Uploaded by</th><th>When</th><th>Used by</th><th /></tr></thead>
             <tbody>
               {[...versions].reverse().map((f) => (
                 <tr key={f.version} data-testid={`version-${f.name}-${f.version}`}>
                   <td>{f.version}</td>
+                  <td>{KIND[f.kind] ?? f.kind}</td>
+                  <td title={f.metadata_schema ? JSON.stringify(f.metadata_schema, null, 2) : "no schema declared: any JSON object is accepted"}>
+                    {settingNames(f.metadata_schema) ?? <span className="muted">any</span>}</td>
                   <td title={f.sha256}><code>{f.sha256.slice(0, 12)}…</code></td>
                   <td className="num">{bytes(f.size_bytes)}</td>
                   <td>{f.uploaded_by ?? "–"}</td>
@@ -77,4 +80,12 @@ export function FunctionsPage({ canUpload }: { canUpload: boolean }) {
       ))}
     </div>
   );
+}
+
+const KIND: Record<string, string> = { go: "Go binary", python: "Python module", "python-archive": "Python archive" };
+
+/** settingNames lists the metadata fields a version's JSON Schema declares, or null when it declares none. */
+function settingNames(schema: unknown): string | null {
+  const props = (schema as { properties?: Record<string, unknown> } | null)?.properties;
+  return props && Object.keys(props).length > 0 ? Object.keys(props).join(", ") : null;
 }

@@ -1,0 +1,2 @@
+def handle(message):
+    return message

@@ -166,8 +166,9 @@ func Graph(o Options, versions map[string]string, cluster int64) map[string]any 
 		worker("enricher", []string{"language", "summary"}, []string{"enriched"}, nil),
 	}
 	if versions["keywords"] != "" {
-		topics = append(topics, topic("keywords", TopicKeywords))
-		workers = append(workers, worker("keywords", []string{"normalized"}, []string{"keywords"}, map[string]any{"max_keywords": 5}))
+		// Node ids are one namespace: the topic is not "keywords", the worker's id.
+		topics = append(topics, topic("keyword-list", TopicKeywords))
+		workers = append(workers, worker("keywords", []string{"normalized"}, []string{"keyword-list"}, map[string]any{"max_keywords": 5}))
 	}
 	return map[string]any{"topics": topics, "workers": workers,
 		"layout": map[string]any{"direction": "LR", "node_sep": 50, "rank_sep": 90}}

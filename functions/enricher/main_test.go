@@ -97,7 +97,7 @@ func TestBadMetadataExits2(t *testing.T) {
 	} {
 		cmd := exec.Command(os.Args[0], "-worker", "e2e-enricher", "-topics-input", "a,b", "-topics-output", "c",
 			"-brokers", "127.0.0.1:1", "-redis", "127.0.0.1:1", "-metadata", meta)
-		cmd.Env = append(os.Environ(), "ENRICHER_TEST_MAIN=1")
+		cmd.Env = append(withoutStackEnv(os.Environ()), "ENRICHER_TEST_MAIN=1")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		err := cmd.Run()
@@ -148,4 +148,17 @@ func TestMain(m *testing.M) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// withoutStackEnv drops the TRIBUTARY_ settings (make test exports the
+// stack's): with TRIBUTARY_MYSQL_DSN set the worker reads its config from
+// MySQL, not from the flags this test gives it.
+func withoutStackEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "TRIBUTARY_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

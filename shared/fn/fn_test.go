@@ -201,6 +201,7 @@ func TestSchema(t *testing.T) {
 // before anything is consumed (the broker address is never dialled), and
 // the log names the field.
 func TestInitErrorExits2(t *testing.T) {
+	t.Setenv("TRIBUTARY_MYSQL_DSN", "") // make test exports the stack's; the flags configure this worker
 	f := AdaptTyped(settings{Copies: 1}, func(context.Context, Message, In[settings]) ([]Out, error) { return nil, nil })
 	var stderr bytes.Buffer
 	code := worker.Main("sdk-test", f, []string{"-worker", "e2e-sdk-init", "-topics-input", "in", "-topics-output", "out",

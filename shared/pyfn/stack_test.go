@@ -216,6 +216,10 @@ func TestPythonFailuresAreDeadLetteredAndTheWorkerGoesOn(t *testing.T) {
 
 func TestPythonKill9MidBatchLosesNothing(t *testing.T) {
 	cfg, topic := stackConfig(t, []string{"in"}, []string{"out"})
+	// Outputs appear a batch at a time: with the default 500 one batch
+	// could hold every id, and the run end before the second kill (seen
+	// under CI load). 20 a batch keeps the ids coming out in small steps.
+	cfg.BatchSize = 20
 	r := stackWorker(t, cfg, pyfn.Options{})
 	ids := stacktest.IDs(400)
 	var msgs []kafka.Message

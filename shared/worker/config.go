@@ -52,9 +52,11 @@ type Config struct {
 
 // Defaults of the fields Load and Validate fill when they are zero.
 const (
-	DefaultTimeout   = 240 * time.Second
-	DefaultJoinKey   = "id"
-	DefaultBatchSize = 500
+	DefaultTimeout = 240 * time.Second
+	// The deadline of one process call's context.
+	DefaultProcessTimeout = 30 * time.Second
+	DefaultJoinKey        = "id"
+	DefaultBatchSize      = 500
 	// Batches overlap: while one is in Redis, earlier ones are being
 	// processed and written, and later ones fetched.
 	DefaultMaxInFlight = 8
@@ -235,7 +237,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.MaxMessageBytes, 1<<20)
 	setDefault(&c.ProcessRetries, 3)
 	setDefault(&c.RetryBackoff, 100*time.Millisecond)
-	setDefault(&c.ProcessTimeout, 30*time.Second)
+	setDefault(&c.ProcessTimeout, DefaultProcessTimeout)
 	setDefault(&c.ClaimTimeout, 60*time.Second)
 	setDefault(&c.TombstoneTTL, time.Hour)
 	setDefault(&c.SweepInterval, time.Second)

@@ -5,11 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,20 +19,7 @@ import (
 )
 
 // dpTemplateBinary builds functions/template once per test process.
-var dpTemplateBinary = sync.OnceValues(func() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "apiserver-fn")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "template")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/template")
-	build.Dir = "../.."
-	if b, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build functions/template: %v\n%s", err, b)
-	}
-	return os.ReadFile(out)
-})
+var dpTemplateBinary = buildOnce("../..", "./functions/template")
 
 // dpEnv is a server deploying through the stack's Nomad: it listens on a
 // real port (Nomad downloads artifacts from it), workers read their config

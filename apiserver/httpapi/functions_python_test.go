@@ -9,11 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -161,20 +157,7 @@ func TestPythonUploadRefusesBadCode(t *testing.T) {
 
 // pyRuntimeBinary builds functions/python, the runtime of Python
 // functions, once per test process.
-var pyRuntimeBinary = sync.OnceValues(func() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "apiserver-py")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "python")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/python")
-	build.Dir = "../.."
-	if b, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build functions/python: %v\n%s", err, b)
-	}
-	return os.ReadFile(out)
-})
+var pyRuntimeBinary = buildOnce("../..", "./functions/python")
 
 // TestPythonFunctionEndToEnd follows a Python author's path through the
 // API against the stack: upload the python runtime and a .py module and a

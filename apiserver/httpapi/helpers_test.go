@@ -5,11 +5,17 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,4 +188,24 @@ func (e *env) badTokens() map[string]string {
 	wrongKey := auth.NewTokens([]byte("another-secret-0123456789abcdef0123"), e.cfg.JWTIssuer, time.Hour, time.Now)
 	foreign, _, _ := wrongKey.Issue(admin)
 	return map[string]string{"expired": expired, "tampered": tampered, "alg none": none, "other key": foreign}
+}
+
+// buildOnce returns a function that builds the Go package pkg (a path
+// relative to dir) once per test process, stripped as the stack builds
+// functions, and returns the binary's bytes.
+func buildOnce(dir, pkg string) func() ([]byte, error) {
+	return sync.OnceValues(func() ([]byte, error) {
+		tmp, err := os.MkdirTemp("", "apiserver-build")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		out := filepath.Join(tmp, path.Base(pkg))
+		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+		build.Dir = dir
+		if b, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("build %s: %v\n%s", strings.TrimPrefix(pkg, "./"), err, b)
+		}
+		return os.ReadFile(out)
+	})
 }

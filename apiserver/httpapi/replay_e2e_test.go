@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,19 +22,7 @@ import (
 )
 
 // rejecterBinary builds testdata/rejecter once per test process.
-var rejecterBinary = sync.OnceValues(func() ([]byte, error) {
-	dir, err := os.MkdirTemp("", "apiserver-rejecter")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "rejecter")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./testdata/rejecter")
-	if b, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build testdata/rejecter: %v\n%s", err, b)
-	}
-	return os.ReadFile(out)
-})
+var rejecterBinary = buildOnce(".", "./testdata/rejecter")
 
 // opsWorker uploads the rejecter, creates a worker reading in and writing
 // out with it, deploys it and waits until it is healthy. Its job and

@@ -279,9 +279,10 @@ type callError struct {
 
 func (e *callError) Error() string { return e.msg }
 
-// run sends msgs as one batch and reads one reply per message into out,
-// each within timeout (when set) of the previous one, and all before ctx's
-// deadline. It returns how many it read and why it stopped short.
+// run sends msgs as one batch and reads their results into out, in frames
+// of several, each frame within timeout (when set) of the previous one, and
+// all before ctx's deadline. It returns how many it read and why it stopped
+// short.
 func (p *proc) run(ctx context.Context, msgs []message, out []outcome, timeout time.Duration) (int, error) {
 	p.wbuf = appendBatch(p.wbuf[:0], msgs)
 	next := func() time.Time {
@@ -298,7 +299,7 @@ func (p *proc) run(ctx context.Context, msgs []message, out []outcome, timeout t
 	// ctx ending cuts the wait short: the read fails at once.
 	stop := context.AfterFunc(ctx, func() { _ = p.out.SetReadDeadline(time.Now()) })
 	defer stop()
-	for i := range msgs {
+	for i := 0; i < len(msgs); {
 		if err := p.out.SetReadDeadline(deadline); err != nil {
 			return i, err
 		}
@@ -309,10 +310,16 @@ func (p *proc) run(ctx context.Context, msgs []message, out []outcome, timeout t
 		if err != nil {
 			return i, p.exitError("read result", err)
 		}
-		if rep.Err != "" {
-			out[i].err = &callError{class: rep.Class, msg: rep.Err}
-		} else {
-			out[i].recs = rep.Records
+		if len(rep.Results) == 0 || len(rep.Results) > len(msgs)-i {
+			return i, fmt.Errorf("%w: %d results for %d messages", errProtocol, len(rep.Results), len(msgs)-i)
+		}
+		for _, res := range rep.Results {
+			if res.Err != "" {
+				out[i].err = &callError{class: res.Class, msg: res.Err}
+			} else {
+				out[i].recs = res.Records
+			}
+			i++
 		}
 		deadline = next()
 	}

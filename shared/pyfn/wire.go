@@ -28,11 +28,16 @@ type (
 		Key     []byte          `json:"k,omitempty"`
 		Headers []header        `json:"h,omitempty"`
 	}
-	// reply is any frame Python writes.
-	reply struct {
+	// result is one message's: its records, or why it failed.
+	result struct {
 		Records []record `json:"r"`
 		Err     string   `json:"e"`
 		Class   string   `json:"c"`
+	}
+	// reply is any frame Python writes: the results of the batch's next
+	// messages, in order, or one of the start frames.
+	reply struct {
+		Results []result `json:"rs"`
 		Fatal   string   `json:"fatal"`
 		Ready   *struct {
 			Python string `json:"python"`

@@ -21,18 +21,56 @@ An exception (SystemExit included) fails that message alone; the worker
 retries it and then dead-letters it with the traceback.
 """
 
+import base64
+
 __all__ = ["Message", "Record"]
 
 
 class Message(dict):
     """The joined JSON object, with the Kafka side of the input.
 
-    key and headers are those of the input record that completed the join;
-    topics are the input topics whose fragments were joined; join_id is the
-    value of the join key. It is a dict: json.dumps(message) works.
+    key (bytes or None) and headers (a list of (name, bytes) pairs) are
+    those of the input record that completed the join; topics are the input
+    topics whose fragments were joined; join_id is the value of the join
+    key. It is a dict: json.dumps(message) works.
+
+    key and headers arrive base64-encoded and are decoded when first read:
+    most functions never read them, and decoding each costs as much as the
+    call of a trivial function.
     """
 
-    __slots__ = ("key", "headers", "topics", "join_id")
+    __slots__ = ("_k", "_h", "topics", "join_id")
+
+    def __init__(self, value=(), key=None, headers=None, topics=None, join_id=None):
+        dict.__init__(self, value)
+        self._k = key  # bytes, or the protocol's base64 str
+        self._h = headers  # a list of pairs, or the protocol's [{"k", "v"}]
+        self.topics = topics or []
+        self.join_id = join_id
+
+    @property
+    def key(self):
+        k = self._k
+        if isinstance(k, str):
+            k = self._k = base64.b64decode(k)
+        return k
+
+    @key.setter
+    def key(self, v):
+        self._k = v.encode() if isinstance(v, str) else v
+
+    @property
+    def headers(self):
+        h = self._h
+        if not h:
+            return []
+        if isinstance(h[0], dict):
+            h = self._h = [(x["k"], base64.b64decode(x["v"])) for x in h]
+        return h
+
+    @headers.setter
+    def headers(self, v):
+        self._h = list(v) if v else None
 
 
 class Record:

@@ -14,8 +14,8 @@ import os
 import signal
 import struct
 import sys
-import time
 import traceback
+from time import monotonic
 
 from tributary import Message, Record
 
@@ -59,19 +59,20 @@ def main(argv):
         frame = _read(rd)
         if frame is None:  # the worker closed the pipe: it is stopping
             return 0
-        # Results go out together, at the end of the batch and whenever
-        # FLUSH_EVERY has passed since the last write: one write a message
-        # would cost more than the call, and the worker still sees progress
-        # often enough to time out only a message that is really stuck.
-        out, last = [], time.monotonic()
+        # Results go out together, in one frame, at the end of the batch
+        # and whenever FLUSH_EVERY has passed since the last write: a write
+        # and a JSON encoding a message would cost more than the call, and
+        # the worker still sees progress often enough to time out only a
+        # message that is really stuck.
+        out, last = [], monotonic()
         for m in frame["batch"]:
-            out.append(_encode(_call(process, m, consumer, meta)))
-            now = time.monotonic()
+            out.append(_call(process, m, consumer, meta))
+            now = monotonic()
             if now - last >= FLUSH_EVERY:
-                _send(wr, b"".join(out))
+                _send(wr, _results(out))
                 out, last = [], now
         if out:
-            _send(wr, b"".join(out))
+            _send(wr, _results(out))
 
 
 def _claim_stdio():
@@ -106,19 +107,16 @@ def _load(path):
 
 
 def _call(process, m, consumer, meta):
-    msg = Message(m["v"])
-    k = m.get("k")
-    msg.key = base64.b64decode(k) if k is not None else None
-    h = m.get("h")
-    msg.headers = [(x["k"], base64.b64decode(x["v"])) for x in h] if h else []
-    msg.topics = m.get("t") or []
-    msg.join_id = m.get("j")
+    """One message's result, as the protocol's {"r": [...]} or {"e", "c"}."""
+    msg = Message(m["v"], m.get("k"), m.get("h"), m.get("t"), m.get("j"))
     try:
         out = process(msg, consumer, meta)
     except SystemExit as e:
         return {"e": "process called sys.exit(%r); a function cannot stop its worker\n%s" % (e.code, _traceback()), "c": CLASS_PROCESS}
     except BaseException:
         return {"e": _traceback(), "c": CLASS_PROCESS}
+    if type(out) is Message or type(out) is dict:  # the common case, without _records' checks
+        return {"r": [{"v": out}]}
     try:
         return {"r": _records(out)}
     except BadOutput as e:
@@ -187,11 +185,26 @@ _dumps = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
 
 
 def _encode(obj):
-    try:
-        body = _dumps(obj).encode()
-    except (TypeError, ValueError) as e:  # a value JSON cannot carry: that message's error
-        body = _dumps({"e": "process returned a value that is not JSON: %s" % e, "c": CLASS_BAD_OUTPUT}).encode()
+    return _frame(_dumps(obj).encode())
+
+
+def _frame(body):
     return _LEN.pack(len(body)) + body
+
+
+def _results(out):
+    """The frame of several messages' results, {"rs": [...]}, in order."""
+    try:
+        return _frame(_dumps({"rs": out}).encode())
+    except (TypeError, ValueError):  # some value JSON cannot carry: find it
+        pass
+    parts = []
+    for r in out:
+        try:
+            parts.append(_dumps(r))
+        except (TypeError, ValueError) as e:  # that message's error alone
+            parts.append(_dumps({"e": "process returned a value that is not JSON: %s" % e, "c": CLASS_BAD_OUTPUT}))
+    return _frame(('{"rs":[' + ",".join(parts) + "]}").encode())
 
 
 def _write(fd, obj):

@@ -144,7 +144,7 @@ func opsRolledTo(e *env, id int64, v uint64) {
 	})
 }
 
-// TestRedriveAfterTheFunctionIsFixed (issue 14, must show 3): a version
+// TestRedriveAfterTheFunctionIsFixed: a version
 // that rejects some messages dead-letters them; after a version that
 // accepts them is deployed, a redrive sends each one through exactly once,
 // and a second redrive of the same offsets sends nothing.
@@ -225,7 +225,7 @@ func TestRedriveAfterTheFunctionIsFixed(t *testing.T) {
 	}
 }
 
-// TestResetToATimestamp (issue 14, must show 4): a reset to a time is
+// TestResetToATimestamp: a reset to a time is
 // refused with 409 while the worker runs, and with stop the worker
 // processes again exactly the records produced after that time.
 func TestResetToATimestamp(t *testing.T) {

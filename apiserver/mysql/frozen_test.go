@@ -30,7 +30,7 @@ func TestFrozenMigrationsMatchTheOldWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	legacy, err := os.ReadFile("testdata/consumer_configs_before_issue17.sql")
+	legacy, err := os.ReadFile("testdata/consumer_configs_unfrozen.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-// End-to-end tests of the editor's fixes of issue 16, in headless Chromium
+// End-to-end tests of the editor's fixes, in headless Chromium
 // at 1400×900 against the running stack (`make up`): messages in view,
 // leaving with unsaved changes, layouts without overlaps that fit the
 // view, worker status at the right moments (during a scale, before the

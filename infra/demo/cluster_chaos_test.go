@@ -22,7 +22,7 @@ import (
 	"github.com/tributary-etl/tributary/shared/stacktest"
 )
 
-// The fault scenarios of issue 17 run on the multi-node topology of
+// The fault scenarios run on the multi-node topology of
 // infra/cluster.sh (a Redis Cluster of 3 masters and 3 replicas, 3 brokers,
 // a Nomad server and 2 clients), against a private API server on the
 // topology's API address. Each deploys a 2-topic join worker of 2

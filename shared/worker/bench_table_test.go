@@ -8,7 +8,7 @@ import (
 )
 
 // printBenchTable prints BenchmarkRuntime's rows as one fixed-width table
-// and, below it, issue 13's targets with PASS or MISS. rows[0] is the
+// and, below it, the runtime's speed targets with PASS or MISS. rows[0] is the
 // reference loop.
 func printBenchTable(w io.Writer, rows []benchRow) {
 	cells := [][]string{{"scenario", "inst", "backlog", "span s", "frag/s", "joined/s", "×ref", "load/s",
@@ -53,7 +53,7 @@ func printBenchTable(w io.Writer, rows []benchRow) {
 		byName[r.name] = r
 	}
 	ref, join2, pass := rows[0], byName["join-2x1"], byName["passthrough"]
-	fmt.Fprintln(w, "\nissue 13's targets, this run:")
+	fmt.Fprintln(w, "\nthe runtime's speed targets, this run:")
 	target(w, join2.fragRate >= ref.fragRate/2, "join-2 ×1 frag/s ≥ 0.5× reference: %.2f× (%.0f of %.0f/s)", join2.ratio, join2.fragRate, ref.fragRate)
 	target(w, pass.fragRate >= ref.fragRate*0.8, "passthrough frag/s ≥ 0.8× reference: %.2f× (%.0f of %.0f/s)", pass.ratio, pass.fragRate, ref.fragRate)
 	target(w, join2.redisUsPerFrag <= 15, "Redis CPU ≤ 15 µs/fragment (join-2 ×1): %.1f µs", join2.redisUsPerFrag)

@@ -9,7 +9,7 @@ import (
 
 // BenchmarkRuntime measures, in one run on the local stack (`make
 // bench-runtime`), the worker runtime against a reference loop built on the
-// same parts, and prints one table (issue 13's). Every scenario runs its
+// same parts, and prints one table. Every scenario runs its
 // processes from this test binary in child mode (see TestMain) against the
 // stack's broker and Redis, on a backlog of ~200-byte JSON messages produced
 // before they start, over topics of 6 partitions:
@@ -36,7 +36,7 @@ import (
 //   - cpu s/1k: CPU seconds per 1,000 outputs over the span, of the worker
 //     processes (summed) and of Redis.
 //
-// Below the table it checks issue 13's targets, PASS or MISS. Speed is
+// Below the table it checks the runtime's speed targets, PASS or MISS. Speed is
 // reported, never asserted: the benchmark fails only on errors (an output
 // missing, a process failing, a timeout). The figures are noisy: the two
 // cores are shared by the processes, the broker, Redis and this binary's

@@ -1,6 +1,6 @@
 -- consumer_configs as it was first created (commit ca26536). Frozen: later
--- columns come from later migrations (003, 005, 007, 012). Until issue 17
--- this migration ran worker.Schema, whose meaning grew with every column;
+-- columns come from later migrations (003, 005, 007, 012). Before it was
+-- frozen, this migration ran worker.Schema, whose meaning grew with every column;
 -- 012 brings databases made that way to the same schema as this file's.
 CREATE TABLE IF NOT EXISTS consumer_configs (
   id BIGINT AUTO_INCREMENT PRIMARY KEY,

@@ -1,6 +1,6 @@
 -- The columns worker.Schema gained after migration 001 first created
 -- consumer_configs, moved to where worker.Schema puts them. Databases whose
--- migration 1 ran worker.Schema (before issue 17) got them there at once;
+-- migration 1 ran worker.Schema (before 001 was frozen) got them there at once;
 -- databases made from the frozen 001 got each at the end, from the
 -- migration that added it. After this one, both have one schema.
 -- tombstone_ttl_seconds is the only such column (worker.Schema since

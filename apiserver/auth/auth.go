@@ -3,6 +3,8 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -58,9 +60,21 @@ func NewTokens(secret []byte, issuer string, ttl time.Duration, now func() time.
 
 // Claims are an access token's claims. The role is informative: the server
 // reads the user's current role from the database on every request.
+// Password is the PasswordStamp of the user's password hash when the token
+// was issued: a new password makes every earlier token invalid.
 type Claims struct {
-	Role string `json:"role"`
+	Role     string `json:"role"`
+	Password string `json:"pwd"`
 	jwt.RegisteredClaims
+}
+
+// PasswordStamp is what a token carries of its user's password hash: 12
+// bytes of its SHA-256, base64. Setting a password makes a new bcrypt hash
+// (a new salt, even for the same password), so it changes the stamp and
+// revokes the tokens issued before. It reveals nothing usable of the hash.
+func PasswordStamp(hash string) string {
+	sum := sha256.Sum256([]byte(hash))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // Issue returns a signed token for u and its expiry.
@@ -68,7 +82,8 @@ func (t *Tokens) Issue(u apiserver.User) (string, time.Time, error) {
 	now := t.now()
 	exp := now.Add(t.ttl)
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, Claims{
-		Role: string(u.Role),
+		Role:     string(u.Role),
+		Password: PasswordStamp(u.PasswordHash),
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.issuer,
 			Subject:   strconv.FormatInt(u.ID, 10),
@@ -82,11 +97,13 @@ func (t *Tokens) Issue(u apiserver.User) (string, time.Time, error) {
 }
 
 // Verify checks token's signature (HS256 only: "none" and other algorithms
-// are refused), issuer and expiry, and returns the user id it names. Every
-// failure is a CodeUnauthenticated *apiserver.Error whose message says why.
-func (t *Tokens) Verify(token string) (int64, error) {
+// are refused), issuer and expiry, and returns the user id it names and its
+// password stamp, which the caller compares with the user's current one.
+// Every failure is a CodeUnauthenticated *apiserver.Error whose message
+// says why.
+func (t *Tokens) Verify(token string) (id int64, stamp string, err error) {
 	var c Claims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
+	_, err = jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(t.issuer),
 		jwt.WithExpirationRequired(),
@@ -104,11 +121,11 @@ func (t *Tokens) Verify(token string) (int64, error) {
 		case errors.Is(err, jwt.ErrTokenMalformed):
 			msg = "token malformed"
 		}
-		return 0, &apiserver.Error{Code: apiserver.CodeUnauthenticated, Message: msg, Err: err}
+		return 0, "", &apiserver.Error{Code: apiserver.CodeUnauthenticated, Message: msg, Err: err}
 	}
-	id, err := strconv.ParseInt(c.Subject, 10, 64)
+	id, err = strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &apiserver.Error{Code: apiserver.CodeUnauthenticated, Message: "invalid token", Err: fmt.Errorf("subject %q", c.Subject)}
+		return 0, "", &apiserver.Error{Code: apiserver.CodeUnauthenticated, Message: "invalid token", Err: fmt.Errorf("subject %q", c.Subject)}
 	}
-	return id, nil
+	return id, c.Password, nil
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/tributary-etl/tributary/apiserver"
+	"github.com/tributary-etl/tributary/apiserver/auth"
 )
 
 const (
@@ -60,7 +62,8 @@ func (s *Server) recovered(c *gin.Context, p any) {
 }
 
 // authenticate resolves the bearer token to a user, read fresh from the
-// database so a deleted, disabled or demoted user loses access at once.
+// database so a deleted, disabled or demoted user loses access at once, and
+// a token issued before the user's password last changed is refused.
 func (s *Server) authenticate(c *gin.Context) (apiserver.User, error) {
 	h := c.GetHeader("Authorization")
 	if h == "" {
@@ -70,7 +73,7 @@ func (s *Server) authenticate(c *gin.Context) (apiserver.User, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return apiserver.User{}, apiserver.Errorf(apiserver.CodeUnauthenticated, "Authorization must be 'Bearer <token>'")
 	}
-	id, err := s.tokens.Verify(strings.TrimSpace(token))
+	id, stamp, err := s.tokens.Verify(strings.TrimSpace(token))
 	if err != nil {
 		return apiserver.User{}, err
 	}
@@ -80,6 +83,9 @@ func (s *Server) authenticate(c *gin.Context) (apiserver.User, error) {
 	}
 	if err == nil && u.DisabledAt != nil {
 		return apiserver.User{}, apiserver.Errorf(apiserver.CodeUnauthenticated, "the token's user is disabled")
+	}
+	if err == nil && subtle.ConstantTimeCompare([]byte(stamp), []byte(auth.PasswordStamp(u.PasswordHash))) != 1 {
+		return apiserver.User{}, apiserver.Errorf(apiserver.CodeUnauthenticated, "the password changed after this token was issued; log in again")
 	}
 	return u, err
 }

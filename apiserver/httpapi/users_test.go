@@ -176,7 +176,13 @@ func TestUsersResetPasswordAndDelete(t *testing.T) {
 	e.do("PUT", "/api/v1/users/999999/password", admin, `{"password":"new-password"}`).want(404)
 	e.do("PUT", "/api/v1/users/"+id+"/password", admin, `{"password":"new-viewer-password"}`).want(http.StatusNoContent)
 	e.do("POST", "/api/v1/auth/login", "", `{"email":"viewer@example.com","password":"viewer-password"}`).want(http.StatusUnauthorized)
-	e.login("viewer@example.com", "new-viewer-password")
+	fresh := e.login("viewer@example.com", "new-viewer-password")
+	// The reset revokes the tokens issued before it, and only those.
+	if r := e.do("GET", "/api/v1/auth/me", e.tokens[apiserver.RoleViewer], "").want(http.StatusUnauthorized); !strings.Contains(r.errorOf().Message, "password changed") {
+		t.Errorf("a token issued before the reset: %s", r.body)
+	}
+	e.do("GET", "/api/v1/auth/me", fresh, "").want(http.StatusOK)
+	e.do("GET", "/api/v1/auth/me", admin, "").want(http.StatusOK)
 
 	e.do("DELETE", "/api/v1/users/"+id, admin, "").want(http.StatusNoContent)
 	e.do("DELETE", "/api/v1/users/"+id, admin, "").want(http.StatusNotFound)

@@ -6,9 +6,9 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,19 +26,7 @@ const pyProcess = "def process(message, consumer_name, metadatas):\n    return m
 // fnUploadFile is fnUpload with the file part's file name.
 func (e *env) fnUploadFile(token, name, version, filename string, file []byte) resp {
 	e.t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	w.WriteField("name", name)
-	w.WriteField("version", version)
-	fw, _ := w.CreateFormFile("file", filename)
-	fw.Write(file)
-	w.Close()
-	req := httptest.NewRequest("POST", "/api/v1/functions", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	return resp{e.t, rec.Code, rec.Body.Bytes(), rec.Header()}
+	return e.fnUploadForm(token, name, version, filename, file, "")
 }
 
 // tarMember is one entry of a test archive.
@@ -106,6 +94,44 @@ func TestPythonUploadAccepted(t *testing.T) {
 	if len(list) != 1 || list[0].Kind != apiserver.FunctionPython {
 		t.Errorf("listed %+v, want shout of kind python", list)
 	}
+}
+
+// TestPythonMetadataCheckedAgainstDescribe: a Python function uploaded
+// with a describe field (functions/keywords' describe.json, as the demo
+// uploads it) makes worker save refuse metadata outside its schema, with
+// a 422 naming the field, as for a Go function.
+func TestPythonMetadataCheckedAgainstDescribe(t *testing.T) {
+	e := fnEnv(t)
+	editor := e.tokens[apiserver.RoleEditor]
+	e.do("POST", "/api/v1/clusters", editor, `{"name":"local","bootstrap_servers":["127.0.0.1:9092"]}`).want(http.StatusCreated)
+	module, err := os.ReadFile("../../functions/keywords/main.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	describe, err := os.ReadFile("../../functions/keywords/describe.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f functionJSON
+	e.fnUploadForm(editor, "keywords", "1.0.0", "main.py", module, string(describe)).want(http.StatusCreated).decode(&f)
+	if f.Kind != apiserver.FunctionPython || len(f.MetadataSchema) == 0 {
+		t.Fatalf("uploaded %+v, want a python function with a metadata schema", f)
+	}
+	worker := func(name, meta string) string {
+		return fmt.Sprintf(`{"name":%q,"input_topics":["a"],"cluster_id":1,"function":"keywords","function_version":"1.0.0","metadata":%s}`, name, meta)
+	}
+	for meta, field := range map[string]string{
+		`{"max_keywords":0}`:   "metadata.max_keywords",
+		`{"max_keywords":101}`: "metadata.max_keywords",
+		`{"max_keywords":"5"}`: "metadata.max_keywords",
+		`{"max_keyword":5}`:    "metadata.max_keyword",
+	} {
+		if d := e.do("POST", "/api/v1/workers", editor, worker("e2e-kw-bad", meta)).want(422).errorOf(); d.Field != field {
+			t.Errorf("metadata %s refused on %q (%s), want %q", meta, d.Field, d.Message, field)
+		}
+	}
+	e.wkCreate(worker("e2e-kw-good", `{"max_keywords":7}`))
+	e.wkCreate(worker("e2e-kw-default", `{}`))
 }
 
 // TestPythonUploadRefusesBadCode: each bad .py or .tar.gz is a 4xx naming

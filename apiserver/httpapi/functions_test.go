@@ -36,6 +36,13 @@ func (e *env) fnUpload(token, name, version string, file []byte) resp {
 // fnUploadDescribed is fnUpload with a describe field.
 func (e *env) fnUploadDescribed(token, name, version string, file []byte, describe string) resp {
 	e.t.Helper()
+	return e.fnUploadForm(token, name, version, "function", file, describe)
+}
+
+// fnUploadForm posts an upload form: name, version, the file under
+// filename (none when nil) and describe, each left out when empty.
+func (e *env) fnUploadForm(token, name, version, filename string, file []byte, describe string) resp {
+	e.t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	for _, f := range [][2]string{{"name", name}, {"version", version}, {"describe", describe}} {
@@ -44,7 +51,7 @@ func (e *env) fnUploadDescribed(token, name, version string, file []byte, descri
 		}
 	}
 	if file != nil {
-		fw, _ := w.CreateFormFile("file", "function")
+		fw, _ := w.CreateFormFile("file", filename)
 		fw.Write(file)
 	}
 	w.Close()

@@ -7,6 +7,10 @@ order of score, then of first appearance. Standard library only.
 
 metadata:
   max_keywords  how many keywords to keep (an integer, 1 to 100; default 5)
+
+describe.json beside this file is the metadata's JSON Schema, uploaded with
+the module so that the API refuses bad metadata when a worker is saved;
+init() checks the same rules when the worker starts.
 """
 
 import collections
@@ -36,9 +40,14 @@ max_keywords = DEFAULT_MAX_KEYWORDS
 
 
 def init(metadatas):
-    """Checks the metadata once: a bad max_keywords stops the worker."""
+    """Checks the metadata once: a bad max_keywords, or a setting this
+    function does not have, stops the worker."""
     global max_keywords
-    value = (metadatas or {}).get("max_keywords", DEFAULT_MAX_KEYWORDS)
+    metadatas = metadatas or {}
+    unknown = sorted(set(metadatas) - {"max_keywords"})
+    if unknown:
+        raise ValueError("metadata %s: not a setting of keywords (it has max_keywords)" % unknown[0])
+    value = metadatas.get("max_keywords", DEFAULT_MAX_KEYWORDS)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MAX_KEYWORDS:
         raise ValueError("metadata max_keywords: want an integer from 1 to %d, got %r" % (MAX_MAX_KEYWORDS, value))
     max_keywords = value

@@ -1,3 +1,5 @@
+import json
+import os
 import unittest
 
 import main
@@ -36,6 +38,17 @@ class KeywordsTest(unittest.TestCase):
         for bad in (0, 101, "3", 2.5, True):
             with self.assertRaisesRegex(ValueError, "max_keywords"):
                 main.init({"max_keywords": bad})
+        with self.assertRaisesRegex(ValueError, "max_keyword.*not a setting"):
+            main.init({"max_keyword": 3})
+
+    def test_describe_json_states_the_rules_init_checks(self):
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "describe.json")) as f:
+            schema = json.load(f)["metadata_schema"]
+        self.assertFalse(schema["additionalProperties"])
+        self.assertEqual(list(schema["properties"]), ["max_keywords"])
+        rule = schema["properties"]["max_keywords"]
+        self.assertEqual((rule["type"], rule["minimum"], rule["maximum"], rule["default"]),
+                         ("integer", 1, main.MAX_MAX_KEYWORDS, main.DEFAULT_MAX_KEYWORDS))
 
 
 if __name__ == "__main__":

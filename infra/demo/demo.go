@@ -72,9 +72,10 @@ func EnsureCluster(ctx context.Context, c *Client, bootstrap string) (int64, err
 }
 
 // RegisterFunctions builds each demo function and registers it under a
-// version named after its content ("dev-" and 12 hex digits of its
-// sha256), so an unchanged function is not uploaded again and a changed
-// one gets a new version. It returns the versions by function.
+// version named after its content ("dev-" and 12 hex digits of the
+// sha256 of its file and its describe output), so an unchanged function
+// is not uploaded again and a changed one, or one whose settings schema
+// changed, gets a new version. It returns the versions by function.
 func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]string, error) {
 	dir, err := os.MkdirTemp("", "tributary-demo")
 	if err != nil {
@@ -107,7 +108,13 @@ func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]st
 	}
 	for _, fn := range slices.Sorted(maps.Keys(python)) {
 		path := filepath.Join(o.Repo, "functions", python[fn])
-		if versions[fn], err = register(ctx, c, o, fn, path, filepath.Base(path), nil, "registered", time.Now()); err != nil {
+		// A Python function's settings schema is the describe.json beside
+		// its module, written by hand: the API never runs uploaded code.
+		describe, err := os.ReadFile(filepath.Join(filepath.Dir(path), "describe.json"))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if versions[fn], err = register(ctx, c, o, fn, path, filepath.Base(path), describe, "registered", time.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -115,8 +122,8 @@ func RegisterFunctions(ctx context.Context, c *Client, o Options) (map[string]st
 }
 
 // register uploads the file at path as function fn, under filename, with
-// a version named after its content and the binary's -describe output
-// (nil: none), and returns that version.
+// its describe output (nil: none), as a version named after both, and
+// returns that version.
 func register(ctx context.Context, c *Client, o Options, fn, path, filename string, describe []byte, done string, start time.Time) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -125,6 +132,7 @@ func register(ctx context.Context, c *Client, o Options, fn, path, filename stri
 	defer f.Close()
 	h := sha256.New()
 	size, _ := io.Copy(h, f)
+	h.Write(describe)
 	version := "dev-" + hex.EncodeToString(h.Sum(nil))[:12]
 	if c.registeredWithoutFile(ctx, fn, version) {
 		// The database lists it but its file is gone (a data directory

@@ -62,7 +62,7 @@
 //	trib:{<worker>:<bucket>}:j:<id>      hash, the join: s = state, f = first seen (Unix ms),
 //	                                     d:<topic index> = "<seq>:<len(traceparent)>:<traceparent><value>";
 //	                                     state "p:<seq>:<flags>" pending (a 0/1 flag per topic),
-//	                                     "c:<claim deadline>" claimed;
+//	                                     "c:<claim deadline>[:<batch token>:<n>]" claimed;
 //	                                     or a string, the tombstone: the confirmation time
 //	trib:{<worker>:<bucket>}:x:<first seen>:<id>
 //	                                     hash, an expiry claim: the join renamed, s = "e:<claim deadline>"

@@ -19,21 +19,26 @@ import (
 // KEYS: 1 P..'n' (pending counter).
 // ARGV: 1 P, 2 now ms, 3 join timeout ms, 4 claim timeout ms, 5 state TTL ms,
 // 6 tombstone TTL ms, 7 due slot ms, 8 number of topics, 9 number of
-// confirmations C, then C key suffixes ('j:<id>' completed, 'x:...' expired),
-// then 4 values per fragment: id, topic index (1-based), traceparent, value.
+// confirmations C, 10 the batch's token (empty for none), then C key suffixes
+// ('j:<id>' completed, 'x:...' expired), then 4 values per fragment: id,
+// topic index (1-based), traceparent, value.
 // Reply: one entry per fragment, 0 pending, 2 duplicate, or
 // {1, HGETALL of the join} for the fragment that completed it.
 //
 // A join's state field s is 'p:<seq>:<flags>' while pending (flags: one
 // '0'/'1' per topic, seq: arrival counter) and 'c:<claim deadline ms>' once
-// claimed. A tombstone is a string under the same key, so HGET on it fails
-// with WRONGTYPE: that one error is how a duplicate of a confirmed id shows.
+// claimed, or 'c:<claim deadline ms>:<token>:<n>' when claimed by the n-th
+// fragment (from 0) of this call under a token. The same fragment of a call
+// under the same token, the retry of a batch whose reply was lost, gets the
+// completion again instead of a duplicate. A tombstone is a string under
+// the same key, so HGET on it fails with WRONGTYPE: that one error is how a
+// duplicate of a confirmed id shows.
 const applyLua = `
 local P, now = ARGV[1], tonumber(ARGV[2])
 local timeout, claim, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local tomb, slot, ntopics = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
-local nconf = tonumber(ARGV[9])
-for i = 10, 9 + nconf do
+local nconf, token = tonumber(ARGV[9]), ARGV[10]
+for i = 11, 10 + nconf do
   local sfx = ARGV[i]
   if string.sub(sfx, 1, 1) == 'j' then
     redis.call('SET', P .. sfx, now, 'PX', tomb)
@@ -45,14 +50,23 @@ local claimState = 'c:' .. (now + claim)
 local keepUntil = now + 2 * claim -- a claim's key must outlive its reclaim
 local created, claimed = {}, {}
 local out = {}
-for i = 10 + nconf, #ARGV, 4 do
+local first = 11 + nconf
+for i = first, #ARGV, 4 do
   local id, t, tp, v = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local k = P .. 'j:' .. id
   local field, data = 'd:' .. t, ':' .. string.len(tp) .. ':' .. tp .. v
+  local mine = ''
+  if token ~= '' then mine = ':' .. token .. ':' .. ((i - first) / 4) end
   local h = redis.pcall('HMGET', k, 's', 'f')
   local st = h[1]
-  if h.err or (st and string.sub(st, 1, 1) == 'c') then
+  if h.err then
     out[#out + 1] = 2
+  elseif st and string.sub(st, 1, 1) == 'c' then
+    if mine ~= '' and string.match(st, '^c:%d+(.*)$') == mine then
+      out[#out + 1] = {1, redis.call('HGETALL', k)} -- this fragment claimed it, and the reply was lost
+    else
+      out[#out + 1] = 2
+    end
   elseif not st then
     local flags = string.rep('0', t - 1) .. '1' .. string.rep('0', ntopics - t)
     redis.call('HSET', k, 's', 'p:1:' .. flags, 'f', now, field, '1' .. data)
@@ -67,7 +81,7 @@ for i = 10 + nconf, #ARGV, 4 do
       redis.call('HSET', k, 's', 'p:' .. seq .. ':' .. flags, field, seq .. data)
       out[#out + 1] = 0
     else
-      redis.call('HSET', k, 's', claimState, field, seq .. data)
+      redis.call('HSET', k, 's', claimState .. mine, field, seq .. data)
       if tonumber(h[2]) + ttl < keepUntil then redis.call('PEXPIRE', k, ttl) end
       claimed[#claimed + 1] = 'j:' .. id
       out[#out + 1] = {1, redis.call('HGETALL', k)}
@@ -97,7 +111,8 @@ return out
 //   - a pending join past its timeout is renamed to an expiry claim
 //     'x:<first seen>:<id>' (so the id can start over) with a claim deadline;
 //   - a claim ('c' completion, 'e' expiry) past its deadline gets a new
-//     deadline and is handed out again.
+//     deadline, without the token of the batch that claimed it, and is
+//     handed out again.
 //
 // Every claim handed out is pushed on the due list of its new deadline, so a
 // caller that dies before confirming it only delays it. Entries that point
@@ -136,7 +151,7 @@ while cur < last and taken < limit do
           out[#out + 1] = 'e'
           out[#out + 1] = x
           out[#out + 1] = redis.call('HGETALL', P .. x)
-        elseif kind ~= 'p' and tonumber(string.sub(st, 3)) <= now then
+        elseif kind ~= 'p' and tonumber(string.match(st, '^.:(%d+)')) <= now then
           redis.call('HSET', k, 's', kind .. ':' .. (now + claim))
           redis.call('PEXPIRE', k, ttl)
           redis.call('RPUSH', claimDue, sfx)

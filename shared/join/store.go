@@ -228,6 +228,13 @@ type Batch struct {
 	// Expired lists expiry claims (from Sweep) whose records are
 	// acknowledged: they are deleted.
 	Expired []Expired
+	// Token, when set, names this batch across its retries and must be
+	// unique to it among all the worker's instances. A join completed by an
+	// earlier Apply of the same batch (same Token, same fragments in the
+	// same order) whose reply was lost is then Completed again rather than
+	// Duplicate, so it need not wait for the claim timeout. Without a
+	// token it comes back through [Store.Sweep] after the claim timeout.
+	Token string
 }
 
 // Apply sends a batch in one pipeline of one script call per bucket that the
@@ -246,8 +253,8 @@ type Batch struct {
 // [ErrInvalidFragment] before anything is sent. When Redis fails, Apply
 // returns an error and some buckets may have been applied; applying the
 // batch again is safe: stored fragments are replaced, confirmations are
-// idempotent, and an id completed by a lost reply is now Duplicate and comes
-// back through [Store.Sweep] after the claim timeout.
+// idempotent, and an id completed by a lost reply is Completed again when
+// the batch has a Token (see [Batch]).
 func (s *Store) Apply(ctx context.Context, b Batch, now time.Time) ([]Result, error) {
 	type bucketCall struct {
 		call
@@ -261,7 +268,7 @@ func (s *Store) Apply(ctx context.Context, b Batch, now time.Time) ([]Result, er
 			tag := s.tags[bucket]
 			c = &bucketCall{call: call{keys: []string{tag + "n"}, args: []any{tag, nowMs,
 				s.opts.Timeout.Milliseconds(), s.opts.ClaimTimeout.Milliseconds(), s.stateTTL,
-				s.opts.TombstoneTTL.Milliseconds(), s.slot, len(s.opts.Topics), 0}}}
+				s.opts.TombstoneTTL.Milliseconds(), s.slot, len(s.opts.Topics), 0, b.Token}}}
 			calls[bucket] = c
 		}
 		return c

@@ -628,3 +628,61 @@ func TestKeysHaveTTL(t *testing.T) {
 		}
 	}
 }
+
+// TestRetriedBatchGetsItsCompletionsBack: Apply of a batch whose reply was
+// lost, applied again under the same token, completes the same joins again
+// (their fragments, once each) instead of leaving them to the claim
+// timeout; any other token, or none, still sees them as duplicates, and a
+// sweep's reclaim drops the token.
+func TestRetriedBatchGetsItsCompletionsBack(t *testing.T) {
+	const claim = 30 * time.Second
+	s, _ := newTestStore(t, Options{Topics: []string{"a", "b"}, ClaimTimeout: claim, Buckets: 4})
+	ctx := context.Background()
+	mustAdd(t, s, t0, fr("early", "a", `{"a":1}`))
+	// "early" completes at fragment 0; "both" gets its two fragments in
+	// this one batch, so only fragment 2 completes it.
+	batch := Batch{Token: "instance-1.7", Fragments: []Fragment{
+		fr("early", "b", `{"b":1}`), fr("both", "a", `{"a":2}`), fr("both", "b", `{"b":2}`), fr("alone", "a", `{}`)}}
+	statuses := func(res []Result) []Status {
+		out := make([]Status, len(res))
+		for i, r := range res {
+			out[i] = r.Status
+		}
+		return out
+	}
+	want := []Status{Completed, Pending, Completed, Pending}
+	first, err := s.Apply(ctx, batch, t0)
+	if err != nil || !slices.Equal(statuses(first), want) {
+		t.Fatalf("first apply: %v, %v; want %v", statuses(first), err, want)
+	}
+	// The reply is lost; the worker applies the same batch again. Only the
+	// fragments that completed a join get it again: "both"'s first
+	// fragment now finds it claimed.
+	again, err := s.Apply(ctx, batch, t0.Add(time.Second))
+	if want := []Status{Completed, Duplicate, Completed, Pending}; err != nil || !slices.Equal(statuses(again), want) {
+		t.Fatalf("the retry: %v, %v; want %v", statuses(again), err, want)
+	}
+	for _, i := range []int{0, 2} {
+		a, _ := Merge(first[i].Fragments)
+		b, _ := Merge(again[i].Fragments)
+		if string(a) != string(b) {
+			t.Errorf("%s: the retry merged %s, the first apply %s", first[i].ID, b, a)
+		}
+	}
+	other := batch
+	other.Token = "instance-2.7"
+	for _, b := range []Batch{other, {Fragments: batch.Fragments}} {
+		res, err := s.Apply(ctx, b, t0.Add(2*time.Second))
+		if err != nil || res[0].Status != Duplicate || res[2].Status != Duplicate {
+			t.Fatalf("token %q: %v, %v; want the completed joins duplicate", b.Token, statuses(res), err)
+		}
+	}
+	// Once a sweep reclaimed "early", it is the sweep's caller's.
+	got, err := s.Sweep(ctx, t0.Add(claim+s.Lateness()), 0)
+	if err != nil || len(got.Reclaimed) != 2 {
+		t.Fatalf("reclaimed %+v, %v; want early and both", got.Reclaimed, err)
+	}
+	if res, err := s.Apply(ctx, batch, t0.Add(claim+s.Lateness())); err != nil || res[0].Status != Duplicate || res[2].Status != Duplicate {
+		t.Fatalf("the batch again after the reclaim: %v, %v; want duplicates", statuses(res), err)
+	}
+}

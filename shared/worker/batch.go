@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,7 +76,11 @@ func (w *Worker) joinBatch(ctx context.Context, b *batch) error {
 
 	ids, expired := w.confirms.take()
 	start := time.Now()
-	results, err := w.store.Apply(ctx, join.Batch{Fragments: frags, Confirm: ids, Expired: expired}, start)
+	// The token lets a retry of this batch (after a Redis error, some of
+	// its buckets applied) get back the joins it completed, rather than
+	// leave them to the claim timeout.
+	token := w.nonce + "." + strconv.FormatUint(b.seq, 10)
+	results, err := w.store.Apply(ctx, join.Batch{Fragments: frags, Confirm: ids, Expired: expired, Token: token}, start)
 	w.m.redisSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		w.confirms.putBack(ids, expired)

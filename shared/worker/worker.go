@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ type Worker struct {
 	m      *metrics
 
 	spanNames map[string]string // input topic -> "consume <topic>", built once
+	nonce     string            // random, per process: with a batch's seq, its join token
 
 	// The pipeline's shared state (see pipeline.go).
 	inflight chan struct{} // one token per batch not yet acknowledged
@@ -58,6 +60,7 @@ func New(cfg Config, fn Function, rdb redis.UniversalClient, tp trace.TracerProv
 	w := &Worker{cfg: cfg, fn: fn, rdb: rdb, tracer: tp.Tracer("github.com/tributary-etl/tributary/shared/worker"),
 		log: log.With("worker", cfg.ConsumerName)}
 	w.m = newMetrics(w)
+	w.nonce = rand.Text()
 	w.spanNames = map[string]string{}
 	for _, t := range cfg.TopicsInput {
 		w.spanNames[t] = "consume " + t

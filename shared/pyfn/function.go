@@ -45,6 +45,7 @@ func (r *Runner) processBatch(ctx context.Context, ins []worker.Input) []worker.
 	out := r.call(ctx, msgs)
 	res := make([]worker.Result, len(out))
 	for i, o := range out {
+		res[i].Took = o.took
 		if o.err != nil {
 			res[i].Err = runtimeError(o.err)
 			continue

@@ -161,6 +161,7 @@ func (r *Runner) use(p *proc) {
 type outcome struct {
 	recs []record
 	err  error
+	took time.Duration // as Python measured process
 }
 
 // call runs process on each message and returns one outcome per message.
@@ -314,6 +315,7 @@ func (p *proc) run(ctx context.Context, msgs []message, out []outcome, timeout t
 			return i, fmt.Errorf("%w: %d results for %d messages", errProtocol, len(rep.Results), len(msgs)-i)
 		}
 		for _, res := range rep.Results {
+			out[i].took = time.Duration(res.Nanos)
 			if res.Err != "" {
 				out[i].err = &callError{class: res.Class, msg: res.Err}
 			} else {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tributary-etl/tributary/shared/stacktest"
+	"github.com/tributary-etl/tributary/shared/worker"
 )
 
 // needPython skips without python3, except under CI=true, where it fails.
@@ -233,5 +234,25 @@ func TestStartFailuresAreFatal(t *testing.T) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestEachResultSaysHowLongItsCallTook: Python times each process call, so
+// the worker's span and histogram of a message show its own time.
+func TestEachResultSaysHowLongItsCallTook(t *testing.T) {
+	r, _ := newRunner(t, "behave.py", Options{})
+	res := r.Function().ProcessBatch(context.Background(), []worker.Input{
+		{Value: json.RawMessage(`{"id":"1","do":"sleep","seconds":0.05}`), JoinID: "1"},
+		{Value: json.RawMessage(`{"id":"2","do":"echo"}`), JoinID: "2"},
+		{Value: json.RawMessage(`{"id":"3","do":"raise"}`), JoinID: "3"},
+	})
+	if res[0].Took < 50*time.Millisecond || res[0].Took > 5*time.Second {
+		t.Errorf("a 50 ms sleep took %v", res[0].Took)
+	}
+	if res[1].Took <= 0 || res[1].Took >= res[0].Took {
+		t.Errorf("an echo took %v, the sleep %v", res[1].Took, res[0].Took)
+	}
+	if res[2].Err == nil || res[2].Took <= 0 {
+		t.Errorf("a failed call: %v after %v; want an error and its time", res[2].Err, res[2].Took)
 	}
 }

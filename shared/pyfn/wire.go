@@ -28,11 +28,13 @@ type (
 		Key     []byte          `json:"k,omitempty"`
 		Headers []header        `json:"h,omitempty"`
 	}
-	// result is one message's: its records, or why it failed.
+	// result is one message's: its records, or why it failed, and the
+	// nanoseconds its process call took.
 	result struct {
 		Records []record `json:"r"`
 		Err     string   `json:"e"`
 		Class   string   `json:"c"`
+		Nanos   int64    `json:"d"`
 	}
 	// reply is any frame Python writes: the results of the batch's next
 	// messages, in order, or one of the start frames.

@@ -140,7 +140,9 @@ func (w *Worker) emitBatch(ctx context.Context, b *batch) {
 }
 
 // emitBatched is emitBatch with one ProcessBatch call for every completion
-// that merged; an item that failed is retried alone.
+// that merged; an item that failed is retried alone. The function handles
+// a batch's inputs one after the other, so each process span is placed
+// after the previous one and lasts its own Result.Took.
 func (w *Worker) emitBatched(ctx context.Context, b *batch) {
 	steps := make([]step, len(b.comps))
 	ins := make([]Input, 0, len(b.comps))
@@ -148,22 +150,26 @@ func (w *Worker) emitBatched(ctx context.Context, b *batch) {
 	for i, c := range b.comps {
 		steps[i] = w.begin(c)
 		if steps[i].err == nil {
-			steps[i].pctx, steps[i].pspan = w.processSpan(steps[i].jctx, c.id)
 			ins = append(ins, steps[i].in)
 			idx = append(idx, i)
 		}
 	}
 	if len(ins) > 0 {
+		at := time.Now()
 		for k, r := range w.callBatch(ctx, ins) {
 			st := &steps[idx[k]]
+			st.pctx, st.pspan = w.processSpan(st.jctx, b.comps[idx[k]].id, trace.WithTimestamp(at))
+			at = at.Add(r.Took)
+			end := trace.WithTimestamp(at)
 			if r.Err == nil {
 				st.recs, st.err = r.Records, w.checkRecords(r.Records)
 			} else if !w.retryable(ctx, r.Err, 0) {
 				st.err = r.Err
 			} else {
 				st.recs, st.err = w.call(st.pctx, st.in)
+				end = trace.WithTimestamp(time.Now())
 			}
-			endSpan(st.pspan, st.err)
+			endSpan(st.pspan, st.err, end)
 		}
 	}
 	for i, c := range b.comps {
@@ -231,20 +237,20 @@ func (w *Worker) begin(c completion) step {
 	return st
 }
 
-func (w *Worker) processSpan(ctx context.Context, id string) (context.Context, trace.Span) {
-	pctx, pspan := w.tracer.Start(ctx, "process")
+func (w *Worker) processSpan(ctx context.Context, id string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	pctx, pspan := w.tracer.Start(ctx, "process", opts...)
 	if pspan.IsRecording() {
 		pspan.SetAttributes(attribute.String("tributary.join.id", id))
 	}
 	return pctx, pspan
 }
 
-func endSpan(span trace.Span, err error) {
+func endSpan(span trace.Span, err error, opts ...trace.SpanEndOption) {
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, errorClass(err))
 	}
-	span.End()
+	span.End(opts...)
 }
 
 // topicsOf lists the input topics among frags, in config order. A

@@ -38,6 +38,11 @@ type Record struct {
 type Result struct {
 	Records []Record
 	Err     error
+	// Took, when the function measured it, is the time it spent on this
+	// input. The input's process span and the process-time histogram then
+	// show it; without it each input gets the batch's average, and its
+	// span lasts the whole batch.
+	Took time.Duration
 }
 
 // Function is what Main runs. Process or ProcessBatch must be set. The
@@ -102,12 +107,15 @@ func (w *Worker) callBatch(ctx context.Context, ins []Input) (res []Result) {
 	}()
 	start := time.Now()
 	res = w.fn.ProcessBatch(ctx, ins)
-	perItem := time.Since(start).Seconds() / float64(len(ins))
-	for range ins {
-		w.m.processSeconds.Observe(perItem)
-	}
+	perItem := time.Since(start) / time.Duration(len(ins))
 	if len(res) != len(ins) {
 		return failAll(len(ins), fmt.Errorf("ProcessBatch returned %d results for %d inputs", len(res), len(ins)))
+	}
+	for i := range res {
+		if res[i].Took <= 0 {
+			res[i].Took = perItem
+		}
+		w.m.processSeconds.Observe(res[i].Took.Seconds())
 	}
 	return res
 }

@@ -2,6 +2,10 @@ package worker
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,4 +121,67 @@ func dump(exp *tracetest.InMemoryExporter) string {
 		s += sp.Name + " trace=" + sp.SpanContext.TraceID().String() + " span=" + sp.SpanContext.SpanID().String() + " parent=" + sp.Parent.SpanID().String() + "\n"
 	}
 	return s
+}
+
+// The process spans of a ProcessBatch call follow one another, each as long
+// as the Result.Took of its input, rather than each lasting the whole call.
+func TestBatchProcessSpansLastTheirOwnTime(t *testing.T) {
+	e := newEnv(t)
+	in, out := e.topic("in"), e.topic("out")
+	e.createTopics(1, in, out)
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+
+	const n = 20
+	took := func(id string) time.Duration { // 1 to 20 ms, by id
+		i, _ := strconv.Atoi(id)
+		return time.Duration(i+1) * time.Millisecond
+	}
+	var calls atomic.Int64
+	f := Function{ProcessBatch: func(_ context.Context, ins []Input) []Result {
+		calls.Add(1)
+		res := make([]Result, len(ins))
+		var all time.Duration
+		for i, x := range ins {
+			res[i].Records = []Record{{Value: x.Value}}
+			res[i].Took = took(x.JoinID)
+			all += res[i].Took
+		}
+		time.Sleep(all) // as long as they say they took
+		return res
+	}}
+	var msgs []kafka.Message
+	for i := range n {
+		msgs = append(msgs, kafka.Message{Topic: in, Value: fmt.Appendf(nil, `{"id":"%d"}`, i)})
+	}
+	e.produce(msgs, false) // before the worker starts, so batches are large
+	e.start(e.config("batched", []string{in}, []string{out}), f, tp)
+	e.consume(out, n, time.Minute, 0)
+	waitFor(t, 10*time.Second, "the process spans", func() bool { return len(spansNamed(exp, "process")) == n })
+
+	spans := spansNamed(exp, "process")
+	slices.SortFunc(spans, func(a, b tracetest.SpanStub) int { return a.StartTime.Compare(b.StartTime) })
+	gaps := 0
+	for i, s := range spans {
+		var id string
+		for _, a := range s.Attributes {
+			if a.Key == "tributary.join.id" {
+				id = a.Value.AsString()
+			}
+		}
+		if got, want := s.EndTime.Sub(s.StartTime), took(id); got != want {
+			t.Errorf("the span of %q lasts %v, want its Took %v", id, got, want)
+		}
+		switch {
+		case i == 0:
+		case s.StartTime.Before(spans[i-1].EndTime):
+			t.Errorf("the span of %q starts before the one before it ended", id)
+		case s.StartTime.After(spans[i-1].EndTime):
+			gaps++ // a new call
+		}
+	}
+	if gaps >= int(calls.Load()) {
+		t.Errorf("%d gaps between the spans of %d calls: the spans of one call should follow one another", gaps, calls.Load())
+	}
 }

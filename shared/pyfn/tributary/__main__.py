@@ -15,7 +15,7 @@ import signal
 import struct
 import sys
 import traceback
-from time import monotonic
+from time import monotonic, perf_counter
 
 from tributary import Message, Record
 
@@ -107,20 +107,28 @@ def _load(path):
 
 
 def _call(process, m, consumer, meta):
-    """One message's result, as the protocol's {"r": [...]} or {"e", "c"}."""
+    """One message's result, as the protocol's {"r": [...]} or {"e", "c"},
+    with "d", the nanoseconds process() took."""
     msg = Message(m["v"], m.get("k"), m.get("h"), m.get("t"), m.get("j"))
+    start = perf_counter()
     try:
         out = process(msg, consumer, meta)
     except SystemExit as e:
-        return {"e": "process called sys.exit(%r); a function cannot stop its worker\n%s" % (e.code, _traceback()), "c": CLASS_PROCESS}
+        return {"e": "process called sys.exit(%r); a function cannot stop its worker\n%s" % (e.code, _traceback()),
+                "c": CLASS_PROCESS, "d": _nanos(start)}
     except BaseException:
-        return {"e": _traceback(), "c": CLASS_PROCESS}
+        return {"e": _traceback(), "c": CLASS_PROCESS, "d": _nanos(start)}
+    took = _nanos(start)
     if type(out) is Message or type(out) is dict:  # the common case, without _records' checks
-        return {"r": [{"v": out}]}
+        return {"r": [{"v": out}], "d": took}
     try:
-        return {"r": _records(out)}
+        return {"r": _records(out), "d": took}
     except BadOutput as e:
-        return {"e": str(e), "c": CLASS_BAD_OUTPUT}
+        return {"e": str(e), "c": CLASS_BAD_OUTPUT, "d": took}
+
+
+def _nanos(start):
+    return int((perf_counter() - start) * 1e9)
 
 
 def _traceback():

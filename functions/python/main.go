@@ -22,7 +22,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -69,41 +68,13 @@ func run(args []string, stderr io.Writer) int {
 		}
 		timeout = d
 	}
-	consumer := flagValue(args, "worker", "TRIBUTARY_WORKER")
-	// The interpreter's lines and restarts are logged as the runtime logs,
-	// with the same keys, to the same stream.
-	log := logger(flagValue(args, "log-format", "TRIBUTARY_LOG_FORMAT"), stderr).With("function", name, "worker", consumer)
-	r, err := pyfn.New(pyfn.Options{Module: module, ConsumerName: consumer, Python: os.Getenv("TRIBUTARY_PYTHON"),
-		Timeout: timeout, Log: log})
+	// The consumer name and the logger are the worker's, given to the
+	// runner's Init.
+	r, err := pyfn.New(pyfn.Options{Module: module, Python: os.Getenv("TRIBUTARY_PYTHON"), Timeout: timeout})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 2
 	}
 	defer r.Close()
 	return worker.Main(name, r.Function(), args, stderr)
-}
-
-// flagValue is the value args give the runtime's flag -name (in any of the
-// flag package's spellings), else the environment variable env.
-func flagValue(args []string, name, env string) string {
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		a = strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-")
-		if v, ok := strings.CutPrefix(a, name+"="); ok {
-			return v
-		}
-		if a == name && i+1 < len(args) {
-			return args[i+1]
-		}
-	}
-	return os.Getenv(env)
-}
-
-func logger(format string, w io.Writer) *slog.Logger {
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, nil))
-	}
-	return slog.New(slog.NewJSONHandler(w, nil))
 }

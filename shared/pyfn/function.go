@@ -11,7 +11,8 @@ import (
 // Function is r as the worker runtime's Function: Init starts the
 // interpreter with the worker's metadata (a module that does not load, or
 // whose init raises, exits the worker with status 2), and ProcessBatch
-// sends each batch across the pipe in one frame.
+// sends each batch across the pipe in one frame. Options left unset take
+// the worker's: ConsumerName its name, Log its logger.
 //
 // Errors map onto the runtime's dead-letter classes: an exception is a
 // process_error, retried alone and then dead-lettered with its traceback;
@@ -23,6 +24,14 @@ func (r *Runner) Function() worker.Function {
 		Init: func(ctx context.Context, meta json.RawMessage) error {
 			r.mu.Lock()
 			r.o.Metadata = meta
+			if env, ok := worker.InitEnv(ctx); ok {
+				if r.o.ConsumerName == "" {
+					r.o.ConsumerName = env.ConsumerName
+				}
+				if !r.logSet {
+					r.o.Log = env.Log
+				}
+			}
 			r.mu.Unlock()
 			return r.Start(ctx)
 		},

@@ -47,13 +47,13 @@ const (
 // Options configure a Runner.
 type Options struct {
 	Module       string          // a .py file, or a directory whose main.py defines process (required)
-	ConsumerName string          // process's consumer_name argument
+	ConsumerName string          // process's consumer_name argument (default, run as a Function: the worker's name)
 	Python       string          // the interpreter (default DefaultPython)
 	Timeout      time.Duration   // one message's deadline; 0: only the call's context deadline
 	StartTimeout time.Duration   // start, import and init (default DefaultStartTimeout)
 	LogLines     int             // stderr lines a second forwarded to Log (default DefaultLogLines)
 	Crashes      int             // crashes one message may cause (default DefaultCrashes)
-	Log          *slog.Logger    // where stderr lines and restarts go (default slog.Default())
+	Log          *slog.Logger    // where stderr lines and restarts go (default: the worker's logger run as a Function, else slog.Default())
 	Metadata     json.RawMessage // init's and process's metadatas; nil: None
 }
 
@@ -63,6 +63,7 @@ type Options struct {
 type Runner struct {
 	o      Options
 	pkgDir string
+	logSet bool // Options.Log was given: the worker's logger does not replace it
 
 	mu      sync.Mutex // held for a whole call: one interpreter, one batch at a time
 	p       *proc      // nil until started, and after a crash or timeout
@@ -96,7 +97,8 @@ func New(o Options) (*Runner, error) {
 	if o.Crashes <= 0 {
 		o.Crashes = DefaultCrashes
 	}
-	if o.Log == nil {
+	logSet := o.Log != nil
+	if !logSet {
 		o.Log = slog.Default()
 	}
 	if len(o.Metadata) == 0 {
@@ -106,7 +108,7 @@ func New(o Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Runner{o: o, pkgDir: dir}, nil
+	return &Runner{o: o, pkgDir: dir, logSet: logSet}, nil
 }
 
 // Start starts the interpreter, imports the module and runs its init. A

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -117,5 +118,36 @@ func TestMainRefusesBadConfiguration(t *testing.T) {
 				t.Fatalf("Main(%v) = %d, output %q; want 2 and %q", tt.args, code, out.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestInitSeesTheWorkersEnv: Init's context carries the worker's name,
+// instance and logger (the Python runtime takes its consumer_name and log
+// from there); an Init error exits 2 before anything is consumed.
+func TestInitSeesTheWorkersEnv(t *testing.T) {
+	t.Setenv("TRIBUTARY_MYSQL_DSN", "") // make test exports the stack's; the flags configure this worker
+	var got Env
+	var ok bool
+	f := Function{
+		Init: func(ctx context.Context, _ json.RawMessage) error {
+			got, ok = InitEnv(ctx)
+			if ok {
+				got.Log.Info("hello from init")
+			}
+			return errors.New("stop here")
+		},
+		Process: func(context.Context, Input) ([]Record, error) { return nil, nil },
+	}
+	var stderr bytes.Buffer
+	code := Main("env-test", f, []string{"-worker", "e2e-env", "-instance", "i-1", "-topics-input", "in",
+		"-topics-output", "out", "-brokers", "127.0.0.1:1"}, &stderr)
+	if code != 2 || !ok || got.ConsumerName != "e2e-env" || got.Instance != "i-1" {
+		t.Fatalf("exit %d, env %+v (ok %v); want 2 and the worker's name and instance\n%s", code, got, ok, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), `"msg":"hello from init"`) || !strings.Contains(stderr.String(), `"worker":"e2e-env"`) {
+		t.Errorf("Init's log line is not the worker's:\n%s", stderr.String())
+	}
+	if _, ok := InitEnv(context.Background()); ok {
+		t.Error("InitEnv found an env outside Init")
 	}
 }

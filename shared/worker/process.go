@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -50,6 +51,7 @@ type Result struct {
 type Function struct {
 	// Init, when set, runs once before anything is consumed, with the worker's metadata
 	// JSON ("null" without any). An error exits the process with status 2 and names the field.
+	// InitEnv(ctx) gives the worker's name, instance and logger.
 	Init func(ctx context.Context, meta json.RawMessage) error
 	// Process handles one input; no records filters. *Rejected dead-letters at once,
 	// other errors are retried and then dead-lettered.
@@ -192,11 +194,29 @@ func runtimeHeader(key string) bool {
 	return strings.HasPrefix(key, "tributary.") || strings.HasPrefix(key, "tributary-")
 }
 
+// Env is what a function's Init may want of the worker that runs it, from
+// InitEnv of Init's context.
+type Env struct {
+	ConsumerName string       // the worker's name: its consumer group and config row
+	Instance     string       // this instance's id
+	Log          *slog.Logger // the worker's logger, with its worker attribute
+}
+
+type envKey struct{}
+
+// InitEnv is the Env of the worker whose Init ctx belongs to; ok is false
+// for a ctx that is not Init's.
+func InitEnv(ctx context.Context) (env Env, ok bool) {
+	env, ok = ctx.Value(envKey{}).(Env)
+	return env, ok
+}
+
 // init runs the function's Init with the worker's metadata.
 func (w *Worker) init(ctx context.Context) error {
 	if w.fn.Init == nil {
 		return nil
 	}
+	ctx = context.WithValue(ctx, envKey{}, Env{ConsumerName: w.cfg.ConsumerName, Instance: w.cfg.Instance, Log: w.log})
 	if err := w.fn.Init(ctx, w.metadata()); err != nil {
 		return &InitError{Err: err}
 	}

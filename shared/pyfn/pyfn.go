@@ -282,12 +282,17 @@ type callError struct {
 
 func (e *callError) Error() string { return e.msg }
 
-// run sends msgs as one batch and reads their results into out, in frames
-// of several, each frame within timeout (when set) of the previous one, and
-// all before ctx's deadline. It returns how many it read and why it stopped
-// short.
+// chunk is how many messages go in one frame. A batch crosses the pipe as
+// several frames, written by a goroutine while run reads the results of
+// the earlier ones, so that the interpreter works on one frame while Go
+// encodes the next and decodes the results of the last.
+const chunk = 100
+
+// run sends msgs in frames of up to chunk messages and reads their results
+// into out, in frames of several, each frame within timeout (when set) of
+// the previous one, and all before ctx's deadline. It returns how many it
+// read and why it stopped short.
 func (p *proc) run(ctx context.Context, msgs []message, out []outcome, timeout time.Duration) (int, error) {
-	p.wbuf = appendBatch(p.wbuf[:0], msgs)
 	next := func() time.Time {
 		d, ok := ctx.Deadline()
 		if timeout > 0 && (!ok || time.Now().Add(timeout).Before(d)) {
@@ -296,9 +301,34 @@ func (p *proc) run(ctx context.Context, msgs []message, out []outcome, timeout t
 		return d // the zero time, no deadline, when ctx has none
 	}
 	deadline := next()
-	if err := p.write(p.wbuf, deadline); err != nil {
-		return 0, p.exitError("send batch", err)
+	if err := p.in.SetWriteDeadline(time.Time{}); err != nil {
+		return 0, err
 	}
+	// The writer stops at its first error: the read below fails then too,
+	// on the interpreter's exit or on the same deadline.
+	written := make(chan error, 1)
+	go func() {
+		for i := 0; i < len(msgs); i += chunk {
+			p.wbuf = appendBatch(p.wbuf[:0], msgs[i:min(i+chunk, len(msgs))])
+			if _, err := p.in.Write(p.wbuf); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	}()
+	n, err := p.readResults(ctx, msgs, out, deadline, next)
+	if err != nil {
+		_ = p.in.SetWriteDeadline(time.Now()) // a writer blocked on a full pipe gives up
+	}
+	if werr := <-written; err == nil && werr != nil {
+		err = p.exitError("send batch", werr)
+	}
+	return n, err
+}
+
+// readResults reads the results of msgs into out (see run).
+func (p *proc) readResults(ctx context.Context, msgs []message, out []outcome, deadline time.Time, next func() time.Time) (int, error) {
 	// ctx ending cuts the wait short: the read fails at once.
 	stop := context.AfterFunc(ctx, func() { _ = p.out.SetReadDeadline(time.Now()) })
 	defer stop()

@@ -69,12 +69,18 @@ func TestAutoscaleJoinWorkerUpAndDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The backlog: 120,000 ids, 240,000 fragments on 6 partitions a topic.
-	// The worker drains it while its first rollout completes (the
-	// autoscaler never decides during one): it must still be deep then, and
-	// at 1,000 per instance any lag above 2,000 asks for the maximum.
-	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 120000, Rate: 60000}
-	feed.Run(t, ctx)
+	// One id makes the topics (6 partitions each) before the worker reads
+	// them. The backlog comes once the worker's first rollout is over (the
+	// autoscaler never decides during one): 120,000 ids, 240,000
+	// fragments, produced several times faster than one instance drains
+	// them, so the lag stays deep for seconds however fast the worker is.
+	// At 100 per instance any lag above 200 asks for the maximum, and the
+	// feed's first write alone (1,000 fragments) is more: a tick in the
+	// feed's first milliseconds decides as one after it. (Fed before the
+	// deploy, a fast worker drained it during the rollout, and the
+	// autoscaler saw no lag at all.)
+	stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 1, Rate: 1000}.Run(t, ctx)
+	feed := stacktest.JoinFeed{Brokers: brokers, Left: left, Right: right, IDs: 120000, From: 1, Rate: 60000}
 	emitted := stacktest.CheckIDs(ctx, brokers, out, false)
 
 	var w struct {
@@ -82,14 +88,25 @@ func TestAutoscaleJoinWorkerUpAndDown(t *testing.T) {
 	}
 	if err := c.Do(ctx, "POST", "/api/v1/workers", map[string]any{"name": name, "input_topics": []string{left, right},
 		"output_topics": []string{out}, "cluster_id": cluster, "function": "template", "function_version": versions["template"],
-		"timeout_seconds": 600, "autoscale": map[string]any{"enabled": true, "min": 1, "max": 3, "lag_per_instance": 1000,
+		"timeout_seconds": 600, "autoscale": map[string]any{"enabled": true, "min": 1, "max": 3, "lag_per_instance": 100,
 			"cooldown_seconds": int(cooldown / time.Second)}}, &w); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/v1/workers/%d/deploy", w.ID), nil, nil); err != nil {
 		t.Fatal(err)
 	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
+		var st demo.Status
+		if err := c.Do(ctx, "GET", fmt.Sprintf("/api/v1/workers/%d/status", w.ID), nil, &st); err == nil &&
+			st.Healthy >= 1 && st.Deployment != nil && st.Deployment.Status == "successful" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first rollout did not complete within 2 minutes")
+		}
+	}
+	start := time.Now()
+	feed.Run(t, ctx)
 	waitEvents := func(n int, within time.Duration) []scaleEvent {
 		t.Helper()
 		var evs []scaleEvent
@@ -102,7 +119,7 @@ func TestAutoscaleJoinWorkerUpAndDown(t *testing.T) {
 		return nil
 	}
 	up := waitEvents(1, 2*time.Minute)[0]
-	upAfter := time.Since(start)
+	upAfter := up.At.Sub(start) // the decision, not when the test saw it
 	if up.From.Instances != 1 || up.To.Instances != 3 || up.Actor != "autoscaler" || !strings.Contains(up.Reason, "scale up") {
 		t.Fatalf("first decision %s, want 1→3 by the autoscaler", describe(up.asList()))
 	}
@@ -132,12 +149,12 @@ func TestAutoscaleJoinWorkerUpAndDown(t *testing.T) {
 	if gap := down.At.Sub(up.At); gap < cooldown {
 		t.Errorf("scaled down %s after scaling up, within the cooldown %s", gap, cooldown)
 	}
-	stacktest.WaitFor(t, time.Minute, stacktest.IDs(feed.IDs), emitted)
+	stacktest.WaitFor(t, time.Minute, stacktest.IDs(1+feed.IDs), emitted)
 	<-time.After(3 * time.Second) // an observation window of three ticks: no further decision may come
 	if evs := autoscaleEvents(ctx, t, c, w.ID); len(evs) != 2 {
 		t.Errorf("%d autoscale decisions, want 2: %s", len(evs), describe(evs))
 	}
-	t.Logf("autoscale: 1→3 %s after the deploy (%s); server restarted at %s; 3→1 %s after the scale-up (%s); %d ids out",
+	t.Logf("autoscale: 1→3 %s after the backlog began (%s); server restarted at %s; 3→1 %s after the scale-up (%s); %d ids out",
 		upAfter.Round(100*time.Millisecond), up.Reason, restarted.Round(100*time.Millisecond),
 		down.At.Sub(up.At).Round(100*time.Millisecond), down.Reason, emitted.Distinct())
 }

@@ -51,18 +51,22 @@ local keepUntil = now + 2 * claim -- a claim's key must outlive its reclaim
 local created, claimed = {}, {}
 local out = {}
 local first = 11 + nconf
+-- The claim tag of the fragment at ARGV[i], built only when a claim is
+-- made or met: most fragments are neither.
+local function mine(i)
+  if token == '' then return '' end
+  return ':' .. token .. ':' .. ((i - first) / 4)
+end
 for i = first, #ARGV, 4 do
   local id, t, tp, v = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local k = P .. 'j:' .. id
   local field, data = 'd:' .. t, ':' .. string.len(tp) .. ':' .. tp .. v
-  local mine = ''
-  if token ~= '' then mine = ':' .. token .. ':' .. ((i - first) / 4) end
   local h = redis.pcall('HMGET', k, 's', 'f')
   local st = h[1]
   if h.err then
     out[#out + 1] = 2
   elseif st and string.sub(st, 1, 1) == 'c' then
-    if mine ~= '' and string.match(st, '^c:%d+(.*)$') == mine then
+    if token ~= '' and string.match(st, '^c:%d+(.*)$') == mine(i) then
       out[#out + 1] = {1, redis.call('HGETALL', k)} -- this fragment claimed it, and the reply was lost
     else
       out[#out + 1] = 2
@@ -81,7 +85,7 @@ for i = first, #ARGV, 4 do
       redis.call('HSET', k, 's', 'p:' .. seq .. ':' .. flags, field, seq .. data)
       out[#out + 1] = 0
     else
-      redis.call('HSET', k, 's', claimState .. mine, field, seq .. data)
+      redis.call('HSET', k, 's', claimState .. mine(i), field, seq .. data)
       if tonumber(h[2]) + ttl < keepUntil then redis.call('PEXPIRE', k, ttl) end
       claimed[#claimed + 1] = 'j:' .. id
       out[#out + 1] = {1, redis.call('HGETALL', k)}

@@ -95,16 +95,9 @@ func TestAutoscaleJoinWorkerUpAndDown(t *testing.T) {
 	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/v1/workers/%d/deploy", w.ID), nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
-		var st demo.Status
-		if err := c.Do(ctx, "GET", fmt.Sprintf("/api/v1/workers/%d/status", w.ID), nil, &st); err == nil &&
-			st.Healthy >= 1 && st.Deployment != nil && st.Deployment.Status == "successful" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first rollout did not complete within 2 minutes")
-		}
-	}
+	waitStatus(t, ctx, c, w.ID, 2*time.Minute, "through its first rollout", func(st demo.Status) bool {
+		return st.Healthy >= 1 && st.Deployment != nil && st.Deployment.Status == "successful"
+	})
 	start := time.Now()
 	feed.Run(t, ctx)
 	waitEvents := func(n int, within time.Duration) []scaleEvent {
@@ -125,15 +118,7 @@ func TestAutoscaleJoinWorkerUpAndDown(t *testing.T) {
 	}
 	// Three instances run before the restart, so that the decision is in
 	// Nomad, not only in MySQL.
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
-		var st demo.Status
-		if err := c.Do(ctx, "GET", fmt.Sprintf("/api/v1/workers/%d/status", w.ID), nil, &st); err == nil && st.Healthy >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("3 healthy instances not within 2 minutes of the scale-up")
-		}
-	}
+	waitHealthy(t, ctx, c, w.ID, 3, 2*time.Minute)
 	if time.Since(start) > upAfter+cooldown {
 		t.Fatal("invalid run: the cooldown had passed before the restart, which then proves nothing")
 	}

@@ -52,14 +52,23 @@ func chaosWorker(t *testing.T, ctx context.Context, c *demo.Client, brokers []st
 
 func waitHealthy(t *testing.T, ctx context.Context, c *demo.Client, id int64, n int, within time.Duration) time.Duration {
 	t.Helper()
+	return waitStatus(t, ctx, c, id, within, fmt.Sprintf("%d healthy allocations", n), func(st demo.Status) bool { return st.Healthy >= n })
+}
+
+// waitStatus polls the worker's status every 250 ms until ok holds, and
+// returns how long that took; it fails the test, saying what it waited
+// for, after within.
+func waitStatus(t *testing.T, ctx context.Context, c *demo.Client, id int64, within time.Duration, what string, ok func(demo.Status) bool) time.Duration {
+	t.Helper()
 	start := time.Now()
 	for time.Since(start) < within {
-		if healthy(ctx, c, id) >= n {
+		var st demo.Status
+		if c.Do(ctx, "GET", fmt.Sprintf("/api/v1/workers/%d/status", id), nil, &st) == nil && ok(st) {
 			return time.Since(start)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	t.Fatalf("worker %d: fewer than %d healthy allocations after %s", id, n, within)
+	t.Fatalf("worker %d: not %s after %s", id, what, within)
 	return 0
 }
 

@@ -11,7 +11,8 @@ import (
 // Function is r as the worker runtime's Function: Init starts the
 // interpreter with the worker's metadata (a module that does not load, or
 // whose init raises, exits the worker with status 2), and ProcessBatch
-// sends each batch across the pipe in one frame. Options left unset take
+// sends each batch across the pipe (in frames of up to chunk messages, see
+// run) and reads one result per message. Options left unset take
 // the worker's: ConsumerName its name, Log its logger.
 //
 // Errors map onto the runtime's dead-letter classes: an exception is a

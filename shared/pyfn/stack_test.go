@@ -104,24 +104,10 @@ func produce(t *testing.T, brokers []string, msgs ...kafka.Message) {
 	}
 }
 
-// consume reads topic from the start until it has n records, or fails
-// after timeout.
+// consume is stacktest.Consume without the extra wait.
 func consume(t *testing.T, brokers []string, topic string, n int, timeout time.Duration) []kafka.Message {
 	t.Helper()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: topic + "-check-" + fmt.Sprint(time.Now().UnixNano()),
-		GroupTopics: []string{topic}, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond, SessionTimeout: 6 * time.Second})
-	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var out []kafka.Message
-	for len(out) < n {
-		m, err := r.FetchMessage(ctx)
-		if err != nil {
-			t.Fatalf("consume %s: %d of %d records: %v", topic, len(out), n, err)
-		}
-		out = append(out, m)
-	}
-	return out
+	return stacktest.Consume(t, brokers, topic, n, timeout, 0)
 }
 
 func header(m kafka.Message, key string) string {

@@ -210,3 +210,36 @@ func (f JoinFeed) Run(t testing.TB, ctx context.Context) {
 		}
 	}
 }
+
+// Consume reads topic from its start through a fresh consumer group until
+// it has n records, or fails the test after timeout; with extra, it keeps
+// reading for that long after n to catch records beyond n.
+func Consume(t testing.TB, brokers []string, topic string, n int, timeout, extra time.Duration) []kafka.Message {
+	t.Helper()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: topic + "-check-" + fmt.Sprint(time.Now().UnixNano()),
+		GroupTopics: []string{topic}, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond,
+		SessionTimeout: 6 * time.Second})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out []kafka.Message
+	for len(out) < n {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatalf("consume %s: got %d of %d records: %v", topic, len(out), n, err)
+		}
+		out = append(out, m)
+	}
+	if extra > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), extra)
+		defer cancel()
+		for {
+			m, err := r.FetchMessage(ctx)
+			if err != nil {
+				break
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}

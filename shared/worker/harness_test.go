@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -142,37 +141,10 @@ func (e *env) produce(msgs []kafka.Message, partitioned bool) {
 	}
 }
 
-// consume reads topic through a fresh consumer group until it has n
-// messages, or fails after timeout; with extra, it keeps reading for that
-// long after n to catch messages beyond n.
+// consume is stacktest.Consume on the env's broker.
 func (e *env) consume(topic string, n int, timeout, extra time.Duration) []kafka.Message {
 	e.t.Helper()
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, GroupID: topic + "-check-" + fmt.Sprint(time.Now().UnixNano()),
-		GroupTopics: []string{topic}, StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond,
-		SessionTimeout: 6 * time.Second})
-	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var out []kafka.Message
-	for len(out) < n {
-		m, err := r.FetchMessage(ctx)
-		if err != nil {
-			e.t.Fatalf("consume %s: got %d of %d messages: %v", topic, len(out), n, err)
-		}
-		out = append(out, m)
-	}
-	if extra > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), extra)
-		defer cancel()
-		for {
-			m, err := r.FetchMessage(ctx)
-			if err != nil {
-				break
-			}
-			out = append(out, m)
-		}
-	}
-	return out
+	return stacktest.Consume(e.t, e.brokers, topic, n, timeout, extra)
 }
 
 // waitFor polls cond until it holds or the deadline passes.

@@ -71,7 +71,7 @@ bench-runtime: ## the worker runtime against a bare reference loop, one table fr
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 60s)
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
-	echo "==> fuzz $$name ($$pkg, $(FUZZTIME))"; go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; done
+	echo "==> fuzz $$name ($$pkg, $(FUZZTIME))"; infra/fuzz-one.sh $$pkg $$name $(FUZZTIME); done
 
 chaos: up ## fault scenarios on the real stack (worker SIGKILL; broker, Redis, Nomad agent, API server restarts; MySQL outage) and a 10-minute soak (SOAK=10m): ids lost, duplicated, recovery
 	@$(STACK_ENV); set -o pipefail; TRIBUTARY_SOAK=$(SOAK) go test -p 1 -count=1 -v -run 'TestChaos' -timeout 60m ./infra/demo ./apiserver/httpapi | grep --line-buffered -E '^(---|ok|FAIL|PASS)|chaos'
